@@ -1,0 +1,19 @@
+"""DeepExposure as a Gymnasium environment.
+
+``import exposure_env`` registers ``ExposureRetouch-v0``; ``gym.make("exposure_env:ExposureRetouch-v0")``
+works without the import.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+from exposure_env.env import ExposureRetouchEnv
+
+__all__ = ["ExposureRetouchEnv"]
+__version__ = "0.1.0"
+
+ENV_ID = "ExposureRetouch-v0"
+
+if ENV_ID not in registry:
+    register(id=ENV_ID, entry_point="exposure_env.env:ExposureRetouchEnv")

@@ -1,0 +1,260 @@
+"""``ExposureRetouch-v0``: the DeepExposure MDP as a Gymnasium environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from exposure_env.data import ImagePool, make_pool
+from exposure_env.ops.exposure import expose, local_composite
+from exposure_env.ops.fusion import mertens_fusion
+from exposure_env.ops.layout import as_float_rgb, to_uint8
+from exposure_env.ops.resize import thumbnail
+from exposure_env.ops.segmentation import Segmentation, segment
+from exposure_env.rewards.functions import RewardSource, make_score_fn
+
+REWARD_MODES = ("sparse", "shaped", "dense")
+RESET_OPTIONS = ("image", "target", "index")
+
+
+class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
+    """Expose a photo segment by segment; a GAN critic judges the fused result.
+
+    ## Description
+    DeepExposure (Yu et al., NeurIPS 2018). A photo is shrunk to ``size``×``size`` (S0) and
+    split into T segments ordered dark→bright. At step t the agent picks one exposure value
+    e_t for segment t. It yields a *global* image ``S^g_t = expose(S0, e_t)`` and updates the
+    *local* composite ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t``. After T steps the
+    T global images are blended by Mertens exposure fusion (appendix Eq. 30–31) into P_T.
+
+    ## Action Space
+    ``Box(-1, 1, (1,), float32)``; the exposure is ``e = a·max_ev`` stops in linear light.
+    Out-of-range actions are clipped; NaN or infinite actions raise ``ValueError``.
+
+    ## Observation Space
+    ``Dict(seg, original, local)``, each ``Box(0, 255, (size, size, 3), uint8)`` (HWC, so SB3's
+    ``MultiInputPolicy`` treats them as images): ``seg`` is S0 masked to the segment the next
+    action exposes (zeros after the last step), ``original`` is S0, ``local`` is S^l_t.
+    ``exposure_env.wrappers.StackedObservation`` turns them into one 9-channel float tensor.
+
+    ## Rewards
+    A score function ``score(image, info)`` (``reward=``) judges images: the packaged WGAN
+    critic D (default), the negative RMSE to a paired target (``"reference"``), or a callable.
+    ``reward_mode``:
+
+    - ``"sparse"`` (the paper): ``score(P_T)`` at the last step, 0 before.
+    - ``"shaped"``: sparse plus ``γ·Φ(s_{t+1}) − Φ(s_t)`` with ``Φ(s) = score(S^l)``
+      (appendix Eq. 20–23).
+    - ``"dense"``: the potential difference alone.
+
+    Terminal-potential convention: Φ(s_T) = score(S^l_T) is *kept* (not zeroed), so the
+    shaping terms telescope to ``γ^T·Φ(s_T) − Φ(s_0)`` per episode. Zeroing it would make the
+    dense return the constant ``−Φ(s_0)``; keeping it rewards a good local composite, the
+    paper's stand-in for P_T (appendix B, after Eq. 19).
+
+    ## Starting State
+    A photo drawn from ``pool`` with the env's seeded generator (or ``options["image"]``);
+    ``local`` equals ``original``.
+
+    ## Episode End
+    Exactly T steps (an empty segment is still a step), then ``terminated=True``;
+    ``truncated`` is always False.
+
+    ## Info
+    ``t``, ``T``, ``evs`` (stops chosen so far), ``mask`` (the segment ``seg`` shows; the
+    last one after the final step), ``name``; with a potential, ``potential``; after the last
+    step ``fused`` (P_T, float32 HWC), ``score`` (score of P_T) and ``target`` when paired.
+
+    ## Arguments
+    - ``pool``: ``None``/``"embedded"`` (default data), ``"embedded:test"``, a folder path or
+      an :class:`~exposure_env.data.ImagePool`.
+    - ``size`` (64), ``num_segments`` T (4), ``max_ev`` (3.0).
+    - ``segmentation``: ``"otsu"``, ``"felzenszwalb"``, ``"slic"`` or a callable; ``feather``:
+      mask softening sigma in pixels (0).
+    - ``reward``, ``reward_mode``, ``gamma`` (0.99, used for shaping).
+    - ``fusion_weights``: Mertens exponents (contrast, saturation, well-exposedness).
+    - ``render_mode``: ``"rgb_array"`` gives a panel original | local | fused | segments.
+    - ``device``: torch device of the packaged critic.
+
+    ## Version History
+    - v0: first release.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
+
+    def __init__(
+        self,
+        pool: ImagePool | str | None = None,
+        size: int = 64,
+        num_segments: int = 4,
+        max_ev: float = 3.0,
+        segmentation: Segmentation = "otsu",
+        feather: float = 0.0,
+        reward: RewardSource = "discriminator",
+        reward_mode: str = "sparse",
+        gamma: float = 0.99,
+        fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        render_mode: str | None = None,
+        device: str = "cpu",
+    ):
+        if not isinstance(size, (int, np.integer)) or size < 16:
+            raise ValueError(f"size must be an integer >= 16, got {size!r}")
+        if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
+            raise ValueError(f"num_segments must be an integer >= 1, got {num_segments!r}")
+        if not max_ev > 0:
+            raise ValueError(f"max_ev must be > 0, got {max_ev!r}")
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(f"unknown reward_mode {reward_mode!r}; expected one of {REWARD_MODES}")
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unknown render_mode {render_mode!r}; expected one of {self.metadata['render_modes']}")
+        if feather < 0:
+            raise ValueError(f"feather must be >= 0, got {feather!r}")
+        if not isinstance(segmentation, str) and not callable(segmentation):
+            raise TypeError(f"segmentation must be a method name or a callable, got {type(segmentation).__name__}")
+        # a bad segmentation name fails now, on a tiny image, not at the first reset
+        segment(np.full((4, 4, 3), 0.5, np.float32), 1, segmentation)
+
+        self.pool = make_pool(pool)
+        self.size = int(size)
+        self.num_segments = int(num_segments)
+        self.max_ev = float(max_ev)
+        self.segmentation = segmentation
+        self.feather = float(feather)
+        self.reward_mode = reward_mode
+        self.gamma = float(gamma)
+        self.fusion_weights = tuple(float(w) for w in fusion_weights)
+        self.render_mode = render_mode
+        self.score_fn = make_score_fn(reward, device)
+        # DESIGN §9: one OpenCV thread keeps seeded CPU runs bitwise repeatable
+        cv2.setNumThreads(1)
+
+        image_space = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)
+        self.observation_space = spaces.Dict({"seg": image_space, "original": image_space, "local": image_space})
+        self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+        self._original: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ gym API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise ValueError(f"reset: unknown option(s) {unknown}; expected any of {RESET_OPTIONS}")
+        if "image" in options:
+            raw = as_float_rgb(options["image"], "options['image']")
+            target = options.get("target")
+            target = None if target is None else as_float_rgb(target, "options['target']")
+            name = "options['image']"
+        else:
+            index = options["index"] if "index" in options else int(self.np_random.integers(len(self.pool)))
+            sample = self.pool[index]
+            raw, target, name = sample.raw, sample.target, sample.name
+
+        self._original = thumbnail(raw, self.size)
+        self._target = None if target is None else thumbnail(target, self.size)
+        self._masks = segment(self._original, self.num_segments, self.segmentation, self.feather)
+        self._local = self._original.copy()
+        self._globals: list[np.ndarray] = []
+        self._evs: list[float] = []
+        self._t = 0
+        self._fused: np.ndarray | None = None
+        self._score_info = {"name": name, "target": self._target}
+        self._original_u8 = to_uint8(self._original)
+        self._potential = self._score(self._local) if self.reward_mode != "sparse" else None
+        return self._observation(), self._info()
+
+    def step(self, action: np.ndarray):
+        if self._original is None:
+            raise RuntimeError("step() called before reset()")
+        if self._t >= self.num_segments:
+            raise RuntimeError(f"step() called after the episode's {self.num_segments} steps; call reset()")
+        action = np.asarray(action, dtype=np.float32)
+        if action.size != 1:
+            raise ValueError(f"action must hold one exposure value, got shape {action.shape}")
+        if not np.isfinite(action).all():
+            raise ValueError(f"action must be finite, got {action.reshape(-1)[0]!r}")
+        ev = float(np.clip(action.reshape(-1)[0], -1.0, 1.0)) * self.max_ev
+
+        mask = self._masks[self._t]
+        self._globals.append(expose(self._original, ev))  # S^g_t = global_filter(e_t, S0)
+        self._local = local_composite(self._local, ev, mask)  # S^l_{t+1} = local_filter(e_t, S^l_t)
+        self._evs.append(ev)
+        self._t += 1
+        terminated = self._t == self.num_segments
+
+        reward = 0.0
+        if terminated:
+            # Eq. 30–31: Mertens fusion of the T global exposures gives P_T
+            self._fused = mertens_fusion(np.stack(self._globals), *self.fusion_weights)
+            self._final_score = self._score(self._fused)
+            if self.reward_mode != "dense":
+                reward += self._final_score
+        if self.reward_mode != "sparse":
+            # Eq. 20–23: potential-based shaping F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l)
+            next_potential = self._score(self._local)
+            reward += self.gamma * next_potential - self._potential
+            self._potential = next_potential
+        return self._observation(), float(reward), terminated, False, self._info()
+
+    def render(self) -> np.ndarray | None:
+        """Panel ``original | local composite | fused (or local until the end) | segments``, ×4."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array'")
+            return None
+        if self._original is None:
+            raise RuntimeError("render() called before reset()")
+        fused = self._fused if self._fused is not None else self._local
+        panel = np.concatenate(
+            [self._original, self._local, fused, segment_overlay(self._original, self._masks)], axis=1
+        )
+        panel = to_uint8(panel)
+        return cv2.resize(panel, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+
+    # ------------------------------------------------------------------ helpers
+    def _score(self, image: np.ndarray) -> float:
+        return float(self.score_fn(image, self._score_info))
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        if self._t < self.num_segments:
+            seg = to_uint8(self._original * self._masks[self._t][..., None])
+        else:
+            seg = np.zeros_like(self._original_u8)
+        return {"seg": seg, "original": self._original_u8.copy(), "local": to_uint8(self._local)}
+
+    def _info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "t": self._t,
+            "T": self.num_segments,
+            "evs": list(self._evs),
+            "mask": self._masks[min(self._t, self.num_segments - 1)].copy(),
+            "name": self._score_info["name"],
+        }
+        if self._potential is not None:
+            info["potential"] = self._potential
+        if self._fused is not None:
+            info["fused"] = self._fused
+            info["score"] = self._final_score
+            if self._target is not None:
+                info["target"] = self._target
+        return info
+
+
+_SEGMENT_COLOURS = np.array(
+    [[0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.4, 0.74],
+     [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.5, 0.5, 0.5]],
+    dtype=np.float32,
+)
+
+
+def segment_overlay(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Blend a colour per segment over ``image``: ``(H, W, 3)``, ``(T, H, W)`` -> ``(H, W, 3)``."""
+    colours = _SEGMENT_COLOURS[np.arange(len(masks)) % len(_SEGMENT_COLOURS)]
+    tint = np.einsum("thw,tc->hwc", masks, colours)
+    return (0.5 * image + 0.5 * tint).astype(np.float32)

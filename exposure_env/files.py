@@ -1,0 +1,28 @@
+"""Safe file output: every file we write appears whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+    """Call ``write(temporary_path)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The rename is atomic on one file system, so readers see the old file or the new one, never a
+    half-written one; on any error the temporary file is removed and ``path`` is untouched.
+    The temporary name keeps ``path``'s suffix so writers that pick a format by extension work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path

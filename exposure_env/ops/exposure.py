@@ -1,0 +1,94 @@
+"""Exposure in linear light and the local composite update, numpy and torch twins.
+
+DESIGN §1: ``S^g_t = expose(S0, e_t)`` (global filter) and
+``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t`` (local filter).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from exposure_env.ops.color import (
+    linear_to_srgb,
+    linear_to_srgb_torch,
+    srgb_to_linear,
+    srgb_to_linear_torch,
+)
+
+
+def expose(srgb: np.ndarray, ev: float) -> np.ndarray:
+    """Re-expose an sRGB image by ``ev`` stops in linear light.
+
+    ``x' = linear_to_srgb(clip(srgb_to_linear(x) · 2^ev, 0, 1))``.
+
+    Args:
+        srgb: ``(..., 3)`` float sRGB in ``[0, 1]``.
+        ev: exposure value in stops.
+
+    Returns:
+        Same shape and dtype as ``srgb``.
+    """
+    gain = np.asarray(2.0**ev, dtype=srgb.dtype)
+    return linear_to_srgb(np.clip(srgb_to_linear(srgb) * gain, 0.0, 1.0))
+
+
+def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
+    """Lookup table applying :func:`expose` to integer-coded images.
+
+    A uint8 (uint16) photo has only 256 (65536) code values, so one table per EV replaces the
+    per-pixel ``pow`` calls (DESIGN §9: ≈0.6 s per 12 MP exposure with ``pow``).
+
+    Returns:
+        ``(2**bit_depth,)`` array of the same integer dtype, e.g. ``lut[image]``.
+    """
+    dtype = {8: np.uint8, 16: np.uint16}[bit_depth]
+    top = float(2**bit_depth - 1)
+    codes = np.arange(2**bit_depth, dtype=np.float64) / top
+    return np.rint(expose(codes, ev) * top).astype(dtype)
+
+
+def expose_torch(srgb: torch.Tensor, ev: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`expose`, differentiable with respect to ``srgb`` and ``ev``.
+
+    Args:
+        srgb: ``(B, 3, H, W)`` sRGB in ``[0, 1]``.
+        ev: ``(B,)`` exposure values in stops.
+
+    Returns:
+        ``(B, 3, H, W)``.
+    """
+    gain = torch.exp2(ev).view(-1, 1, 1, 1)
+    return linear_to_srgb_torch(torch.clamp(srgb_to_linear_torch(srgb) * gain, 0.0, 1.0))
+
+
+def local_composite(local: np.ndarray, ev: float, mask: np.ndarray) -> np.ndarray:
+    """Re-expose only the masked segment of the running composite (the local filter).
+
+    ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t``.
+
+    Args:
+        local: ``(H, W, 3)`` float sRGB composite ``S^l_t``.
+        ev: exposure value ``e_t`` in stops.
+        mask: ``(H, W)`` float in ``[0, 1]``, the segment ``M_t``.
+
+    Returns:
+        ``(H, W, 3)`` composite ``S^l_{t+1}``.
+    """
+    weight = mask[..., None].astype(local.dtype, copy=False)
+    return local * (1.0 - weight) + expose(local, ev) * weight
+
+
+def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`local_composite`.
+
+    Args:
+        local: ``(B, 3, H, W)`` composite ``S^l_t``.
+        ev: ``(B,)`` exposure values.
+        mask: ``(B, 1, H, W)`` or ``(B, H, W)`` segment weights in ``[0, 1]``.
+
+    Returns:
+        ``(B, 3, H, W)`` composite ``S^l_{t+1}``.
+    """
+    weight = mask if mask.dim() == 4 else mask.unsqueeze(1)
+    return local * (1.0 - weight) + expose_torch(local, ev) * weight

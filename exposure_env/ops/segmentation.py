@@ -1,0 +1,127 @@
+"""Segmentation of a photo into T soft masks ordered dark→bright (DESIGN §1, Fig. 1 stage I).
+
+Every method ends in the same form: ``(T, H, W)`` float32 masks in ``[0, 1]`` that sum to one
+at every pixel, segment 0 the darkest. Methods that find more than T regions (Felzenszwalb,
+SLIC, a user callable) have their regions grouped into T luminance bands of about equal area.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Union
+
+import cv2
+import numpy as np
+from skimage.filters import threshold_multiotsu
+from skimage.segmentation import felzenszwalb, slic
+
+from exposure_env.ops.color import luminance
+
+#: A callable ``f(image (H, W, 3) float32) -> (H, W) integer labels`` or ``(T, H, W)`` masks.
+SegmentationFn = Callable[[np.ndarray], np.ndarray]
+Segmentation = Union[str, SegmentationFn]
+SEGMENTATION_METHODS = ("otsu", "felzenszwalb", "slic")
+
+
+def segment(
+    image: np.ndarray,
+    num_segments: int,
+    method: Segmentation = "otsu",
+    feather: float = 0.0,
+) -> np.ndarray:
+    """Split an image into ``num_segments`` masks ordered from darkest to brightest.
+
+    Args:
+        image: ``(H, W, 3)`` float sRGB in ``[0, 1]``.
+        num_segments: T, the number of masks (an empty mask is allowed).
+        method: ``"otsu"`` (multi-level Otsu on blurred luminance, quantiles for flat images),
+            ``"felzenszwalb"``, ``"slic"``, or a callable returning labels or masks.
+        feather: Gaussian sigma in pixels that softens mask edges (0 = hard masks).
+
+    Returns:
+        ``(T, H, W)`` float32 masks summing to 1 per pixel.
+    """
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"segment: image must be (H, W, 3), got shape {image.shape}")
+    if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
+        raise ValueError(f"segment: num_segments must be an integer >= 1, got {num_segments!r}")
+    lum = luminance(image.astype(np.float32, copy=False))
+    if method == "otsu":
+        labels = otsu_bands(lum, num_segments)
+    elif method == "felzenszwalb":
+        regions = felzenszwalb(image, scale=100, sigma=0.5, min_size=max(4, lum.size // 256))
+        labels = group_regions(regions, lum, num_segments)
+    elif method == "slic":
+        regions = slic(image, n_segments=4 * num_segments, compactness=10, start_label=0, channel_axis=-1)
+        labels = group_regions(regions, lum, num_segments)
+    elif callable(method):
+        labels = _labels_from_callable(method, image, lum, num_segments)
+    else:
+        raise ValueError(
+            f"segment: unknown segmentation {method!r}; expected one of {SEGMENTATION_METHODS} or a callable"
+        )
+    masks = (labels[None] == np.arange(num_segments)[:, None, None]).astype(np.float32)
+    return feather_masks(masks, feather) if feather > 0 else masks
+
+
+def otsu_bands(lum: np.ndarray, num_segments: int) -> np.ndarray:
+    """Luminance bands by multi-level Otsu on blurred luminance: ``(H, W) -> (H, W)`` int labels.
+
+    Otsu needs at least ``num_segments`` distinct grey levels; flatter images fall back to
+    luminance quantiles (whose bands may be empty).
+    """
+    if num_segments == 1:
+        return np.zeros(lum.shape, dtype=np.int64)
+    blurred = cv2.GaussianBlur(lum, (0, 0), sigmaX=1.0, borderType=cv2.BORDER_REFLECT_101)
+    try:
+        thresholds = threshold_multiotsu(blurred, classes=num_segments)
+    except ValueError:  # too few distinct levels for the requested number of classes
+        thresholds = np.quantile(blurred, np.linspace(0, 1, num_segments + 1)[1:-1])
+    return np.digitize(blurred, thresholds).astype(np.int64)
+
+
+def group_regions(regions: np.ndarray, lum: np.ndarray, num_segments: int) -> np.ndarray:
+    """Group any number of labelled regions into ``num_segments`` bands ordered dark→bright.
+
+    With at most ``num_segments`` regions each keeps its own band (sorted by mean luminance);
+    with more, regions sorted by mean luminance fill bands of about equal pixel share.
+
+    Args:
+        regions: ``(H, W)`` integer region labels.
+        lum: ``(H, W)`` luminance.
+
+    Returns:
+        ``(H, W)`` int labels in ``[0, num_segments)``.
+    """
+    ids, inverse, counts = np.unique(regions, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(regions.shape)
+    mean_lum = np.bincount(inverse.ravel(), weights=lum.ravel(), minlength=ids.size) / counts
+    order = np.argsort(mean_lum, kind="stable")
+    band_of_region = np.empty(ids.size, dtype=np.int64)
+    if ids.size <= num_segments:
+        band_of_region[order] = np.arange(ids.size)
+    else:
+        area_before = np.cumsum(counts[order]) - counts[order]
+        midpoint_share = (area_before + counts[order] / 2.0) / regions.size
+        band_of_region[order] = np.minimum((midpoint_share * num_segments).astype(np.int64), num_segments - 1)
+    return band_of_region[inverse]
+
+
+def feather_masks(masks: np.ndarray, sigma: float) -> np.ndarray:
+    """Blur ``(T, H, W)`` masks with a Gaussian of ``sigma`` px and renormalise to sum 1."""
+    blurred = np.stack(
+        [cv2.GaussianBlur(m, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT_101) for m in masks]
+    )
+    return (blurred / np.maximum(blurred.sum(axis=0, keepdims=True), 1e-8)).astype(np.float32)
+
+
+def _labels_from_callable(fn: SegmentationFn, image: np.ndarray, lum: np.ndarray, num_segments: int) -> np.ndarray:
+    result = np.asarray(fn(image))
+    height, width = lum.shape
+    if result.shape == (height, width) and np.issubdtype(result.dtype, np.integer):
+        return group_regions(result, lum, num_segments)
+    if result.ndim == 3 and result.shape[1:] == (height, width):
+        return group_regions(np.argmax(result, axis=0), lum, num_segments)
+    raise ValueError(
+        f"segment: callable {getattr(fn, '__name__', fn)!r} must return (H, W) integer labels or "
+        f"(T, H, W) masks for an image of {height}x{width}; got {result.dtype} {result.shape}"
+    )

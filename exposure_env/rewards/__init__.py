@@ -1,0 +1,23 @@
+"""The discriminator, its WGAN-GP trainer and the reward (score) functions."""
+
+from exposure_env.rewards.critic_trainer import CriticTrainer, wgan_gp_loss
+from exposure_env.rewards.functions import (
+    REWARD_SOURCES,
+    DiscriminatorScore,
+    load_packaged_critic,
+    make_score_fn,
+    reference_score,
+)
+from exposure_env.rewards.networks import ConvTrunk, Discriminator
+
+__all__ = [
+    "REWARD_SOURCES",
+    "ConvTrunk",
+    "CriticTrainer",
+    "Discriminator",
+    "DiscriminatorScore",
+    "load_packaged_critic",
+    "make_score_fn",
+    "reference_score",
+    "wgan_gp_loss",
+]

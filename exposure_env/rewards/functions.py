@@ -1,0 +1,98 @@
+"""Reward sources: functions ``score(image, info) -> float`` of an sRGB image.
+
+The environment calls the score of the fused result P_T for the terminal reward and, in the
+shaped and dense modes, of the local composite S^l_t for the potential Φ (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import numpy as np
+import torch
+
+from exposure_env.ops.layout import hwc_to_tensor
+from exposure_env.rewards.networks import Discriminator
+
+#: ``f(image (H, W, 3) float32 sRGB, info dict) -> float``; higher is better.
+ScoreFn = Callable[[np.ndarray, dict], float]
+RewardSource = Union[str, ScoreFn, Discriminator]
+REWARD_SOURCES = ("discriminator", "reference")
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+PACKAGED_CRITIC = WEIGHTS_DIR / "critic.pt"
+PACKAGED_CRITIC_PROVENANCE = WEIGHTS_DIR / "critic_provenance.json"
+
+
+@functools.lru_cache(maxsize=None)
+def load_packaged_critic(device: str = "cpu") -> Discriminator:
+    """The pre-trained critic shipped with the package (see ``critic_provenance.json``).
+
+    One module per device is shared by every environment of the process (it costs ~3 MB);
+    treat it as read-only and give a trainer its own copy to train (``copy.deepcopy``).
+    """
+    if not PACKAGED_CRITIC.is_file():
+        raise FileNotFoundError(
+            f"packaged critic {PACKAGED_CRITIC} is missing; rebuild it with `python -m train.pretrain_critic`"
+        )
+    provenance = json.loads(PACKAGED_CRITIC_PROVENANCE.read_text())
+    critic = Discriminator(widths=tuple(provenance["widths"]))
+    critic.load_state_dict(torch.load(PACKAGED_CRITIC, map_location=device, weights_only=True))
+    return critic.to(device).eval()
+
+
+class DiscriminatorScore:
+    """Score an image by a critic: ``D(image)`` (the GAN reward of the paper).
+
+    Args:
+        critic: the discriminator; it is read at every call, so a trainer that updates it
+            in place changes the reward at once.
+    """
+
+    def __init__(self, critic: Discriminator):
+        self.critic = critic
+
+    def __call__(self, image: np.ndarray, info: dict | None = None) -> float:
+        return float(self.batch(image[None])[0])
+
+    @torch.no_grad()
+    def batch(self, images: np.ndarray) -> np.ndarray:
+        """Scores of ``(N, H, W, 3)`` images -> ``(N,)`` float32."""
+        device = next(self.critic.parameters()).device
+        return self.critic(hwc_to_tensor(images, device)).cpu().numpy()
+
+
+def reference_score(image: np.ndarray, info: dict) -> float:
+    """Negative RMSE to the paired target ``info["target"]`` (0 is a perfect retouch)."""
+    target = info.get("target")
+    if target is None:
+        raise ValueError("reward='reference' needs a paired pool: this photo has no target")
+    return -float(np.sqrt(np.mean((image.astype(np.float64) - target) ** 2)))
+
+
+def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
+    """Resolve the env's ``reward=`` argument into a score function.
+
+    Args:
+        reward: ``"discriminator"`` (the packaged critic), ``"reference"`` (paired pools),
+            a :class:`Discriminator`, or any callable ``f(image, info) -> float``.
+    """
+    if isinstance(reward, Discriminator):
+        return DiscriminatorScore(reward)
+    if isinstance(reward, str):
+        if reward == "discriminator":
+            return DiscriminatorScore(load_packaged_critic(device))
+        if reward == "reference":
+            return reference_score
+        raise ValueError(f"unknown reward {reward!r}; expected one of {REWARD_SOURCES} or a callable")
+    if callable(reward):
+        return reward
+    raise TypeError(f"reward must be a string, a Discriminator or a callable, got {type(reward).__name__}")
+
+
+def read_provenance() -> dict[str, Any]:
+    """The packaged critic's provenance record (data, steps, seed, held-out score gap)."""
+    return json.loads(PACKAGED_CRITIC_PROVENANCE.read_text())

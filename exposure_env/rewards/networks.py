@@ -1,0 +1,58 @@
+"""The CNN design shared by policy, value and critic (appendix Fig. 2), and the critic itself.
+
+"Our whole network architectures are almost the same for three cases but different in input
+and output (they do not share weights)": one :class:`ConvTrunk` class, instantiated with 9
+input channels for the policy, 6 for the value network and 6 for the discriminator.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
+
+
+class ConvTrunk(nn.Module):
+    """Strided 4×4 convolutions with LeakyReLU, global average pooling and a linear head.
+
+    No batch normalisation: a WGAN-GP critic must score each sample independently.
+
+    Args:
+        in_channels: input channels (9 policy, 6 value/critic).
+        out_features: size of the output vector.
+        widths: channels of the successive stride-2 convolutions.
+
+    Shapes:
+        ``(B, in_channels, H, W) -> (B, out_features)`` for any ``H, W >= 2**len(widths)``.
+    """
+
+    def __init__(self, in_channels: int, out_features: int = 1, widths: tuple[int, ...] = (32, 64, 128, 256)):
+        super().__init__()
+        layers: list[nn.Module] = []
+        previous = in_channels
+        for width in widths:
+            layers += [nn.Conv2d(previous, width, kernel_size=4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            previous = width
+        self.convs = nn.Sequential(*layers)
+        self.head = nn.Linear(previous, out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.convs(x).mean(dim=(2, 3)))
+
+
+class Discriminator(nn.Module):
+    """WGAN critic D: an sRGB image -> one unbounded realness score (higher = more expert-like).
+
+    Shapes:
+        ``(B, 3, H, W)`` sRGB in ``[0, 1]`` -> ``(B,)``.
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256)):
+        super().__init__()
+        self.widths = tuple(widths)
+        self.trunk = ConvTrunk(NUM_FEATURES, 1, self.widths)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        # Fig. 2: the discriminator sees the retouched image plus its luminance, saturation and contrast
+        return self.trunk(critic_features_torch(image)).squeeze(1)

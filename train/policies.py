@@ -1,0 +1,58 @@
+"""Fixed (non-learned) policies for ``ExposureRetouch-v0``: ``policy(observation, info, env) -> action``.
+
+They are the reference rows of every report: what doing nothing, acting at random, a fixed
+exposure bracket and a hand-written auto-exposure reach in this action space.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from exposure_env.env import ExposureRetouchEnv
+from exposure_env.ops.color import luminance, srgb_to_linear
+
+Policy = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
+MID_GREY = 0.18  # linear luminance of a mid-grey card
+
+
+def identity(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
+    """Expose nothing: every e_t = 0, so P_T = S0."""
+    return np.zeros(1, np.float32)
+
+
+def make_random(seed: int = 0) -> Policy:
+    """Uniform random actions from a generator seeded once."""
+    rng = np.random.default_rng(seed)
+    return lambda observation, info, env: rng.uniform(-1.0, 1.0, size=1).astype(np.float32)
+
+
+def make_bracket(evs: tuple[float, ...]) -> Policy:
+    """A fixed exposure bracket, one EV per step (cycled when T exceeds its length)."""
+
+    def bracket(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
+        return np.array([evs[info["t"] % len(evs)] / env.unwrapped.max_ev], np.float32)
+
+    return bracket
+
+
+def _ev_to_mid_grey(pixels: np.ndarray) -> float:
+    """EV that brings the mean linear luminance of ``(N, 3)`` uint8 pixels to mid-grey."""
+    if len(pixels) == 0:
+        return 0.0
+    mean_linear = float(srgb_to_linear(luminance(pixels.astype(np.float32) / 255.0)).mean())
+    return float(np.log2(MID_GREY / max(mean_linear, 1e-4)))
+
+
+def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
+    """One EV for the whole photo (every step), bringing its mean to mid-grey."""
+    ev = _ev_to_mid_grey(observation["original"].reshape(-1, 3))
+    return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
+
+
+def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
+    """Per segment: the EV that brings that segment's mean to mid-grey."""
+    seg = observation["seg"].reshape(-1, 3)
+    ev = _ev_to_mid_grey(seg[seg.any(axis=1)])
+    return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
