@@ -1,6 +1,6 @@
 """The 6-channel input of the critic and value network (appendix Fig. 2), numpy and torch twins.
 
-Channels: R, G, B, luminance, saturation (per-pixel std over RGB, as in Mertens' weight) and
+Channels: R, G, B, luminance, saturation (per-pixel std over RGB, ε-smoothed, as in Mertens' weight) and
 local contrast (|Laplacian| of luminance, 4-neighbour kernel, reflect-101 borders).
 """
 
@@ -14,6 +14,9 @@ import torch.nn.functional as F
 from exposure_env.ops.color import luminance, luminance_torch
 
 NUM_FEATURES = 6
+# sqrt(var + eps) rather than std: std's gradient is NaN on grey pixels (zero variance),
+# which poisons the WGAN-GP gradient penalty
+_VARIANCE_EPS = 1e-12
 _LAPLACIAN_4 = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
@@ -21,15 +24,20 @@ def critic_features(image: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` float sRGB in ``[0, 1]`` -> ``(H, W, 6)`` float32 features."""
     image = image.astype(np.float32, copy=False)
     lum = luminance(image)
-    saturation = image.std(axis=-1)
+    saturation = np.sqrt(image.var(axis=-1) + _VARIANCE_EPS)
     contrast = np.abs(cv2.Laplacian(lum, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT_101))
     return np.concatenate([image, lum[..., None], saturation[..., None], contrast[..., None]], axis=-1)
+
+
+def laplacian_torch(gray: torch.Tensor) -> torch.Tensor:
+    """``cv2.Laplacian(ksize=1)`` with reflect-101 borders: ``(B, 1, H, W) -> (B, 1, H, W)``."""
+    kernel = _LAPLACIAN_4.to(gray).view(1, 1, 3, 3)
+    return F.conv2d(F.pad(gray, (1, 1, 1, 1), mode="reflect"), kernel)
 
 
 def critic_features_torch(image: torch.Tensor) -> torch.Tensor:
     """Torch twin of :func:`critic_features`: ``(B, 3, H, W)`` -> ``(B, 6, H, W)``."""
     lum = luminance_torch(image)
-    saturation = image.std(dim=1, keepdim=True, unbiased=False)
-    kernel = _LAPLACIAN_4.to(image).view(1, 1, 3, 3)
-    contrast = F.conv2d(F.pad(lum, (1, 1, 1, 1), mode="reflect"), kernel).abs()
+    saturation = torch.sqrt(image.var(dim=1, keepdim=True, unbiased=False) + _VARIANCE_EPS)
+    contrast = laplacian_torch(lum).abs()
     return torch.cat([image, lum, saturation, contrast], dim=1)

@@ -1,0 +1,46 @@
+"""Image pools: the embedded default, folders of photos, MIT-Adobe FiveK (DESIGN §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from exposure_env.data.degrade import DegradationParams, degrade, random_degradation
+from exposure_env.data.embedded import EmbeddedPool
+from exposure_env.data.fivek import FiveKPool
+from exposure_env.data.folder import FolderPool
+from exposure_env.data.io import ImageReadError, read_image
+from exposure_env.data.pool import ImagePool, Sample
+
+__all__ = [
+    "DegradationParams",
+    "EmbeddedPool",
+    "FiveKPool",
+    "FolderPool",
+    "ImagePool",
+    "ImageReadError",
+    "Sample",
+    "degrade",
+    "make_pool",
+    "random_degradation",
+    "read_image",
+]
+
+
+def make_pool(pool: ImagePool | str | Path | None) -> ImagePool:
+    """Resolve the env's ``pool=`` argument.
+
+    ``None`` or ``"embedded"`` -> the embedded training split; ``"embedded:test"`` (or any
+    split name after the colon) -> that split; a folder path -> :class:`FolderPool`; an
+    :class:`ImagePool` is returned as is.
+    """
+    if pool is None:
+        return EmbeddedPool()
+    if isinstance(pool, ImagePool):
+        return pool
+    if isinstance(pool, str) and (pool == "embedded" or pool.startswith("embedded:")):
+        return EmbeddedPool(pool.partition(":")[2] or "train")
+    if isinstance(pool, (str, Path)):
+        if not Path(pool).is_dir():
+            raise ValueError(f"pool {str(pool)!r} is neither 'embedded[:split]' nor an existing folder")
+        return FolderPool(pool)
+    raise TypeError(f"pool must be None, 'embedded[:split]', a folder path or an ImagePool, got {pool!r}")
