@@ -9,11 +9,16 @@ from __future__ import annotations
 from gymnasium.envs.registration import register, registry
 
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 
-__all__ = ["ExposureRetouchEnv"]
+__all__ = ["ExposureRetouchEnv", "ExposureRetouchVectorEnv", "SB3VecEnv"]
 __version__ = "0.1.0"
 
 ENV_ID = "ExposureRetouch-v0"
 
 if ENV_ID not in registry:
-    register(id=ENV_ID, entry_point="exposure_env.env:ExposureRetouchEnv")
+    register(
+        id=ENV_ID,
+        entry_point="exposure_env.env:ExposureRetouchEnv",
+        vector_entry_point="exposure_env.vector:ExposureRetouchVectorEnv",
+    )

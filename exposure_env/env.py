@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -19,6 +20,60 @@ from exposure_env.rewards.functions import RewardSource, make_score_fn
 
 REWARD_MODES = ("sparse", "shaped", "dense")
 RESET_OPTIONS = ("image", "target", "index")
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo ready for an episode: S0 quantised to its uint8 observation, its masks, its target.
+
+    Attributes:
+        original_u8: ``(S, S, 3)`` uint8 S0, exactly what the agent observes.
+        original: ``(S, S, 3)`` float32 ``original_u8 / 255``: the S0 that is exposed.
+        masks: ``(T, S, S)`` float32 segment masks, dark→bright.
+        target: ``(S, S, 3)`` float32 expert retouch, or ``None``.
+    """
+
+    original_u8: np.ndarray
+    original: np.ndarray
+    masks: np.ndarray
+    target: np.ndarray | None
+
+
+def prepare_photo(
+    raw: np.ndarray, target: np.ndarray | None, size: int, num_segments: int, segmentation: Segmentation,
+    feather: float,
+) -> PreparedPhoto:
+    """Alg. 3 stage I: shrink to ``size``×``size`` (S0) and segment into ``num_segments`` masks.
+
+    S0 is quantised to uint8 so that the state the env exposes is the observation the agent sees.
+    """
+    original_u8 = to_uint8(thumbnail(raw, size))
+    original = original_u8.astype(np.float32) / np.float32(255.0)
+    masks = segment(original, num_segments, segmentation, feather)
+    return PreparedPhoto(original_u8, original, masks, None if target is None else thumbnail(target, size))
+
+
+def check_arguments(
+    size: int, num_segments: int, max_ev: float, segmentation: Segmentation, feather: float, reward_mode: str,
+    gamma: float,
+) -> None:
+    """Validate the arguments the single and the batched env share; raise a clear error naming the bad one."""
+    if not isinstance(size, (int, np.integer)) or size < 16:
+        raise ValueError(f"size must be an integer >= 16, got {size!r}")
+    if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
+        raise ValueError(f"num_segments must be an integer >= 1, got {num_segments!r}")
+    if not max_ev > 0:
+        raise ValueError(f"max_ev must be > 0, got {max_ev!r}")
+    if reward_mode not in REWARD_MODES:
+        raise ValueError(f"unknown reward_mode {reward_mode!r}; expected one of {REWARD_MODES}")
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    if feather < 0:
+        raise ValueError(f"feather must be >= 0, got {feather!r}")
+    if not isinstance(segmentation, str) and not callable(segmentation):
+        raise TypeError(f"segmentation must be a method name or a callable, got {type(segmentation).__name__}")
+    # a bad segmentation name fails now, on a tiny image, not at the first reset
+    segment(np.full((4, 4, 3), 0.5, np.float32), 1, segmentation)
 
 
 class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
@@ -101,24 +156,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         render_mode: str | None = None,
         device: str = "cpu",
     ):
-        if not isinstance(size, (int, np.integer)) or size < 16:
-            raise ValueError(f"size must be an integer >= 16, got {size!r}")
-        if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
-            raise ValueError(f"num_segments must be an integer >= 1, got {num_segments!r}")
-        if not max_ev > 0:
-            raise ValueError(f"max_ev must be > 0, got {max_ev!r}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"unknown reward_mode {reward_mode!r}; expected one of {REWARD_MODES}")
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        check_arguments(size, num_segments, max_ev, segmentation, feather, reward_mode, gamma)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; expected one of {self.metadata['render_modes']}")
-        if feather < 0:
-            raise ValueError(f"feather must be >= 0, got {feather!r}")
-        if not isinstance(segmentation, str) and not callable(segmentation):
-            raise TypeError(f"segmentation must be a method name or a callable, got {type(segmentation).__name__}")
-        # a bad segmentation name fails now, on a tiny image, not at the first reset
-        segment(np.full((4, 4, 3), 0.5, np.float32), 1, segmentation)
 
         self.pool = make_pool(pool)
         self.size = int(size)
@@ -157,16 +197,16 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
             sample = self.pool[index]
             raw, target, name = sample.raw, sample.target, sample.name
 
-        self._original = thumbnail(raw, self.size)
-        self._target = None if target is None else thumbnail(target, self.size)
-        self._masks = segment(self._original, self.num_segments, self.segmentation, self.feather)
+        photo = prepare_photo(raw, target, self.size, self.num_segments, self.segmentation, self.feather)
+        self._original, self._original_u8, self._masks, self._target = (
+            photo.original, photo.original_u8, photo.masks, photo.target
+        )
         self._local = self._original.copy()
         self._globals: list[np.ndarray] = []
         self._evs: list[float] = []
         self._t = 0
         self._fused: np.ndarray | None = None
         self._score_info = {"name": name, "target": self._target}
-        self._original_u8 = to_uint8(self._original)
         self._potential = self._score(self._local) if self.reward_mode != "sparse" else None
         return self._observation(), self._info()
 

@@ -17,14 +17,14 @@ from exposure_env.ops.color import (
 )
 
 
-def expose(srgb: np.ndarray, ev: float) -> np.ndarray:
+def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
     """Re-expose an sRGB image by ``ev`` stops in linear light.
 
     ``x' = linear_to_srgb(clip(srgb_to_linear(x) · 2^ev, 0, 1))``.
 
     Args:
         srgb: ``(..., 3)`` float sRGB in ``[0, 1]``.
-        ev: exposure value in stops.
+        ev: exposure value in stops, or an array of them broadcastable against ``srgb``.
 
     Returns:
         Same shape and dtype as ``srgb``.

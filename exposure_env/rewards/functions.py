@@ -58,11 +58,15 @@ class DiscriminatorScore:
     def __call__(self, image: np.ndarray, info: dict | None = None) -> float:
         return float(self.batch(image[None])[0])
 
-    @torch.no_grad()
     def batch(self, images: np.ndarray) -> np.ndarray:
         """Scores of ``(N, H, W, 3)`` images -> ``(N,)`` float32."""
         device = next(self.critic.parameters()).device
-        return self.critic(hwc_to_tensor(images, device)).cpu().numpy()
+        return self.tensor(hwc_to_tensor(images, device)).cpu().numpy()
+
+    @torch.no_grad()
+    def tensor(self, images: torch.Tensor) -> torch.Tensor:
+        """Scores of ``(N, 3, H, W)`` images on the critic's device -> ``(N,)``."""
+        return self.critic(images)
 
 
 def reference_score(image: np.ndarray, info: dict) -> float:

@@ -1,0 +1,114 @@
+"""The batched env: equivalence with N single envs, autoreset, tensors on the device, SB3, bad input."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+
+import exposure_env  # noqa: F401  (registers the env)
+from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+
+
+def roll(env, actions_per_step):
+    results = [env.reset(seed=11)]
+    for actions in actions_per_step:
+        results.append(env.step(actions))
+    return results
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"reward_mode": "shaped"}, {"reward": "reference", "reward_mode": "dense", "feather": 1.5}],
+    ids=["discriminator-sparse", "discriminator-shaped", "reference-dense-feathered"],
+)
+def test_same_observations_and_rewards_as_single_envs(kwargs):
+    num_envs, num_segments = 5, 3
+    actions = np.random.default_rng(0).uniform(-1.2, 1.2, (2 * num_segments + 3, num_envs, 1)).astype(np.float32)
+    single = gym.vector.SyncVectorEnv(
+        [lambda: gym.make("ExposureRetouch-v0", num_segments=num_segments, **kwargs) for _ in range(num_envs)]
+    )
+    batched = gym.make_vec("ExposureRetouch-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+                           num_segments=num_segments, **kwargs)
+    assert isinstance(batched.unwrapped, ExposureRetouchVectorEnv)
+    terminated_seen = 0
+    for expected, got in zip(roll(single, actions), roll(batched, actions)):
+        for key in expected[0]:
+            np.testing.assert_array_equal(got[0][key], expected[0][key])  # numpy backend: bitwise
+        if len(expected) == 5:
+            np.testing.assert_allclose(got[1], expected[1], atol=1e-4)
+            np.testing.assert_array_equal(got[2], expected[2])
+            terminated_seen += int(got[2].all())
+    assert terminated_seen == 2  # two full episodes, with a NEXT_STEP autoreset between them
+
+
+def test_torch_backend_matches_numpy_backend():
+    kwargs = {"num_segments": 3, "reward": "reference"}
+    numpy_env = ExposureRetouchVectorEnv(4, **kwargs)
+    torch_env = ExposureRetouchVectorEnv(4, backend="torch", tensor_observations=True, **kwargs)
+    actions = np.random.default_rng(1).uniform(-1, 1, (4, 4, 1)).astype(np.float32)
+    for expected, got in zip(roll(numpy_env, actions), roll(torch_env, actions)):
+        for key in expected[0]:
+            assert isinstance(got[0][key], torch.Tensor) and got[0][key].dtype == torch.uint8
+            difference = np.abs(got[0][key].numpy().astype(int) - expected[0][key].astype(int))
+            assert difference.max() <= 1 and (difference > 0).mean() < 0.01  # float rounding at .5 only
+        if len(expected) == 5:
+            assert isinstance(got[1], torch.Tensor) and got[1].device == torch_env.device
+            np.testing.assert_allclose(got[1].numpy(), expected[1], atol=0.05)
+            assert got[2].tolist() == expected[2].tolist()
+
+
+def test_tensor_observations_stay_on_the_device():
+    env = ExposureRetouchVectorEnv(3, tensor_observations=True, num_segments=2)
+    observation, _ = env.reset(seed=0)
+    observation, reward, terminated, truncated, _ = env.step(torch.zeros(3, 1))
+    for value in (*observation.values(), reward, terminated, truncated):
+        assert isinstance(value, torch.Tensor) and value.device == env.device
+    assert observation["local"].shape == (3, 64, 64, 3)
+
+
+def test_partial_reset_and_sb3_adapter():
+    env = ExposureRetouchVectorEnv(4, num_segments=2)
+    first, _ = env.reset(seed=3)
+    env.step(np.zeros((4, 1), np.float32))
+    mask = np.array([True, False, False, True])
+    observation, info = env.reset(options={"reset_mask": mask})
+    assert info["t"].tolist() == [0, 1, 1, 0]
+    vec_env = SB3VecEnv(ExposureRetouchVectorEnv(4, num_segments=2))
+    vec_env.seed(0)
+    vec_env.reset()
+    dones_seen = []
+    for _ in range(2):
+        observation, rewards, dones, infos = vec_env.step(np.zeros((4, 1), np.float32))
+        dones_seen.append(dones.copy())
+    assert dones_seen[0].sum() == 0 and dones_seen[1].all()
+    assert all("terminal_observation" in info and "score" in info for info in infos)
+    assert observation["seg"].any()  # already the next episode's first observation
+    model = PPO("MultiInputPolicy", vec_env, n_steps=16, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model.learn(64)
+    assert model.num_timesteps == 64
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"num_envs": 0}, "num_envs"), ({"num_envs": 2, "device": "tpu"}, "device"),
+     ({"num_envs": 2, "device": "potato"}, "unknown device"), ({"num_envs": 2, "backend": "jax"}, "backend")],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ExposureRetouchVectorEnv(**kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised where CUDA is missing")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="no CUDA"):
+        ExposureRetouchVectorEnv(2, device="cuda")
+
+
+def test_bad_actions():
+    env = ExposureRetouchVectorEnv(2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"env\(s\) \[1\]"):
+        env.step(np.array([[0.0], [np.nan]], np.float32))
