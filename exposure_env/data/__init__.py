@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from exposure_env.data.degrade import DegradationParams, degrade, random_degradation
@@ -26,12 +27,17 @@ __all__ = [
 ]
 
 
-def make_pool(pool: ImagePool | str | Path | None) -> ImagePool:
-    """Resolve the env's ``pool=`` argument.
+def make_pool(pool: ImagePool | str | os.PathLike | None = None) -> ImagePool:
+    """Resolve the env's ``pool=`` argument to an :class:`ImagePool`.
 
-    ``None`` or ``"embedded"`` -> the embedded training split; ``"embedded:test"`` (or any
-    split name after the colon) -> that split; a folder path -> :class:`FolderPool`; an
-    :class:`ImagePool` is returned as is.
+    ``None`` or ``"embedded"`` -> ``EmbeddedPool()`` (the training split);
+    ``"embedded:<split>"`` (e.g. ``"embedded:test"``) -> that split; an :class:`ImagePool` ->
+    itself; a path (``str`` or ``os.PathLike``) to a folder -> ``FolderPool(path)``.
+
+    Raises:
+        ValueError: an unknown split, or a string/path that is neither ``embedded[:split]``
+            nor an existing folder.
+        TypeError: any other type.
     """
     if pool is None:
         return EmbeddedPool()
@@ -39,8 +45,10 @@ def make_pool(pool: ImagePool | str | Path | None) -> ImagePool:
         return pool
     if isinstance(pool, str) and (pool == "embedded" or pool.startswith("embedded:")):
         return EmbeddedPool(pool.partition(":")[2] or "train")
-    if isinstance(pool, (str, Path)):
+    if isinstance(pool, (str, os.PathLike)):
         if not Path(pool).is_dir():
-            raise ValueError(f"pool {str(pool)!r} is neither 'embedded[:split]' nor an existing folder")
+            raise ValueError(f"pool {os.fspath(pool)!r} is neither 'embedded[:split]' nor an existing folder")
         return FolderPool(pool)
-    raise TypeError(f"pool must be None, 'embedded[:split]', a folder path or an ImagePool, got {pool!r}")
+    raise TypeError(
+        f"pool must be None, 'embedded[:split]', a folder path or an ImagePool; got {type(pool).__name__}"
+    )

@@ -1,4 +1,9 @@
-"""Pools of photos in folders: raw photos (M3) and, optionally, expert photos (M2)."""
+"""Pools of photos in folders: raw photos (M3) and, optionally, expert photos (M2).
+
+Unreadable files never crash a run: they are reported with ``logging.warning`` (logger
+``exposure_env.data.folder``) naming the file and the reason, recorded in
+``FolderPool.bad_files`` and skipped.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +12,67 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from exposure_env.data.io import IMAGE_EXTENSIONS, ImageReadError, read_image
+from exposure_env.data.io import IMAGE_EXTENSIONS, ImageReadError, check_image, read_image
 from exposure_env.data.pool import ImagePool, Sample
 from exposure_env.ops.color import linear_to_srgb
 
 logger = logging.getLogger(__name__)
 
 
-def list_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS) -> list[Path]:
-    """Image files directly in ``folder`` (by extension, case-insensitive), sorted by name."""
+def list_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, recursive: bool = False) -> list[Path]:
+    """Image files in ``folder`` (suffix in ``extensions``, any case), sorted by path.
+
+    Raises:
+        ValueError: ``folder`` is not a directory, or holds no image file (the message says
+            when it holds camera-raw ``.dng`` files instead, which must be exported first).
+    """
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a directory")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(path for path in candidates if path.is_file())
+    images = [path for path in files if path.suffix.lower() in extensions]
+    if not images:
+        raw_count = sum(path.suffix.lower() == ".dng" for path in files)
+        hint = f"; its {raw_count} .dng camera-raw files must be exported to TIFF/PNG/JPEG first" if raw_count else ""
+        raise ValueError(f"{folder}: no image files with suffix {'/'.join(extensions)}{hint}")
+    return images
 
 
-def _header_problem(path: Path) -> str | None:
-    """A cheap check (Pillow header + verify): the reason ``path`` is unusable, or ``None``."""
-    if path.stat().st_size == 0:
-        return "empty file"
-    try:
-        with Image.open(path) as image:
-            image.verify()
-    except Exception as error:  # Pillow raises many types for bad files; each becomes a reason
-        return f"not a readable image ({error.__class__.__name__}: {error})"
-    return None
+def _stem_key(path: Path, folder: Path) -> str:
+    """The pairing key of ``path``: its path below ``folder`` without the suffix (``"sub/a0001"``)."""
+    return path.relative_to(folder).with_suffix("").as_posix()
 
 
 class FolderPool(ImagePool):
     """Photos from ``raw_dir`` and, optionally, expert photos from ``expert_dir``.
 
-    Unreadable files are logged (``logging.warning`` on ``exposure_env.data.folder``) with
-    their name and reason, recorded in ``bad_files`` and skipped: a bad file found only when
-    it is read (e.g. truncated data behind a good header) makes the pool serve the next
-    readable photo instead of crashing a run.
+    At construction every file gets a cheap header check (:func:`~exposure_env.data.io.check_image`)
+    so bad files are reported up front; pixels are only decoded when an item is read. A file
+    that fails only then (corrupt data behind a good header) is reported and the pool serves
+    the next readable photo instead (index ``i`` then gives the sample of ``i + 1``, wrapping).
+    Paired raw and expert photos of different sizes are reported and skipped the same way.
+
+    Attributes:
+        bad_files: ``str(path) -> reason`` for every file skipped so far.
+        raw_files: readable raw photos, sorted; ``pool[i]`` reads ``raw_files[i]``.
+        expert_files: readable expert photos, sorted.
 
     Args:
         raw_dir: folder of photos to retouch.
         expert_dir: folder of expert photos (M2), or ``None``.
-        paired: pair raw and expert photos by file stem. ``None`` pairs when every raw photo
-            has an expert of the same stem; ``True`` requires it.
-        linear: files hold linear-light values (e.g. 16-bit linear TIFF): encode to sRGB on load.
-        extensions: file suffixes to consider.
+        paired: pair raw and expert photos by file stem (name without suffix, so ``a.dng.tif``
+            never pairs with ``a.jpg`` but ``a.tif`` does). ``None``: paired when every raw file
+            has an expert file of the same stem. ``True``: raw photos without a readable
+            partner are reported and skipped. ``False``: experts are an unpaired pool.
+        linear: raw files hold linear-light values (e.g. 16-bit linear TIFF): they are encoded
+            to sRGB on load. Expert files are always read as sRGB.
+        extensions: file suffixes to consider (lower case, with the dot).
+        recursive: also list files in sub-folders (pairing keys then include the sub-folder).
+
+    Raises:
+        ValueError: a folder is missing or holds no readable image; ``paired=True`` without
+            ``expert_dir`` or with no raw photo that has a partner.
     """
 
     def __init__(
@@ -59,73 +82,106 @@ class FolderPool(ImagePool):
         paired: bool | None = None,
         linear: bool = False,
         extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+        recursive: bool = False,
     ):
         self.raw_dir = Path(raw_dir)
         self.expert_dir = None if expert_dir is None else Path(expert_dir)
         self.linear = linear
         self.bad_files: dict[str, str] = {}
-        self.raw_files = self._readable(list_images(self.raw_dir, extensions))
-        if not self.raw_files:
-            raise ValueError(f"{self.raw_dir}: no readable image ({len(self.bad_files)} unreadable)")
-        self.expert_files: list[Path] = []
-        if self.expert_dir is not None:
-            self.expert_files = self._readable(list_images(self.expert_dir, extensions))
-            if not self.expert_files:
-                raise ValueError(f"{self.expert_dir}: no readable expert image")
-        experts_by_stem = {p.stem: p for p in self.expert_files}
-        all_paired = bool(experts_by_stem) and all(p.stem in experts_by_stem for p in self.raw_files)
-        if paired and not all_paired:
-            missing = [p.name for p in self.raw_files if p.stem not in experts_by_stem][:5]
-            raise ValueError(f"{self.raw_dir}: paired=True but no expert photo of the same name for {missing}")
-        self.paired = all_paired if paired is None else bool(paired)
+        if paired and self.expert_dir is None:
+            raise ValueError(f"{self.raw_dir}: paired=True needs an expert_dir")
+        raw_files = list_images(self.raw_dir, extensions, recursive)
+        expert_files = [] if self.expert_dir is None else list_images(self.expert_dir, extensions, recursive)
+        experts_by_key = {_stem_key(path, self.expert_dir): path for path in expert_files}
+        if paired is None:
+            paired = bool(experts_by_key) and all(_stem_key(p, self.raw_dir) in experts_by_key for p in raw_files)
+        self.paired = paired
+        self.expert_files = self._readable(expert_files)
+        if self.expert_dir is not None and not self.expert_files:
+            raise ValueError(f"{self.expert_dir}: no readable image ({len(expert_files)} files, all unreadable)")
         self.has_experts = bool(self.expert_files)
-        self._experts_by_stem = experts_by_stem
+        readable_experts = set(self.expert_files)
+        self._experts_by_key = {key: path for key, path in experts_by_key.items() if path in readable_experts}
+        if self.paired:
+            raw_files = self._with_partner(raw_files)
+        self.raw_files = self._readable(raw_files)
+        if not self.raw_files:
+            raise ValueError(f"{self.raw_dir}: no readable image ({len(self.bad_files)} files skipped)")
 
     def __len__(self) -> int:
         return len(self.raw_files)
 
     def __getitem__(self, index: int) -> Sample:
+        """Raw photo ``index`` (and its expert when paired); skips to the next if it is unreadable.
+
+        Raises:
+            IndexError: ``index`` outside ``[0, len(self))``.
+            ValueError: every file turned out unreadable.
+        """
+        index = int(index)
+        if not 0 <= index < len(self.raw_files):
+            raise IndexError(f"FolderPool index {index} out of range [0, {len(self.raw_files)})")
         for offset in range(len(self.raw_files)):
             path = self.raw_files[(index + offset) % len(self.raw_files)]
-            if str(path) in self.bad_files:
-                continue
-            try:
-                raw = self._load(path)
-                target = self._load(self._experts_by_stem[path.stem]) if self.paired else None
-            except ImageReadError as error:
-                self._report(path, str(error))
-                continue
-            if target is not None and target.shape != raw.shape:
-                self._report(path, f"expert photo is {target.shape[:2]}, raw is {raw.shape[:2]}")
-                continue
-            return Sample(raw=raw, target=target, name=path.name)
-        raise ValueError(f"{self.raw_dir}: no readable image left ({len(self.bad_files)} unreadable)")
+            if str(path) not in self.bad_files:
+                sample = self._read_sample(path)
+                if sample is not None:
+                    return sample
+        raise ValueError(f"{self.raw_dir}: no readable image left ({len(self.bad_files)} files skipped)")
 
     def expert(self, rng: np.random.Generator) -> np.ndarray:
+        """An expert photo drawn uniformly with ``rng`` among those still readable."""
         if not self.expert_files:
             raise NotImplementedError(f"{self.raw_dir}: this FolderPool has no expert_dir")
-        for _ in range(len(self.expert_files)):
-            path = self.expert_files[int(rng.integers(len(self.expert_files)))]
+        while candidates := [path for path in self.expert_files if str(path) not in self.bad_files]:
+            path = candidates[int(rng.integers(len(candidates)))]
             try:
-                return self._load(path)
+                return read_image(path)
             except ImageReadError as error:
                 self._report(path, str(error))
         raise ValueError(f"{self.expert_dir}: no readable expert image left")
 
-    def _load(self, path: Path) -> np.ndarray:
-        image = read_image(path)
-        return linear_to_srgb(image) if self.linear else image
+    def _read_sample(self, path: Path) -> Sample | None:
+        """The sample of raw file ``path``, or ``None`` after reporting why it is unusable."""
+        expert_path = self._experts_by_key[_stem_key(path, self.raw_dir)] if self.paired else None
+        try:
+            raw = read_image(path)
+            target = None if expert_path is None else read_image(expert_path)
+        except ImageReadError as error:
+            self._report(path, str(error))
+            return None
+        if target is not None and target.shape != raw.shape:
+            self._report(path, f"raw is {raw.shape[1]}x{raw.shape[0]} but its expert {expert_path.name} is "
+                               f"{target.shape[1]}x{target.shape[0]}")
+            return None
+        return Sample(raw=linear_to_srgb(raw) if self.linear else raw, target=target,
+                      name=path.relative_to(self.raw_dir).as_posix())
+
+    def _with_partner(self, raw_files: list[Path]) -> list[Path]:
+        """Raw files that have a readable expert of the same stem; the others are reported."""
+        kept = []
+        for path in raw_files:
+            if _stem_key(path, self.raw_dir) in self._experts_by_key:
+                kept.append(path)
+            else:
+                self._report(path, f"no readable expert photo of the same stem in {self.expert_dir}")
+        if not kept:
+            raise ValueError(f"{self.raw_dir}: paired, but no raw photo has an expert photo of the same stem "
+                             f"in {self.expert_dir}")
+        return kept
 
     def _readable(self, paths: list[Path]) -> list[Path]:
-        good = []
+        """``paths`` that pass the header check; the others are reported."""
+        readable = []
         for path in paths:
-            problem = _header_problem(path)
-            if problem is None:
-                good.append(path)
-            else:
-                self._report(path, problem)
-        return good
+            try:
+                check_image(path)
+                readable.append(path)
+            except ImageReadError as error:
+                self._report(path, str(error))
+        return readable
 
     def _report(self, path: Path, reason: str) -> None:
+        reason = reason.removeprefix(f"{path}: ")  # ImageReadError messages start with the path
         self.bad_files[str(path)] = reason
         logger.warning("skipping %s: %s", path, reason)
