@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import time
 
 import gymnasium as gym
@@ -56,21 +58,40 @@ def floor_seconds_per_episode(num_envs: int, repeats: int = 3) -> float:
     return best
 
 
+def async_steps_per_second(num_envs: int, episodes: int) -> float:
+    """AsyncVectorEnv measured in a fresh interpreter.
+
+    Its workers are forked; forking a process whose torch (OpenMP) thread pool already ran
+    deadlocks the children, so the measuring process forks before any torch work, and each
+    worker uses one torch thread (N processes share 2 cores).
+    """
+    command = [sys.executable, __file__, "--async-worker", "--num-envs", str(num_envs), "--episodes", str(episodes)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(output.split("RATE")[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num-envs", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--episodes", type=int, default=3, help="timed episodes per env kind (default 3)")
-    parser.add_argument("--skip-async", action="store_true", help="skip AsyncVectorEnv (one process per env)")
+    parser.add_argument("--async-max", type=int, default=64,
+                        help="largest num_envs for AsyncVectorEnv: one process per env (default 64)")
+    parser.add_argument("--async-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.async_worker:
+        torch.set_num_threads(1)
+        make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS)  # noqa: E731
+        env = gym.vector.AsyncVectorEnv([make] * args.num_envs[0], context="fork", shared_memory=True)
+        print("RATE", steps_per_second(env, args.num_envs[0], args.episodes))
+        env.close()
+        return
     print(f"CPU, torch threads={torch.get_num_threads()}, T={NUM_SEGMENTS}, 64x64, reward=discriminator (sparse)")
     for num_envs in args.num_envs:
         make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS)  # noqa: E731
         results = {}
         results["SyncVectorEnv"] = steps_per_second(gym.vector.SyncVectorEnv([make] * num_envs), num_envs, args.episodes)
-        if not args.skip_async:
-            async_env = gym.vector.AsyncVectorEnv([make] * num_envs, context="fork", shared_memory=True)
-            results["AsyncVectorEnv"] = steps_per_second(async_env, num_envs, args.episodes)
-            async_env.close()
+        if num_envs <= args.async_max:
+            results["AsyncVectorEnv"] = async_steps_per_second(num_envs, args.episodes)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         ours = ExposureRetouchVectorEnv(num_envs, num_segments=NUM_SEGMENTS)
         results["ExposureRetouchVectorEnv"] = steps_per_second(ours, num_envs, args.episodes)
@@ -78,6 +99,8 @@ def main() -> None:
         floor = floor_seconds_per_episode(num_envs)
         floor_rate = num_envs * (NUM_SEGMENTS + 1) / floor
         print(f"\nnum_envs={num_envs}")
+        if num_envs > args.async_max:
+            print(f"  {'AsyncVectorEnv':<26} not run: {num_envs} processes exceed --async-max {args.async_max}")
         for name, rate in results.items():
             print(f"  {name:<26} {rate:9.0f} steps/s   {rate / results['SyncVectorEnv']:5.2f}x Sync")
         print(f"  {'floor (critic + fusion)':<26} {floor_rate:9.0f} steps/s   "

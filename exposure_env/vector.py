@@ -202,28 +202,33 @@ class ExposureRetouchVectorEnv(VectorEnv):
     def _advance(self, envs: np.ndarray, evs: np.ndarray) -> np.ndarray:
         """One step of the MDP for ``envs``; returns which of them just finished (bool array)."""
         steps = self._t[envs]
+        # the usual case, every env at the same step: basic slicing gives views, not copies
+        lockstep = len(envs) == self.num_envs and bool((steps == steps[0]).all())
+        rows, step = (slice(None), int(steps[0])) if lockstep else (envs, steps)
         if self.backend == "numpy":
-            masks = self._masks[envs, steps][..., None]
+            masks = self._masks[rows, step][..., None]
             # global filter S^g_t = expose(S0, e_t) as a 256-entry table per env: S0 is uint8-coded
             tables = expose(_CODES[None, :], evs[:, None])
-            codes = self._original_u8[envs].reshape(len(envs), -1)
-            exposed = np.take_along_axis(tables, codes.astype(np.intp), axis=1).reshape(self._original_u8[envs].shape)
-            self._globals[envs, steps] = exposed
-            local = self._local[envs]
+            codes = self._original_u8[rows]
+            exposed = np.take_along_axis(tables, codes.reshape(len(envs), -1).astype(np.intp), axis=1)
+            exposed = exposed.reshape(codes.shape)
+            self._globals[rows, step] = exposed
+            local = self._local[rows]
             if self.feather == 0:
                 # hard, disjoint masks: segment t still holds S0, so expose(S^l_t) = S^g_t there
                 local_exposed = exposed
             else:
                 local_exposed = expose(local, evs[:, None, None, None])
-            self._local[envs] = local * (1.0 - masks) + local_exposed * masks  # S^l_{t+1}
+            self._local[rows] = local * (1.0 - masks) + local_exposed * masks  # S^l_{t+1}
         else:
-            index = torch.as_tensor(envs, device=self.device)
-            steps_on_device = torch.as_tensor(steps, device=self.device)
-            masks = self._masks[index, steps_on_device].unsqueeze(1)
+            if not lockstep:
+                rows = torch.as_tensor(envs, device=self.device)
+                step = torch.as_tensor(steps, device=self.device)
+            masks = self._masks[rows, step].unsqueeze(1)
             ev = torch.as_tensor(evs, device=self.device, dtype=torch.float32)
-            self._globals[index, steps_on_device] = expose_torch(self._original[index], ev)
-            local = self._local[index]
-            self._local[index] = local * (1.0 - masks) + expose_torch(local, ev) * masks
+            self._globals[rows, step] = expose_torch(self._original[rows], ev)
+            local = self._local[rows]
+            self._local[rows] = local * (1.0 - masks) + expose_torch(local, ev) * masks  # S^l_{t+1}
         self._t[envs] += 1
         return self._t[envs] == self.num_segments
 

@@ -94,7 +94,9 @@ def check_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> None:
 def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """Turn ``(H, W[, C])`` pixels stored with EXIF ``orientation`` (1-8) upright.
 
-    Same result as ``PIL.ImageOps.exif_transpose``; unknown values leave the pixels as they are.
+    Same result as ``PIL.ImageOps.exif_transpose`` (tested for all 8 values); unknown values
+    leave the pixels as they are. Written on arrays, not Pillow images, because the 16-bit colour
+    path decodes with OpenCV (Pillow would cut it to 8 bits) and must be turned upright the same way.
     """
     if orientation == 2:
         return pixels[:, ::-1]
