@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import exposure_env  # noqa: F401  (registers the env)
+from exposure_env.data import EmbeddedPool
 from exposure_env.ops.exposure import expose
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
@@ -58,7 +59,7 @@ def floor_seconds_per_episode(num_envs: int, repeats: int = 3) -> float:
     return best
 
 
-def async_steps_per_second(num_envs: int, episodes: int) -> float:
+def async_steps_per_second(num_envs: int, episodes: int, pool_items: int | None) -> float:
     """AsyncVectorEnv measured in a fresh interpreter.
 
     Its workers are forked; forking a process whose torch (OpenMP) thread pool already ran
@@ -66,6 +67,7 @@ def async_steps_per_second(num_envs: int, episodes: int) -> float:
     worker uses one torch thread (N processes share 2 cores).
     """
     command = [sys.executable, __file__, "--async-worker", "--num-envs", str(num_envs), "--episodes", str(episodes)]
+    command += [] if pool_items is None else ["--pool-items", str(pool_items)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return float(output.split("RATE")[-1])
 
@@ -76,24 +78,30 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=3, help="timed episodes per env kind (default 3)")
     parser.add_argument("--async-max", type=int, default=64,
                         help="largest num_envs for AsyncVectorEnv: one process per env (default 64)")
+    parser.add_argument("--pool-items", type=int, default=None,
+                        help="photos in the embedded pool, the same for every env kind (default: 4096, so "
+                             "a short run prepares nearly every reset's photo afresh; a small pool shows "
+                             "the steady state of a long training run, where our shared cache holds them all)")
     parser.add_argument("--async-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    pool = EmbeddedPool("train", n_items=args.pool_items)
     if args.async_worker:
         torch.set_num_threads(1)
-        make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS)  # noqa: E731
+        make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS, pool=pool)  # noqa: E731
         env = gym.vector.AsyncVectorEnv([make] * args.num_envs[0], context="fork", shared_memory=True)
         print("RATE", steps_per_second(env, args.num_envs[0], args.episodes))
         env.close()
         return
-    print(f"CPU, torch threads={torch.get_num_threads()}, T={NUM_SEGMENTS}, 64x64, reward=discriminator (sparse)")
+    print(f"CPU, torch threads={torch.get_num_threads()}, T={NUM_SEGMENTS}, 64x64, reward=discriminator (sparse), "
+          f"pool of {len(pool)} photos")
     for num_envs in args.num_envs:
-        make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS)  # noqa: E731
+        make = lambda: gym.make("ExposureRetouch-v0", num_segments=NUM_SEGMENTS, pool=pool)  # noqa: E731
         results = {}
         results["SyncVectorEnv"] = steps_per_second(gym.vector.SyncVectorEnv([make] * num_envs), num_envs, args.episodes)
         if num_envs <= args.async_max:
-            results["AsyncVectorEnv"] = async_steps_per_second(num_envs, args.episodes)
+            results["AsyncVectorEnv"] = async_steps_per_second(num_envs, args.episodes, args.pool_items)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        ours = ExposureRetouchVectorEnv(num_envs, num_segments=NUM_SEGMENTS)
+        ours = ExposureRetouchVectorEnv(num_envs, num_segments=NUM_SEGMENTS, pool=pool)
         results["ExposureRetouchVectorEnv"] = steps_per_second(ours, num_envs, args.episodes)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         floor = floor_seconds_per_episode(num_envs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Sequence
 
+import cv2
 import gymnasium as gym
 import numpy as np
 import torch
@@ -127,7 +128,9 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if self.backend == "numpy":
             self._original = np.zeros((n, s, s, 3), np.float32)
             self._local = np.zeros((n, s, s, 3), np.float32)
+            self._local_u8 = np.zeros((n, s, s, 3), np.uint8)  # the `local` observation, kept up to date
             self._masks = np.zeros((n, t, s, s), np.float32)
+            self._hard_masks = np.zeros((n, t, s, s, 1), bool)
             self._globals = np.zeros((n, t, s, s, 3), np.float32)
         else:
             zeros = dict(device=self.device, dtype=torch.float32)
@@ -164,7 +167,9 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if self.backend == "numpy":
             self._original[envs] = originals
             self._local[envs] = originals
+            self._local_u8[envs] = self._original_u8[envs]
             self._masks[envs] = masks
+            self._hard_masks[envs] = masks[..., None] > 0.5
         else:  # one host-to-device copy per reset batch
             index = torch.as_tensor(envs, device=self.device)
             originals_on_device = torch.from_numpy(originals).to(self.device).permute(0, 3, 1, 2)
@@ -205,21 +210,15 @@ class ExposureRetouchVectorEnv(VectorEnv):
         # the usual case, every env at the same step: basic slicing gives views, not copies
         lockstep = len(envs) == self.num_envs and bool((steps == steps[0]).all())
         rows, step = (slice(None), int(steps[0])) if lockstep else (envs, steps)
-        if self.backend == "numpy":
+        if self.backend == "numpy" and self.feather == 0:
+            self._advance_hard_masks(envs, steps, evs)
+        elif self.backend == "numpy":
             masks = self._masks[rows, step][..., None]
-            # global filter S^g_t = expose(S0, e_t) as a 256-entry table per env: S0 is uint8-coded
-            tables = expose(_CODES[None, :], evs[:, None])
-            codes = self._original_u8[rows]
-            exposed = np.take_along_axis(tables, codes.reshape(len(envs), -1).astype(np.intp), axis=1)
-            exposed = exposed.reshape(codes.shape)
+            exposed = expose(self._original[rows], evs[:, None, None, None])  # S^g_t = expose(S0, e_t)
             self._globals[rows, step] = exposed
             local = self._local[rows]
-            if self.feather == 0:
-                # hard, disjoint masks: segment t still holds S0, so expose(S^l_t) = S^g_t there
-                local_exposed = exposed
-            else:
-                local_exposed = expose(local, evs[:, None, None, None])
-            self._local[rows] = local * (1.0 - masks) + local_exposed * masks  # S^l_{t+1}
+            self._local[rows] = local * (1.0 - masks) + expose(local, evs[:, None, None, None]) * masks
+            self._local_u8[rows] = to_uint8(self._local[rows])
         else:
             if not lockstep:
                 rows = torch.as_tensor(envs, device=self.device)
@@ -231,6 +230,22 @@ class ExposureRetouchVectorEnv(VectorEnv):
             self._local[rows] = local * (1.0 - masks) + expose_torch(local, ev) * masks  # S^l_{t+1}
         self._t[envs] += 1
         return self._t[envs] == self.num_segments
+
+    def _advance_hard_masks(self, envs: np.ndarray, steps: np.ndarray, evs: np.ndarray) -> None:
+        """The numpy step for hard, disjoint masks, bitwise equal to the single env's arithmetic.
+
+        S0 is uint8-coded, so S^g_t = expose(S0, e_t) is a 256-entry table per env (``cv2.LUT``)
+        instead of two ``pow`` per pixel; segment t of S^l_t still holds S0, so there
+        S^l_{t+1} = S^g_t, and elsewhere S^l_t stays: one masked copy, no blend arithmetic.
+        The uint8 observation of S^l comes from a uint8 table the same way.
+        """
+        tables = expose(_CODES[None, :], evs[:, None])  # (n, 256) float32
+        tables_u8 = to_uint8(tables)
+        for env, step, table, table_u8 in zip(envs, steps, tables, tables_u8):
+            exposed = cv2.LUT(self._original_u8[env], table, dst=self._globals[env, step])
+            mask = self._hard_masks[env, step]
+            np.copyto(self._local[env], exposed, where=mask)
+            np.copyto(self._local_u8[env], cv2.LUT(self._original_u8[env], table_u8), where=mask)
 
     def _fuse(self, envs: np.ndarray) -> np.ndarray | torch.Tensor:
         """Eq. 30–31: P_T of ``envs`` in the backend's layout."""
@@ -304,12 +319,13 @@ class ExposureRetouchVectorEnv(VectorEnv):
         steps = np.minimum(self._t, self.num_segments - 1)
         active = (self._t < self.num_segments).astype(np.float32)
         if self.backend == "numpy":
-            masks = self._masks[np.arange(self.num_envs), steps] * active[:, None, None]
-            observation = {
-                "seg": to_uint8(self._original * masks[..., None]),
-                "original": self._original_u8.copy(),
-                "local": to_uint8(self._local),
-            }
+            if self.feather == 0:  # hard masks: S0 · M_t is the uint8 S0 where the mask is set
+                masks = self._hard_masks[np.arange(self.num_envs), steps] & (active[:, None, None, None] > 0)
+                seg = self._original_u8 * masks
+            else:
+                masks = self._masks[np.arange(self.num_envs), steps] * active[:, None, None]
+                seg = to_uint8(self._original * masks[..., None])
+            observation = {"seg": seg, "original": self._original_u8.copy(), "local": self._local_u8.copy()}
             if self.tensor_observations:
                 return {key: torch.from_numpy(value) for key, value in observation.items()}
             return observation
