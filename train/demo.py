@@ -123,7 +123,7 @@ def write_episode(env: gym.Env, policy: policies.Policy, out: Path) -> None:
     save_figure(figure, out / "episode.png")
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="exposure-demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -144,7 +144,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
     write_episode(env, policies.segment_auto_exposure, args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}")
-    return rows
 
 
 if __name__ == "__main__":

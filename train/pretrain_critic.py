@@ -74,7 +74,7 @@ def held_out_gap(trainer: CriticTrainer, pool: EmbeddedPool) -> dict[str, float]
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=1500, help="critic updates (default: 1500)")
     parser.add_argument("--batch-size", type=int, default=64, help="photos of each kind per update (default: 64)")
@@ -121,7 +121,6 @@ def main(argv: list[str] | None = None) -> dict:
     provenance_path = args.out.with_name(PACKAGED_CRITIC_PROVENANCE.name)
     atomic_write(provenance_path, lambda path: Path(path).write_text(json.dumps(provenance, indent=2) + "\n"))
     print(json.dumps(gap, indent=2))
-    return provenance
 
 
 if __name__ == "__main__":
