@@ -56,8 +56,9 @@ def test_torch_backend_matches_numpy_backend():
             assert difference.max() <= 1 and (difference > 0).mean() < 0.01  # float rounding at .5 only
         if len(expected) == 5:
             assert isinstance(got[1], torch.Tensor) and got[1].device == torch_env.device
-            # the torch Mertens twin differs from OpenCV by up to ~5e-3 in flat clipped regions
-            np.testing.assert_allclose(got[1].numpy(), expected[1], atol=5e-3)
+            # exposures from torch pow vs the lookup table differ by ~1e-7, which the fusion weights of
+            # flat grey (clipped) pixels amplify: measured up to 6.5e-4 in reward
+            np.testing.assert_allclose(got[1].numpy(), expected[1], atol=1e-3)
             assert got[2].tolist() == expected[2].tolist()
 
 
