@@ -26,7 +26,6 @@ from exposure_env.files import atomic_write
 from exposure_env.ops.exposure import expose
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.ops.resize import thumbnail
-from exposure_env.ops.segmentation import segment
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE
 
