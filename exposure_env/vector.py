@@ -21,11 +21,17 @@ from stable_baselines3.common.vec_env import VecEnv as SB3BaseVecEnv
 
 from exposure_env.data import ImagePool, make_pool
 from exposure_env.env import PreparedPhoto, check_arguments, prepare_photo
-from exposure_env.ops.exposure import expose, expose_torch
+from exposure_env.ops.exposure import expose, expose_torch, local_composite, local_composite_torch
 from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.layout import to_uint8
 from exposure_env.ops.segmentation import Segmentation
-from exposure_env.rewards.functions import DiscriminatorScore, RewardSource, make_score_fn, reference_score
+from exposure_env.rewards.functions import (
+    DiscriminatorScore,
+    RewardSource,
+    make_score_fn,
+    negative_rmse,
+    reference_score,
+)
 
 VECTOR_RESET_OPTIONS = ("reset_mask", "index")
 _CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
@@ -195,8 +201,7 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if self.score_fn is reference_score:
             if self._targets is None:
                 raise ValueError("reward='reference' needs a paired pool: this pool has no targets")
-            difference = hwc.astype(np.float64) - self._targets[envs]
-            return -np.sqrt(np.mean(difference**2, axis=(1, 2, 3)))
+            return negative_rmse(hwc, self._targets[envs])
         return np.array([
             float(self.score_fn(image, {"name": self._names[env], "target": None if self._targets is None
                                          else self._targets[env]}))
@@ -213,21 +218,17 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if self.backend == "numpy" and self.feather == 0:
             self._advance_hard_masks(envs, steps, evs)
         elif self.backend == "numpy":
-            masks = self._masks[rows, step][..., None]
-            exposed = expose(self._original[rows], evs[:, None, None, None])  # S^g_t = expose(S0, e_t)
-            self._globals[rows, step] = exposed
-            local = self._local[rows]
-            self._local[rows] = local * (1.0 - masks) + expose(local, evs[:, None, None, None]) * masks
+            per_env_evs = evs[:, None, None, None]
+            self._globals[rows, step] = expose(self._original[rows], per_env_evs)  # S^g_t = expose(S0, e_t)
+            self._local[rows] = local_composite(self._local[rows], per_env_evs, self._masks[rows, step])
             self._local_u8[rows] = to_uint8(self._local[rows])
         else:
             if not lockstep:
                 rows = torch.as_tensor(envs, device=self.device)
                 step = torch.as_tensor(steps, device=self.device)
-            masks = self._masks[rows, step].unsqueeze(1)
             ev = torch.as_tensor(evs, device=self.device, dtype=torch.float32)
             self._globals[rows, step] = expose_torch(self._original[rows], ev)
-            local = self._local[rows]
-            self._local[rows] = local * (1.0 - masks) + expose_torch(local, ev) * masks  # S^l_{t+1}
+            self._local[rows] = local_composite_torch(self._local[rows], ev, self._masks[rows, step])
         self._t[envs] += 1
         return self._t[envs] == self.num_segments
 
@@ -287,10 +288,9 @@ class ExposureRetouchVectorEnv(VectorEnv):
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         terminated = np.zeros(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {}
-        restarting = np.flatnonzero(self._needs_reset)
+        restarting, acting = np.flatnonzero(self._needs_reset), np.flatnonzero(~self._needs_reset)
         if restarting.size:  # NEXT_STEP autoreset: these envs start over, their action is ignored
             self._reset_envs(restarting, None)
-        acting = np.flatnonzero(~np.isin(np.arange(self.num_envs), restarting))
         if acting.size:
             finished = acting[self._advance(acting, evs[acting])]
             if finished.size:

@@ -74,7 +74,13 @@ def reference_score(image: np.ndarray, info: dict) -> float:
     target = info.get("target")
     if target is None:
         raise ValueError("reward='reference' needs a paired pool: this photo has no target")
-    return -float(np.sqrt(np.mean((image.astype(np.float64) - target) ** 2)))
+    return float(negative_rmse(image[None], target[None])[0])
+
+
+def negative_rmse(images: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per-image negative RMSE of ``(N, H, W, 3)`` images to their targets, in float64 -> ``(N,)``."""
+    difference = images.astype(np.float64) - targets
+    return -np.sqrt(np.mean(difference**2, axis=(1, 2, 3)))
 
 
 def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
