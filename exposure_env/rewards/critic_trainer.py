@@ -15,6 +15,7 @@ import torch
 from exposure_env.data.pool import ImagePool
 from exposure_env.ops.layout import hwc_to_tensor
 from exposure_env.ops.resize import thumbnail
+from exposure_env.rewards.functions import DiscriminatorScore
 from exposure_env.rewards.networks import Discriminator
 
 
@@ -134,13 +135,10 @@ class CriticTrainer:
         self.memory.clear()
         return self.last_losses
 
-    @torch.no_grad()
     def score(self, images: np.ndarray) -> np.ndarray:
         """Critic scores of ``(N, H, W, 3)`` (or one ``(H, W, 3)``) sRGB images -> ``(N,)``."""
         batch = images[None] if images.ndim == 3 else images
-        thumbs = np.stack([thumbnail(image, self.image_size) for image in batch])
-        self.critic.eval()
-        return self.critic(hwc_to_tensor(thumbs, self.device)).cpu().numpy()
+        return DiscriminatorScore(self.critic).batch(np.stack([thumbnail(image, self.image_size) for image in batch]))
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume with the same reward: weights, optimiser, RNGs, counters, M1."""
