@@ -9,9 +9,19 @@ from __future__ import annotations
 from gymnasium.envs.registration import register, registry
 
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.rewards.adversarial import GANReward
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+from exposure_env.wrappers import GANRewardVectorWrapper, GANRewardWrapper, StackedObservation
 
-__all__ = ["ExposureRetouchEnv", "ExposureRetouchVectorEnv", "SB3VecEnv"]
+__all__ = [
+    "ExposureRetouchEnv",
+    "ExposureRetouchVectorEnv",
+    "GANReward",
+    "GANRewardVectorWrapper",
+    "GANRewardWrapper",
+    "SB3VecEnv",
+    "StackedObservation",
+]
 __version__ = "0.1.0"
 
 ENV_ID = "ExposureRetouch-v0"

@@ -14,7 +14,7 @@ from exposure_env.data import ImagePool, make_pool
 from exposure_env.ops.exposure import expose, local_composite
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.ops.layout import as_float_rgb, to_uint8
-from exposure_env.ops.resize import thumbnail
+from exposure_env.ops.resize import shrink_photo, thumbnail
 from exposure_env.ops.segmentation import Segmentation, segment
 from exposure_env.rewards.functions import RewardSource, make_score_fn
 
@@ -47,8 +47,7 @@ def prepare_photo(
 
     S0 is quantised to uint8 so that the state the env exposes is the observation the agent sees.
     """
-    original_u8 = to_uint8(thumbnail(raw, size))
-    original = original_u8.astype(np.float32) / np.float32(255.0)
+    original_u8, original = shrink_photo(raw, size)
     masks = segment(original, num_segments, segmentation, feather)
     return PreparedPhoto(original_u8, original, masks, None if target is None else thumbnail(target, size))
 

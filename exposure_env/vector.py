@@ -254,6 +254,24 @@ class ExposureRetouchVectorEnv(VectorEnv):
             return np.stack([mertens_fusion(self._globals[env], *self.fusion_weights) for env in envs])
         return mertens_fusion_torch(self._globals[torch.as_tensor(envs, device=self.device)], *self.fusion_weights)
 
+    def _fused_info(self, fused: np.ndarray | torch.Tensor, finished: np.ndarray) -> np.ndarray | torch.Tensor:
+        """``info["fused"]``: P_T of the finished envs as ``(N, S, S, 3)`` float32, zeros in other rows.
+
+        Numpy, or a tensor on the device when tensor observations are asked for. In lockstep
+        every env finishes at once and the fused batch is returned as it is, without a copy.
+        """
+        if self.backend == "torch":
+            fused = fused.permute(0, 2, 3, 1)
+        if len(finished) == self.num_envs:  # finished is sorted, so its rows are already in env order
+            full = fused
+        else:
+            full = fused.new_zeros((self.num_envs, *fused.shape[1:])) if self.backend == "torch" else \
+                np.zeros((self.num_envs, *fused.shape[1:]), np.float32)
+            full[finished] = fused
+        if self.tensor_observations:
+            return torch.as_tensor(full)
+        return full.cpu().numpy() if self.backend == "torch" else full
+
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
         options = dict(options or {})
@@ -294,7 +312,8 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if acting.size:
             finished = acting[self._advance(acting, evs[acting])]
             if finished.size:
-                final_scores = self._score(self._fuse(finished), finished)
+                fused = self._fuse(finished)
+                final_scores = self._score(fused, finished)
                 if self.reward_mode != "dense":
                     rewards[finished] += final_scores
                 terminated[finished] = True
@@ -302,6 +321,7 @@ class ExposureRetouchVectorEnv(VectorEnv):
                 infos["score"] = np.zeros(self.num_envs)
                 infos["score"][finished] = final_scores
                 infos["_score"] = terminated.copy()
+                infos["fused"], infos["_fused"] = self._fused_info(fused, finished), terminated.copy()
             if self.reward_mode != "sparse":
                 # Eq. 20–23: F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l); terminal potential kept
                 next_potential = self._score(self._rows(self._local, acting), acting)
@@ -353,8 +373,8 @@ class SB3VecEnv(SB3BaseVecEnv):
     ``info["terminal_observation"]``; this adapter does that with one partial reset.
     """
 
-    def __init__(self, env: ExposureRetouchVectorEnv):
-        if env.tensor_observations:
+    def __init__(self, env: ExposureRetouchVectorEnv | gym.vector.VectorWrapper):
+        if env.unwrapped.tensor_observations:
             raise TypeError("SB3VecEnv needs numpy observations: create the env with tensor_observations=False")
         self.env = env
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
@@ -381,6 +401,7 @@ class SB3VecEnv(SB3BaseVecEnv):
                 step_infos[i]["terminal_observation"] = {key: value[i] for key, value in observation.items()}
                 if "score" in infos:
                     step_infos[i]["score"] = float(infos["score"][i])
+                    step_infos[i]["fused"] = infos["fused"][i]
             observation, _ = self.env.reset(options={"reset_mask": dones})
         return observation, rewards.astype(np.float32), dones, step_infos
 

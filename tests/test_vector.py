@@ -41,6 +41,9 @@ def test_same_observations_and_rewards_as_single_envs(kwargs):
             np.testing.assert_allclose(got[1], expected[1], atol=1e-4)
             np.testing.assert_array_equal(got[2], expected[2])
             terminated_seen += int(got[2].all())
+            if got[2].any():  # P_T of the finished episodes, for the GAN reward's M1
+                np.testing.assert_array_equal(got[4]["_fused"], expected[4]["_fused"])
+                np.testing.assert_allclose(got[4]["fused"], expected[4]["fused"], atol=1e-4)
     assert terminated_seen == 2  # two full episodes, with a NEXT_STEP autoreset between them
 
 

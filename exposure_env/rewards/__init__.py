@@ -1,5 +1,6 @@
 """The discriminator, its WGAN-GP trainer and the reward (score) functions."""
 
+from exposure_env.rewards.adversarial import GANReward, companion_path, random_policy_results
 from exposure_env.rewards.critic_trainer import CriticTrainer, wgan_gp_loss
 from exposure_env.rewards.functions import (
     REWARD_SOURCES,
@@ -16,6 +17,9 @@ __all__ = [
     "CriticTrainer",
     "Discriminator",
     "DiscriminatorScore",
+    "GANReward",
+    "companion_path",
+    "random_policy_results",
     "load_packaged_critic",
     "make_score_fn",
     "reference_score",

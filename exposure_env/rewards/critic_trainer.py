@@ -101,8 +101,14 @@ class CriticTrainer:
         self.num_updates = 0
         self.last_losses: dict[str, float] = {}
 
-    def add_results(self, images: np.ndarray) -> None:
-        """Put agent results into M1: ``(H, W, 3)`` or ``(N, H, W, 3)`` float sRGB in ``[0, 1]``."""
+    def add_results(self, images: np.ndarray | torch.Tensor) -> None:
+        """Put agent results into M1: ``(H, W, 3)`` or ``(N, H, W, 3)`` float sRGB in ``[0, 1]``.
+
+        A torch tensor (e.g. the batched env's ``info["fused"]`` on a GPU) is copied to the host:
+        M1 lives in host memory.
+        """
+        if isinstance(images, torch.Tensor):
+            images = images.detach().cpu().numpy()
         batch = images[None] if images.ndim == 3 else images
         self.memory.extend(thumbnail(image, self.image_size) for image in batch)
 
@@ -148,7 +154,7 @@ class CriticTrainer:
             "rng": self.rng.bit_generator.state,
             "generator": self.generator.get_state(),
             "num_updates": self.num_updates,
-            "memory": list(self.memory),
+            "memory": [torch.from_numpy(image) for image in self.memory],  # tensors: loadable with weights_only
             "last_losses": dict(self.last_losses),
         }
 
@@ -159,5 +165,5 @@ class CriticTrainer:
         self.rng.bit_generator.state = state["rng"]
         self.generator.set_state(state["generator"])
         self.num_updates = int(state["num_updates"])
-        self.memory = list(state["memory"])
+        self.memory = [np.asarray(image, dtype=np.float32) for image in state["memory"]]
         self.last_losses = dict(state["last_losses"])

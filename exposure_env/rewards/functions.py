@@ -13,6 +13,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 import torch
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 
 from exposure_env.ops.layout import hwc_to_tensor
 from exposure_env.rewards.networks import Discriminator
@@ -50,10 +51,14 @@ class DiscriminatorScore:
     Args:
         critic: the discriminator; it is read at every call, so a trainer that updates it
             in place changes the reward at once.
+        running_stats: when given (SB3's ``RunningMeanStd``), every score updates it and is
+            returned standardised, ``(D − mean) / std`` — for a critic whose scale drifts while
+            it trains (see :class:`~exposure_env.rewards.adversarial.GANReward`).
     """
 
-    def __init__(self, critic: Discriminator):
+    def __init__(self, critic: Discriminator, running_stats: RunningMeanStd | None = None):
         self.critic = critic
+        self.running_stats = running_stats
 
     def __call__(self, image: np.ndarray, info: dict | None = None) -> float:
         return float(self.batch(image[None])[0])
@@ -66,7 +71,11 @@ class DiscriminatorScore:
     @torch.no_grad()
     def tensor(self, images: torch.Tensor) -> torch.Tensor:
         """Scores of ``(N, 3, H, W)`` images on the critic's device -> ``(N,)``."""
-        return self.critic(images)
+        scores = self.critic(images)
+        if self.running_stats is None:
+            return scores
+        self.running_stats.update(scores.double().cpu().numpy())
+        return (scores - float(self.running_stats.mean)) / float(np.sqrt(self.running_stats.var + 1e-8))
 
 
 def reference_score(image: np.ndarray, info: dict) -> float:
