@@ -269,3 +269,19 @@ def test_callback_without_a_wrapper_is_a_clear_error(pool):
     model = PPO("MultiInputPolicy", envs, n_steps=4, batch_size=4, device="cpu")
     with pytest.raises(ValueError, match="no GANRewardWrapper"):
         model.learn(4, callback=GANRewardCallback())
+
+
+def test_rl_zoo_trains_with_the_shipped_hyperparameters(tmp_path):
+    """``python -m rl_zoo3.train ... --conf-file exposure_env.zoo.ppo`` runs (tiny overrides for time)."""
+    import subprocess
+    import sys
+
+    wrapper = "[{'exposure_env.wrappers.GANRewardWrapper': {'p_steps': 1, 'batch_size': 4}}]"
+    command = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ppo", "--env", "ExposureRetouch-v0",
+               "--gym-packages", "exposure_env", "--conf-file", "exposure_env.zoo.ppo", "-n", "32", "--seed", "0",
+               "-f", str(tmp_path), "--env-kwargs", f"size:{SIZE}", "num_segments:2",
+               "--hyperparams", "n_steps:16", "batch_size:16", "n_epochs:1", f"env_wrapper:{wrapper}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| gan_reward/" in result.stdout and "critic_updates" in result.stdout  # the callback from the hyperparameter file ran
+    assert list(tmp_path.glob("ppo/ExposureRetouch-v0_1/ExposureRetouch-v0.zip"))
