@@ -17,3 +17,18 @@ GAN_REWARD = {
     "callback": "exposure_env.callbacks.GANRewardCallback",
     "n_envs": 1,
 }
+
+#: What TD3, SAC and DDPG share.
+OFF_POLICY = {
+    **GAN_REWARD,
+    "policy": "MultiInputPolicy",
+    "n_timesteps": 20_000,
+    "learning_starts": 512,
+    "buffer_size": 20_000,  # Dict of three 64×64×3 uint8 images: about 0.7 GB with next observations
+    "batch_size": 64,
+    # a roll-out of 256 steps = 64 episodes, then 64 gradient steps and one critic d-step: the same
+    # critic schedule as PPO's; train_freq 4 would run the d-step after every episode (5 critic updates each)
+    "train_freq": 256,
+    "gradient_steps": 64,
+    "gamma": 0.99,
+}

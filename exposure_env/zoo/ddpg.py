@@ -1,0 +1,12 @@
+"""RL Zoo hyperparameters: DDPG on ``ExposureRetouch-v0`` (``--conf-file exposure_env.zoo.ddpg``)."""
+
+from exposure_env.zoo import OFF_POLICY
+
+hyperparams = {
+    "ExposureRetouch-v0": {
+        **OFF_POLICY,
+        "learning_rate": 1e-3,
+        "noise_type": "ornstein-uhlenbeck",
+        "noise_std": 0.2,
+    }
+}

@@ -1,0 +1,269 @@
+"""Reward-shaping experiment: stock SB3 agents × reward modes × seeds against a GAN reward that keeps learning.
+
+Every run trains on the embedded training photos with :class:`~exposure_env.wrappers.GANRewardWrapper`
+(the critic is retrained between roll-outs by ``GANRewardCallback``), in one reward mode:
+
+  sparse   D(P_T) at the last step (the paper)
+  shaped   sparse + γΦ(s') − Φ(s), Φ(s) = D(S^l)  (appendix Eq. 20–23)
+  dense    the potential differences alone
+
+and is evaluated on the held-out split (source photos never seen in training) against the exact
+targets: PSNR, SSIM, CIEDE2000, and the score of the *packaged* critic, a fixed yardstick that
+is the same for every run (the training critics all drift apart). For a fair comparison every
+run of one seed starts from the same critic, pre-trained once (p-step) on random-policy results.
+
+Writes into ``--out`` (default ``reports/reward_shaping``):
+  runs.csv        one row per algorithm, mode and seed: final held-out metrics, wall time
+  curves.csv      held-out metrics at each evaluation point of every run
+  results.md      mean ± std over seeds per algorithm and mode
+  curves.png      held-out PSNR and critic score vs environment steps (mean ± std over seeds)
+
+    python -m train.experiments.reward_shaping --algos ppo td3 --modes sparse shaped dense \\
+        --seeds 3 --steps 4096
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import importlib
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3  # noqa: E402
+from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import exposure_env  # noqa: E402,F401  (registers the env)
+from exposure_env import GANReward, GANRewardWrapper  # noqa: E402
+from exposure_env.callbacks import GANRewardCallback  # noqa: E402
+from exposure_env.data import EmbeddedPool  # noqa: E402
+from exposure_env.env import REWARD_MODES  # noqa: E402
+from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.metrics import paired_metrics  # noqa: E402
+from train.demo import roll_out, save_figure  # noqa: E402
+
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "td3": TD3, "sac": SAC, "ddpg": DDPG}
+EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
+# keys of the RL Zoo files that are not algorithm arguments (the runner does their job itself)
+ZOO_ONLY_KEYS = ("env_wrapper", "callback", "n_envs", "n_timesteps", "noise_type", "noise_std", "policy")
+
+
+def algorithm_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
+    """The algorithm's hyperparameters from the RL Zoo file we ship, for ``n_envs`` envs."""
+    try:
+        zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
+    except ModuleNotFoundError:
+        zoo = {}
+    kwargs = {key: value for key, value in zoo.items() if key not in ZOO_ONLY_KEYS}
+    for key in ("n_steps", "train_freq"):  # keep a roll-out (so M1 per critic update) the same size for any n_envs
+        if key in kwargs:
+            kwargs[key] = max(1, kwargs[key] // n_envs)
+    if zoo.get("noise_type"):
+        noise = NormalActionNoise if zoo["noise_type"] == "normal" else OrnsteinUhlenbeckActionNoise
+        kwargs["action_noise"] = noise(np.zeros(1), zoo["noise_std"] * np.ones(1))
+    return kwargs
+
+
+class HeldOutEvaluation(BaseCallback):
+    """Evaluate the deterministic policy on held-out photos every ``every`` env steps (and at the start)."""
+
+    def __init__(self, env: gym.Env, num_photos: int, every: int):
+        super().__init__()
+        self.env, self.num_photos, self.every = env, num_photos, every
+        self.curve: list[dict[str, float]] = []
+        self._next = 0
+
+    def evaluate(self) -> dict[str, float]:
+        def policy(observation: dict, info: dict, env: gym.Env) -> np.ndarray:
+            return self.model.predict(observation, deterministic=True)[0]
+
+        per_photo = []
+        for index in range(self.num_photos):
+            episode = roll_out(self.env, policy, index)
+            per_photo.append({"score": episode["return"], **paired_metrics(episode["fused"], episode["target"])})
+        return {metric: float(np.mean([p[metric] for p in per_photo])) for metric in EVAL_METRICS}
+
+    def _record(self) -> None:
+        metrics = self.evaluate()
+        self.curve.append({"steps": self.num_timesteps, **metrics})
+        for name, value in metrics.items():
+            self.logger.record(f"held_out/{name}", value)
+        self._next = self.num_timesteps + self.every
+
+    def _on_training_start(self) -> None:
+        self._record()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._record()
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.curve[-1]["steps"] != self.num_timesteps:
+            self._record()
+
+
+def new_gan_reward(seed: int, args: argparse.Namespace) -> GANReward:
+    """A GAN reward on the embedded training photos (its clean crops are the experts M2)."""
+    return GANReward("embedded", p_steps=args.p_steps, d_steps=args.d_steps, batch_size=args.critic_batch_size,
+                     seed=seed, device=args.device)
+
+
+def pretrained_reward_state(seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """The p-step, once per seed: a GAN reward pre-trained on random-policy results of the training photos."""
+    reward = new_gan_reward(seed, args)
+    env = gym.make("ExposureRetouch-v0", size=args.size, num_segments=args.num_segments)
+    reward.pretrain(env.unwrapped)
+    return copy.deepcopy(reward.state_dict())
+
+
+def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
+    """Train one agent; returns its final held-out metrics, wall time and learning curve."""
+    torch.manual_seed(seed)
+    gan_reward = new_gan_reward(seed, args)
+    gan_reward.load_state_dict(copy.deepcopy(reward_state))
+    env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward_mode": mode, "gamma": args.gamma}
+    envs = make_vec_env(lambda: GANRewardWrapper(gym.make("ExposureRetouch-v0", **env_kwargs), gan_reward),
+                        n_envs=args.n_envs, seed=seed)
+    eval_env = gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos),
+                        size=args.size, num_segments=args.num_segments)  # packaged critic: a fixed yardstick
+    kwargs = {**algorithm_kwargs(algo, args.n_envs), "gamma": args.gamma}  # the env's shaping γ is the agent's γ
+    model = ALGORITHMS[algo]("MultiInputPolicy", envs, seed=seed, device=args.device,
+                             tensorboard_log=args.tensorboard, **kwargs)
+    evaluation = HeldOutEvaluation(eval_env, args.eval_photos, max(1, args.steps // args.evaluations))
+    started = time.perf_counter()
+    model.learn(args.steps, callback=CallbackList([GANRewardCallback(gan_reward), evaluation]),
+                tb_log_name=f"{algo}_{mode}_seed{seed}")
+    wall = time.perf_counter() - started
+    return {"algo": algo, "mode": mode, "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+            "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
+            "curve": evaluation.curve}
+
+
+def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
+    def write(temporary: str) -> None:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(path, write)
+
+
+def summary_table(runs: list[dict]) -> str:
+    """Markdown: mean ± std over seeds per algorithm and mode."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for run in runs:
+        groups[(run["algo"], run["mode"])].append(run)
+    lines = ["| algorithm | reward mode | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | env steps/s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (algo, mode), group in groups.items():
+        def cell(metric: str, digits: int) -> str:
+            values = np.array([run[metric] for run in group])
+            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+        lines.append(f"| {algo} | {mode} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | "
+                     f"{cell('delta_e', 2)} | {cell('score', 1)} | {cell('steps_per_s', 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(runs: list[dict], out: Path) -> None:
+    """curves.png: held-out PSNR and packaged-critic score vs env steps, one panel per algorithm and metric."""
+    algos = list(dict.fromkeys(run["algo"] for run in runs))
+    figure, axes = plt.subplots(2, len(algos), figsize=(4.5 * len(algos), 6.5), squeeze=False)
+    for col, algo in enumerate(algos):
+        for mode in dict.fromkeys(run["mode"] for run in runs):
+            curves = [run["curve"] for run in runs if run["algo"] == algo and run["mode"] == mode]
+            if not curves:
+                continue
+            length = min(len(curve) for curve in curves)
+            steps = np.array([point["steps"] for point in curves[0][:length]])
+            for row, metric in enumerate(("psnr", "score")):
+                values = np.array([[point[metric] for point in curve[:length]] for curve in curves])
+                mean, spread = values.mean(axis=0), values.std(axis=0)
+                axes[row, col].plot(steps, mean, marker="o", markersize=3, label=mode)
+                axes[row, col].fill_between(steps, mean - spread, mean + spread, alpha=0.2)
+        axes[0, col].set_title(algo.upper())
+        axes[0, col].set_ylabel("held-out PSNR (dB)")
+        axes[1, col].set_ylabel("held-out packaged-critic score")
+        axes[1, col].set_xlabel("environment steps")
+        axes[0, col].legend(title="reward mode", fontsize=8)
+    figure.suptitle("Reward shaping under a GAN reward (mean ± std over seeds)")
+    save_figure(figure, out / "curves.png")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.experiments.reward_shaping", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["ppo", "td3"], choices=sorted(ALGORITHMS),
+                        help="stock SB3 algorithms (hyperparameters from exposure_env.zoo) (default: ppo td3)")
+    parser.add_argument("--modes", nargs="+", default=list(REWARD_MODES), choices=REWARD_MODES,
+                        help="reward modes (default: all three)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per combination: 0..N-1 (default: 3)")
+    parser.add_argument("--steps", type=int, default=4096, help="environment steps per run (default: 4096)")
+    parser.add_argument("--n-envs", type=int, default=4, help="parallel envs sharing one critic (default: 4)")
+    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
+    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount, also of the shaping (default: 0.99)")
+    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
+    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
+    parser.add_argument("--critic-batch-size", type=int, default=64,
+                        help="photos of each kind per critic update (default: 64)")
+    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos per evaluation (default: 16)")
+    parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none)")
+    parser.add_argument("--out", type=Path, default=Path("reports/reward_shaping"),
+                        help="report folder (default: reports/reward_shaping)")
+    args = parser.parse_args(argv)
+    for name in ("seeds", "steps", "n_envs", "eval_photos", "evaluations", "d_steps", "critic_batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.size < 36:
+        parser.error(f"--size must be >= 36 (the input of SB3's NatureCNN), got {args.size}")
+    if args.p_steps < 0:
+        parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    combinations = [(algo, mode, seed) for seed in range(args.seeds) for algo in args.algos for mode in args.modes]
+    runs, reward_states = [], {}
+    for algo, mode, seed in tqdm(combinations, desc="runs", unit="run"):
+        if seed not in reward_states:
+            reward_states[seed] = pretrained_reward_state(seed, args)
+        runs.append(train_one(algo, mode, seed, reward_states[seed], args))
+        tqdm.write(f"{algo} {mode} seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, score {runs[-1]['score']:.1f}, "
+                   f"{runs[-1]['wall_s']:.0f} s")
+    fields = ["algo", "mode", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
+    write_csv(args.out / "runs.csv", runs, fields)
+    curve_rows = [{"algo": r["algo"], "mode": r["mode"], "seed": r["seed"], **point} for r in runs for point in r["curve"]]
+    write_csv(args.out / "curves.csv", curve_rows, ["algo", "mode", "seed", "steps", *EVAL_METRICS])
+    table = summary_table(runs)
+    header = (f"Held-out embedded photos ({args.eval_photos}), {args.steps} env steps per run, {args.n_envs} envs, "
+              f"T = {args.num_segments}, {args.size}×{args.size}, GAN reward p-step {args.p_steps} / d-step "
+              f"{args.d_steps}.\n\n")
+    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
+    plot_curves(runs, args.out)
+    print(header + table)
+    print(f"report written to {args.out.resolve()}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()
