@@ -6,6 +6,7 @@ import copy
 import csv
 import pickle
 
+import cv2
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -244,8 +245,6 @@ def test_bad_schedule_arguments(pool, kwargs, message):
 def test_expert_pool_without_readable_images(tmp_path):
     raw_dir, expert_dir = tmp_path / "raw", tmp_path / "expert"
     raw_dir.mkdir(), expert_dir.mkdir()
-    import cv2
-
     cv2.imwrite(str(raw_dir / "a.png"), np.full((20, 20, 3), 128, np.uint8))
     with pytest.raises(ValueError, match="no expert photos"):
         GANReward(FolderPool(raw_dir))

@@ -128,13 +128,14 @@ def pretrained_reward_state(seed: int, args: argparse.Namespace) -> dict[str, An
     reward = new_gan_reward(seed, args)
     env = gym.make("ExposureRetouch-v0", size=args.size, num_segments=args.num_segments)
     reward.pretrain(env.unwrapped)
-    return copy.deepcopy(reward.state_dict())
+    return reward.state_dict()  # the reward is dropped here, so its state needs no copy
 
 
 def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
     """Train one agent; returns its final held-out metrics, wall time and learning curve."""
     torch.manual_seed(seed)
     gan_reward = new_gan_reward(seed, args)
+    # a copy: Adam's load_state_dict keeps the given tensors, which this run would then update in place
     gan_reward.load_state_dict(copy.deepcopy(reward_state))
     env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward_mode": mode, "gamma": args.gamma}
     envs = make_vec_env(lambda: GANRewardWrapper(gym.make("ExposureRetouch-v0", **env_kwargs), gan_reward),
