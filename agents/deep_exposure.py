@@ -1,0 +1,453 @@
+"""DeepExposure (Yu et al., NeurIPS 2018), appendix Alg. 1 and 2, as a Stable-Baselines3 algorithm.
+
+One iteration of :meth:`DeepExposure.learn`:
+
+1. roll out ``n_images`` photos × T steps with the current policy plus Ornstein–Uhlenbeck noise
+   (:meth:`collect_rollouts`); no replay buffer (appendix A: the batched on-policy update
+   matches experience replay with a buffer of N·T − 1 transitions);
+2. one g-step (:meth:`train`): the gradient of all N·T transitions, applied once. The actor
+   ascends the advantage through the differentiable transition p(s, a) (``agents.transition``):
+
+   - ``value="network"`` (Alg. 1): V_ω, trained by the TD error of Eq. 12, values the image a
+     step produces, so Q(s_t, a) = V_ω(p(s_t, a)) and ∇_a A(s_t, a) = ∇_a V_ω(p(s_t, a));
+   - ``value="discriminator"`` (Alg. 2): no value network; A(s_t, a) = C_t·D(P_T) with
+     C_t = (γ − 1)γ^{T−t} (Eq. 19), P_T ≈ S^l_{t+1} = p(s_t, a): the actor ascends
+     |C_t|·D(p(s_t, π(s_t))) (Eq. 24, a generator loss −E[D] scaled by |C_t|);
+3. the d-step: ``d_steps`` critic updates on this iteration's results (M1) vs experts (M2).
+
+The critic is the one of a :class:`~exposure_env.rewards.adversarial.GANReward` shared with the
+environment, so the env's reward and the agent's value are the same discriminator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, NamedTuple, TypeVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise, VectorizedActionNoise
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import obs_as_tensor, safe_mean
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecMonitor, is_vecenv_wrapped
+from torch import nn
+
+from agents.policies import DeepExposurePolicy
+from agents.transition import STATE_KEYS, after_state
+from exposure_env import ENV_ID
+from exposure_env.files import atomic_write
+from exposure_env.rewards.adversarial import GANReward, companion_path
+from exposure_env.rewards.functions import DiscriminatorScore
+from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+
+VALUES = ("network", "discriminator")
+SelfDeepExposure = TypeVar("SelfDeepExposure", bound="DeepExposure")
+
+
+class Rollout(NamedTuple):
+    """N·T transitions of one roll-out, flattened time-major (row ``k·n_envs + i`` = step k of env i).
+
+    ``next_index[j]`` is the row of the same episode's next transition, valid where ``has_next``.
+    """
+
+    observations: dict[str, torch.Tensor]  # (K, 3, H, W) uint8 each
+    actions: torch.Tensor  # (K, 1) the actions taken (policy + OU noise, clipped)
+    rewards: torch.Tensor  # (K,)
+    steps: torch.Tensor  # (K,) t of each transition, 0..T-1
+    dones: torch.Tensor  # (K,) bool: the episode ended with this transition
+    has_next: torch.Tensor  # (K,) bool
+    next_index: torch.Tensor  # (K,) long
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Let gradients flow *through* ``module`` to its inputs without touching its parameters."""
+    flags = [parameter.requires_grad for parameter in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter, flag in zip(module.parameters(), flags):
+            parameter.requires_grad_(flag)
+
+
+def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    image_boxes = isinstance(observation_space, spaces.Dict) and set(observation_space.spaces) == set(STATE_KEYS) and all(
+        isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
+        for space in observation_space.spaces.values())
+    if not image_boxes:
+        raise ValueError(f"DeepExposure needs the Dict image observation {STATE_KEYS} of ExposureRetouch-v0 (uint8 "
+                         f"images); the env has {observation_space}")
+    if not isinstance(action_space, spaces.Box) or action_space.shape != (1,):
+        raise ValueError(f"DeepExposure needs a Box action of shape (1,) (one exposure value); the env has {action_space}")
+
+
+def _exposure_envs(venv: VecEnv) -> list[Any]:
+    """The unwrapped ExposureRetouch envs behind ``venv`` (single envs, or the one batched env)."""
+    while isinstance(venv, VecEnvWrapper):
+        venv = venv.venv
+    if isinstance(venv, DummyVecEnv):
+        return [env.unwrapped for env in venv.envs]
+    if isinstance(venv, SB3VecEnv):
+        return [venv.env.unwrapped]
+    raise ValueError(f"DeepExposure needs its envs in this process (DummyVecEnv or the batched SB3VecEnv), got "
+                     f"{type(venv).__name__}: one critic must be shared by the env's reward and the agent")
+
+
+class DeepExposure(BaseAlgorithm):
+    """DeepExposure I (``value="network"``, Alg. 1) and II (``value="discriminator"``, Alg. 2).
+
+    Train on ``"ExposureRetouch-v0"`` (the batched env with ``n_images`` photos is built), a
+    single env, or any ``VecEnv`` of it in this process. The GAN reward: a
+    :class:`~exposure_env.rewards.adversarial.GANReward` given as ``gan_reward=``, or found in the
+    env (``GANRewardWrapper`` / ``GANRewardVectorWrapper``), is shared and driven by the agent
+    (its own p/d-step settings apply). Otherwise, when the env's reward is a discriminator (the
+    default) or ``value="discriminator"``, the agent builds one on the env's pool with
+    ``p_steps``/``d_steps`` and, for a discriminator reward, makes the env score with it. With a
+    ``"reference"`` or custom reward and ``value="network"`` no critic is trained.
+
+    :param policy: ``"MultiInputPolicy"`` (alias of :class:`~agents.policies.DeepExposurePolicy`).
+    :param env: ``"ExposureRetouch-v0"``, a ``gym.Env`` or a ``VecEnv`` with the Dict image
+        observation and the ``Box(-1, 1, (1,))`` action.
+    :param value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
+    :param learning_rate: Adam learning rate of the actor (a float or an SB3 schedule).
+    :param value_learning_rate: Adam learning rate of V_ω; it must track the moving policy, so it is
+        10× the actor's by default (with equal rates the actor followed an unfit V_ω downhill).
+    :param value_epochs: TD passes of V_ω over each roll-out before the actor follows it
+        (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, see the README).
+    :param n_images: photos (episodes) per update, the N of appendix A; rounded up to a
+        multiple of the env count.
+    :param gamma: discount γ (Eq. 12, 19).
+    :param ou_sigma: σ of the Ornstein–Uhlenbeck exploration noise, in action units (1 = ``max_ev`` stops).
+    :param ou_theta: θ, its pull back to 0 per step (one env step is one unit of time).
+    :param p_steps: critic pre-training updates before the first roll-out (Alg. 1–2: 30).
+    :param d_steps: critic updates after every policy update (Alg. 1–2: 5).
+    :param gan_reward: the GAN reward to share (default: found in the env, or built).
+    :param critic: start of a critic the agent builds: ``"packaged"`` or ``"scratch"`` (the paper).
+    :param policy_kwargs: extra arguments of the policy (e.g. ``widths``).
+    :param stats_window_size: episodes averaged for ``rollout/ep_rew_mean``.
+    :param tensorboard_log: TensorBoard folder (SB3's logger).
+    :param verbose: 0 silent, 1 training logs.
+    :param seed: seeds torch, numpy, the env and the noise.
+    :param device: torch device of the networks (``"auto"``: CUDA when available).
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MultiInputPolicy": DeepExposurePolicy, "DeepExposurePolicy": DeepExposurePolicy,
+    }
+    policy: DeepExposurePolicy
+
+    def __init__(
+        self,
+        policy: str | type[DeepExposurePolicy],
+        env: GymEnv | str | None,
+        value: str = "network",
+        learning_rate: float | Schedule = 1e-4,
+        value_learning_rate: float = 1e-3,
+        value_epochs: int = 8,
+        n_images: int = 64,
+        gamma: float = 0.99,
+        ou_sigma: float = 0.2,
+        ou_theta: float = 0.15,
+        p_steps: int = 30,
+        d_steps: int = 5,
+        gan_reward: GANReward | None = None,
+        critic: str = "packaged",
+        policy_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: torch.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        if value not in VALUES:
+            raise ValueError(f"DeepExposure: unknown value {value!r}; expected one of {VALUES}")
+        if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 1:
+            raise ValueError(f"DeepExposure: n_images must be an integer >= 1, got {n_images!r}")
+        if isinstance(value_epochs, bool) or not isinstance(value_epochs, (int, np.integer)) or value_epochs < 1:
+            raise ValueError(f"DeepExposure: value_epochs must be an integer >= 1, got {value_epochs!r}")
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"DeepExposure: gamma must be in (0, 1], got {gamma!r}")
+        if ou_sigma < 0 or ou_theta < 0:
+            raise ValueError(f"DeepExposure: ou_sigma and ou_theta must be >= 0, got {ou_sigma!r}, {ou_theta!r}")
+        if isinstance(env, str) and env.split(":")[-1] == ENV_ID:  # the batched env, one photo per env
+            env = SB3VecEnv(ExposureRetouchVectorEnv(int(n_images)))
+        if isinstance(env, VecEnv) and not is_vecenv_wrapped(env, VecMonitor) and not any(env.env_is_wrapped(Monitor)):
+            env = VecMonitor(env)  # episode returns for rollout/ep_rew_mean
+        super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
+                         tensorboard_log=tensorboard_log, verbose=verbose, device=device, support_multi_env=True,
+                         seed=seed)
+        if self.env is not None:
+            _check_spaces(self.observation_space, self.action_space)
+        self.value, self.value_learning_rate, self.value_epochs = value, value_learning_rate, int(value_epochs)
+        self.n_images, self.gamma = int(n_images), float(gamma)
+        self.ou_sigma, self.ou_theta = float(ou_sigma), float(ou_theta)
+        self.p_steps, self.d_steps, self.critic_start = int(p_steps), int(d_steps), critic
+        self.gan_reward = gan_reward
+        self._records_results = False  # the agent itself puts results into M1 (no wrapper does)
+        self._episode_steps: np.ndarray | None = None
+        if _init_setup_model:
+            self._setup_model()
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+        if self.env is not None:
+            self.num_segments = int(self.env.get_attr("num_segments")[0])
+            self.max_ev = float(self.env.get_attr("max_ev")[0])
+        self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
+                                        num_segments=self.num_segments, value_learning_rate=self.value_learning_rate,
+                                        **self.policy_kwargs).to(self.device)
+        self.action_noise = VectorizedActionNoise(
+            OrnsteinUhlenbeckActionNoise(np.zeros(1), self.ou_sigma * np.ones(1), theta=self.ou_theta, dt=1.0),
+            self.n_envs)
+        self.n_rollout_steps = math.ceil(self.n_images / self.n_envs) * self.num_segments
+
+    def _resolve_gan_reward(self) -> None:
+        """Find, check or build the GAN reward shared by the env's reward and the agent (once per learn)."""
+        found = None
+        try:
+            rewards = {id(reward): reward for reward in self.env.get_attr("gan_reward")}
+        except AttributeError:
+            rewards = {}
+        if len(rewards) > 1:
+            raise ValueError(f"DeepExposure: the env's sub-envs hold {len(rewards)} different GAN rewards; give every "
+                             "GANRewardWrapper the same gan_reward= object")
+        found = next(iter(rewards.values()), None)
+        if self.gan_reward is not None and found is not None and found is not self.gan_reward:
+            raise ValueError("DeepExposure: gan_reward= differs from the GANReward the env is wrapped with")
+        self.gan_reward = self.gan_reward or found
+        self._records_results = found is None
+        envs = _exposure_envs(self.env) if found is None else []
+        discriminator_reward = found is not None or any(isinstance(env.score_fn, DiscriminatorScore) for env in envs)
+        if self.gan_reward is None and (self.value == "discriminator" or discriminator_reward):
+            self.gan_reward = GANReward(envs[0].pool, p_steps=self.p_steps, d_steps=self.d_steps, update_every=None,
+                                        critic=self.critic_start, device=self.device, seed=self.seed or 0)
+        if self.gan_reward is None:
+            return
+        if getattr(self, "_gan_reward_file", None) is not None:  # a loaded model resumes its critic
+            self.gan_reward.restore(self._gan_reward_file)
+            self._gan_reward_file = None
+        self.gan_reward.update_every = None  # the agent runs the d-step after every policy update
+        for env in envs:
+            if isinstance(env.score_fn, DiscriminatorScore):
+                self.gan_reward.attach(env)  # the env's reward is now the critic the agent trains
+        if found is None:
+            self.gan_reward.pretrain(envs[0])  # a wrapper does this at its first reset
+
+    def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
+                     tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
+        if self.env is None:
+            raise ValueError("DeepExposure.learn needs an env: pass one to DeepExposure(...) / load(..., env=) or set_env()")
+        self._resolve_gan_reward()
+        first_reset = reset_num_timesteps or self._last_obs is None
+        total_timesteps, callback = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name,
+                                                         progress_bar)
+        if first_reset or self._episode_steps is None:
+            self._episode_steps = np.zeros(self.n_envs, dtype=np.int64)
+        return total_timesteps, callback
+
+    # ------------------------------------------------------------------ roll-out
+    def collect_rollouts(self, callback: BaseCallback) -> Rollout | None:
+        """``n_rollout_steps`` steps of every env with π_θ(s) + OU noise; ``None`` if a callback stopped training."""
+        assert self._last_obs is not None and self._episode_steps is not None
+        self.policy.set_training_mode(False)
+        callback.on_rollout_start()
+        observations: dict[str, list[np.ndarray]] = {key: [] for key in STATE_KEYS}
+        actions, rewards, steps, dones, results = [], [], [], [], []
+        for _ in range(self.n_rollout_steps):
+            with torch.no_grad():
+                policy_actions = self.policy(obs_as_tensor(self._last_obs, self.device)).cpu().numpy()
+            taken = np.clip(policy_actions + self.action_noise(), -1.0, 1.0).astype(np.float32)  # OU exploration
+            new_obs, step_rewards, step_dones, infos = self.env.step(taken)
+            self.num_timesteps += self.n_envs
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return None
+            self._update_info_buffer(infos, step_dones)
+            for key in STATE_KEYS:
+                observations[key].append(self._last_obs[key])
+            actions.append(taken)
+            rewards.append(step_rewards)
+            steps.append(self._episode_steps.copy())
+            dones.append(step_dones)
+            finished = np.flatnonzero(step_dones)
+            if self._records_results:
+                results += [infos[i]["fused"] for i in finished if "fused" in infos[i]]
+            self._episode_steps = np.where(step_dones, 0, self._episode_steps + 1)
+            self.action_noise.reset(finished)  # a fresh OU process per episode
+            self._last_obs = new_obs
+        if results and self.gan_reward is not None:
+            self.gan_reward.record(np.stack(results))
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return self._as_rollout(observations, actions, rewards, steps, dones)
+
+    def _as_rollout(self, observations: dict[str, list[np.ndarray]], actions: list, rewards: list, steps: list,
+                    dones: list) -> Rollout:
+        step_grid, done_grid = np.stack(steps), np.stack(dones)  # (K steps, n_envs)
+        # the next transition of an episode is the same env's next row, unless the episode ended or the roll-out did
+        has_next = np.zeros_like(done_grid)
+        has_next[:-1] = ~done_grid[:-1] & (step_grid[1:] == step_grid[:-1] + 1)
+        rows = np.arange(done_grid.size).reshape(done_grid.shape)
+        next_index = np.minimum(rows + self.n_envs, done_grid.size - 1)
+
+        def tensor(array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+            return torch.as_tensor(np.ascontiguousarray(array), device=self.device, dtype=dtype)
+
+        return Rollout(
+            observations={key: tensor(np.concatenate(images)) for key, images in observations.items()},
+            actions=tensor(np.concatenate(actions)),
+            rewards=tensor(np.concatenate(rewards), torch.float32),
+            steps=tensor(step_grid.reshape(-1)),
+            dones=tensor(done_grid.reshape(-1), torch.bool),
+            has_next=tensor(has_next.reshape(-1), torch.bool),
+            next_index=tensor(next_index.reshape(-1)),
+        )
+
+    # ------------------------------------------------------------------ one update (g-step)
+    def train(self, rollout: Rollout) -> None:
+        """One policy update from all N·T transitions of ``rollout``, applied once (appendix A)."""
+        self.policy.set_training_mode(True)
+        optimizers = [self.policy.actor_optimizer]
+        self._update_learning_rate(optimizers)  # the actor's schedule; V_ω keeps its own rate
+        images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}
+        state = torch.cat([images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
+        policy_actions = self.policy.actor(state)  # π_θ(s_t)
+        policy_after_state = after_state(images, policy_actions, self.max_ev)  # p(s_t, π_θ(s_t)), differentiable
+
+        if self.value == "discriminator":
+            critic = self.gan_reward.critic
+            # Eq. 19: C_t = (γ − 1)·γ^{T−t} for t = 1..T; our steps count from 0
+            advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - rollout.steps.float())
+            with frozen(critic):
+                critic_scores = critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
+            actor_loss = -(advantage_weight * critic_scores).mean()  # Eq. 24: ascend |C_t|·D
+            self.logger.record("train/critic_score", critic_scores.mean().item())
+        else:
+            value_net = self.policy.value_net
+            with torch.no_grad():
+                taken_after_state = after_state(images, rollout.actions, self.max_ev)  # S^l_{t+1} of the taken action
+            usable = rollout.dones | rollout.has_next  # a roll-out cut mid-episode has no target for its last step
+            for _ in range(self.value_epochs):
+                values = value_net(taken_after_state, rollout.steps)
+                # Eq. 12 (TD): δ_t = r_t + γ·V(S^l_{t+2}) − V(S^l_{t+1}) before the last step, r_t − V(S^l_{t+1}) at it
+                next_values = torch.where(rollout.has_next, values.detach()[rollout.next_index], torch.zeros_like(values))
+                targets = rollout.rewards + self.gamma * next_values
+                value_loss = 0.5 * ((values - targets)[usable] ** 2).mean()  # ½E[δ²], Eq. 13
+                self.policy.value_optimizer.zero_grad(set_to_none=True)
+                value_loss.backward()
+                self.policy.value_optimizer.step()
+            with frozen(value_net):
+                policy_values = value_net(policy_after_state, rollout.steps)  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t)))
+            actor_loss = -policy_values.mean()  # ∇_a A(s, a) = ∇_a V(p(s, a)): V(s_t) does not depend on a
+            self.logger.record("train/value_loss", value_loss.item())
+            self.logger.record("train/value", policy_values.mean().item())
+
+        self.policy.actor_optimizer.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.policy.actor_optimizer.step()
+        self._n_updates += 1
+        self.logger.record("train/actor_loss", actor_loss.item())
+        self.logger.record("train/exposure_mean", policy_actions.mean().item() * self.max_ev)
+        self.logger.record("train/exposure_std", policy_actions.std().item() * self.max_ev)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    def _critic_step(self) -> None:
+        """The d-step: ``d_steps`` critic updates on M1 vs experts, M1 emptied (Alg. 1–2)."""
+        if self.gan_reward is None:
+            return
+        memory_size = self.gan_reward.memory_size
+        losses = self.gan_reward.update()
+        self.logger.record("gan_reward/memory_size", memory_size)
+        self.logger.record("gan_reward/critic_updates", self.gan_reward.num_critic_updates)
+        for name, loss in losses.items():
+            self.logger.record(f"gan_reward/{name}", loss)
+
+    # ------------------------------------------------------------------ SB3 API
+    def learn(
+        self: SelfDeepExposure,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "DeepExposure",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfDeepExposure:
+        """Repeat {roll-out, g-step, d-step} until ``total_timesteps`` env steps (Alg. 1–2).
+
+        ``log_interval``: iterations between log dumps.
+        """
+        iteration = 0
+        total_timesteps, callback = self._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name,
+                                                      progress_bar)
+        callback.on_training_start(locals(), globals())
+        while self.num_timesteps < total_timesteps:
+            rollout = self.collect_rollouts(callback)
+            if rollout is None:
+                break
+            iteration += 1
+            self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+            self.train(rollout)
+            self._critic_step()
+            if log_interval is not None and iteration % log_interval == 0:
+                self.dump_logs(iteration)
+        callback.on_training_end()
+        return self
+
+    def dump_logs(self, iteration: int = 0) -> None:
+        """Write the logger's records (as SB3's on-policy algorithms do)."""
+        elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
+        self.logger.record("time/iterations", iteration, exclude="tensorboard")
+        if self.ep_info_buffer:
+            self.logger.record("rollout/ep_rew_mean", safe_mean([info["r"] for info in self.ep_info_buffer]))
+        self.logger.record("time/fps", int((self.num_timesteps - self._num_timesteps_at_start) / elapsed))
+        self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(step=self.num_timesteps)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "gan_reward", "_gan_reward_file"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts = ["policy", "policy.actor_optimizer"]
+        if self.value == "network":
+            state_dicts.append("policy.value_optimizer")
+        return state_dicts, []
+
+    def save(self, path: str | Path, exclude: Any = None, include: Any = None) -> None:
+        """SB3's ``save``, written atomically; the GAN reward's state goes beside it (``model.gan_reward.pt``)."""
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".zip")  # as SB3 names it
+        atomic_write(path, lambda temporary: super(DeepExposure, self).save(temporary, exclude, include))
+        if self.gan_reward is not None:
+            self.gan_reward.save(companion_path(path))
+
+    @classmethod
+    def load(cls, path: str | Path, env: GymEnv | None = None, device: torch.device | str = "auto",
+             **kwargs: Any) -> "DeepExposure":
+        """SB3's ``load``; a GAN-reward file beside the model is restored when training resumes."""
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".zip")
+        if not path.is_file():
+            raise FileNotFoundError(f"DeepExposure.load: {path} does not exist")
+        if isinstance(env, str) and env.split(":")[-1] == ENV_ID:
+            env = gym.make(ENV_ID)
+        model = super().load(path, env=env, device=device, **kwargs)
+        if companion_path(path).is_file():
+            model._gan_reward_file = companion_path(path)
+        return model
