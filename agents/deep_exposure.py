@@ -104,6 +104,14 @@ def _exposure_envs(venv: VecEnv) -> list[Any]:
                      f"{type(venv).__name__}: one critic must be shared by the env's reward and the agent")
 
 
+def _env_attribute(venv: VecEnv, name: str) -> Any:
+    """An attribute of the ExposureRetouch env(s) behind ``venv``, through any wrappers."""
+    try:
+        return _exposure_envs(venv)[0].__getattribute__(name)
+    except ValueError:  # sub-processes: ask them
+        return venv.get_attr(name, indices=[0])[0]
+
+
 class DeepExposure(BaseAlgorithm):
     """DeepExposure I (``value="network"``, Alg. 1) and II (``value="discriminator"``, Alg. 2).
 
@@ -205,8 +213,8 @@ class DeepExposure(BaseAlgorithm):
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
         if self.env is not None:
-            self.num_segments = int(self.env.get_attr("num_segments")[0])
-            self.max_ev = float(self.env.get_attr("max_ev")[0])
+            self.num_segments = int(_env_attribute(self.env, "num_segments"))
+            self.max_ev = float(_env_attribute(self.env, "max_ev"))
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
                                         num_segments=self.num_segments, value_learning_rate=self.value_learning_rate,
                                         **self.policy_kwargs).to(self.device)

@@ -1,0 +1,220 @@
+"""Compare DeepExposure (Alg. 1 and 2) with stock SB3 agents, fixed policies and oracles, at equal env steps.
+
+Every learner trains on the embedded training photos for ``--steps`` environment steps against
+the same GAN reward: one critic per run, started from the same p-step pre-trained state per
+seed and retrained between roll-outs (d-step) — by the agent itself for DeepExposure, by
+``GANRewardCallback`` for the stock agents. Everything is evaluated on the held-out split
+(source photos never seen in training) against the exact targets: PSNR, SSIM, CIEDE2000, and
+the score of the *packaged* critic, a fixed yardstick (the training critics drift apart).
+
+Rows with no learning: identity, random, a fixed bracket, global auto-exposure, and the two
+oracles of ``agents.oracle`` (best single EV, best T EVs: the ceiling of this action space).
+
+Writes into ``--out`` (default ``reports/compare_agents``):
+  results.md    the table (mean ± std over seeds), gap of each agent to the T-EV oracle
+  runs.csv      one row per agent and seed; baselines.csv: the rows with no learning
+  curves.csv    held-out metrics at every evaluation point of every run
+  curves.png    held-out PSNR vs environment steps, baselines and oracles as lines
+
+    python -m train.experiments.compare_agents --agents deepexposure-network deepexposure-discriminator \\
+        ppo td3 sac ddpg --steps 8192 --seeds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import exposure_env  # noqa: E402,F401  (registers the env)
+from agents import DeepExposure  # noqa: E402
+from agents.oracle import oracle_results  # noqa: E402
+from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
+from exposure_env.data import EmbeddedPool  # noqa: E402
+from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.metrics import paired_metrics  # noqa: E402
+from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
+from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
+from train.demo import default_policies, evaluate, save_figure  # noqa: E402
+from train.experiments.reward_shaping import (  # noqa: E402
+    ALGORITHMS,
+    EVAL_METRICS,
+    HeldOutEvaluation,
+    new_gan_reward,
+    pretrained_reward_state,
+    train_one,
+    write_csv,
+)
+
+DEEP_EXPOSURE = {"deepexposure-network": "network", "deepexposure-discriminator": "discriminator"}
+AGENTS = (*DEEP_EXPOSURE, *ALGORITHMS)
+BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "global auto-exposure")
+
+
+def held_out_env(args: argparse.Namespace) -> gym.Env:
+    """The evaluation env: held-out photos, scored by the packaged critic (a fixed yardstick)."""
+    return gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos), size=args.size,
+                    num_segments=args.num_segments)
+
+
+def train_deep_exposure(value: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
+    """Train DeepExposure on the batched env (``--n-images`` photos per update) against the GAN reward."""
+    torch.manual_seed(seed)
+    gan_reward = new_gan_reward(seed, args)
+    gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the given tensors and updates them
+    envs = ExposureRetouchVectorEnv(args.n_images, size=args.size, num_segments=args.num_segments, gamma=args.gamma)
+    model = DeepExposure("MultiInputPolicy", SB3VecEnv(GANRewardVectorWrapper(envs, gan_reward)), value=value,
+                         n_images=args.n_images, gamma=args.gamma, seed=seed, device=args.device,
+                         tensorboard_log=args.tensorboard)
+    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))
+    started = time.perf_counter()
+    model.learn(args.steps, callback=evaluation, tb_log_name=f"deepexposure_{value}_seed{seed}")
+    wall = time.perf_counter() - started
+    return {"algo": f"deepexposure-{value}", "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+            "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
+            "curve": evaluation.curve}
+
+
+def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents)."""
+    env = held_out_env(args)
+    rows, _ = evaluate(env, {name: policy for name, policy in default_policies(0).items() if name in BASELINES},
+                       args.eval_photos)
+    baselines = [{"algo": row["policy"], "score": row["reward"], **{m: row[m] for m in EVAL_METRICS[1:]}}
+                 for row in rows]
+    critic = DiscriminatorScore(load_packaged_critic(args.device))
+    started = time.perf_counter()
+    oracles = oracle_results(EmbeddedPool("test", n_items=args.eval_photos), args.eval_photos, args.size,
+                             args.num_segments, env.unwrapped.max_ev)
+    seconds = (time.perf_counter() - started) / args.eval_photos
+    for name, photos in oracles.items():
+        metrics = [paired_metrics(photo["fused"], photo["target"]) for photo in photos]
+        row = {"algo": name, "score": float(np.mean(critic.batch(np.stack([p["fused"] for p in photos]))))}
+        row.update({m: float(np.mean([x[m] for x in metrics])) for m in EVAL_METRICS[1:]})
+        baselines.append(row)
+    tqdm.write(f"oracles: {seconds:.2f} s per photo (both)")
+    return baselines
+
+
+def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -> str:
+    """Markdown: learners (mean ± std over seeds) with the gap to the T-EV oracle, then the fixed rows."""
+    lines = ["| agent | seeds | PSNR dB ↑ | gap to T-EV oracle dB | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | "
+             "wall s | env steps/s |", "|---|---|---|---|---|---|---|---|---|"]
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for run in runs:
+        groups[run["algo"]].append(run)
+    for algo, group in groups.items():
+        def cell(metric: str, digits: int) -> str:
+            values = np.array([run[metric] for run in group])
+            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+        gap = oracle_psnr - np.mean([run["psnr"] for run in group])
+        lines.append(f"| {algo} | {len(group)} | {cell('psnr', 2)} | {gap:.2f} | {cell('ssim', 3)} | "
+                     f"{cell('delta_e', 2)} | {cell('score', 1)} | {cell('wall_s', 0)} | {cell('steps_per_s', 0)} |")
+    for row in baselines:
+        lines.append(f"| {row['algo']} | – | {row['psnr']:.2f} | {oracle_psnr - row['psnr']:.2f} | {row['ssim']:.3f} | "
+                     f"{row['delta_e']:.2f} | {row['score']:.1f} | – | – |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
+    """curves.png: held-out PSNR vs env steps per learner (mean ± std over seeds); fixed rows as lines."""
+    figure, axis = plt.subplots(figsize=(8, 5))
+    for algo in dict.fromkeys(run["algo"] for run in runs):
+        curves = [run["curve"] for run in runs if run["algo"] == algo]
+        length = min(len(curve) for curve in curves)
+        steps = np.array([point["steps"] for point in curves[0][:length]])
+        values = np.array([[point["psnr"] for point in curve[:length]] for curve in curves])
+        axis.plot(steps, values.mean(axis=0), marker="o", markersize=3, label=algo)
+        axis.fill_between(steps, values.mean(axis=0) - values.std(axis=0), values.mean(axis=0) + values.std(axis=0),
+                          alpha=0.2)
+    for index, row in enumerate(baselines):
+        axis.axhline(row["psnr"], color=f"C{(index + 6) % 10}", linestyle="--" if "oracle" in row["algo"] else ":",
+                     linewidth=1, label=row["algo"])
+    axis.set_xlabel("environment steps")
+    axis.set_ylabel("held-out PSNR (dB)")
+    axis.set_title("DeepExposure vs stock SB3 agents under the same GAN reward")
+    axis.legend(fontsize=7, loc="lower right")
+    save_figure(figure, out / "curves.png")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.experiments.compare_agents", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS,
+                        help="learners to train (default: all)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per learner: 0..N-1 (default: 1)")
+    parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
+    parser.add_argument("--n-images", type=int, default=64,
+                        help="DeepExposure: photos per update, the batched env's size (default: 64)")
+    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs (default: 4)")
+    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
+    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount (default: 0.99)")
+    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
+    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
+    parser.add_argument("--critic-batch-size", type=int, default=64,
+                        help="photos of each kind per critic update (default: 64)")
+    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos (default: 16)")
+    parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none)")
+    parser.add_argument("--out", type=Path, default=Path("reports/compare_agents"),
+                        help="report folder (default: reports/compare_agents)")
+    args = parser.parse_args(argv)
+    for name in ("seeds", "steps", "n_images", "n_envs", "eval_photos", "evaluations", "d_steps",
+                 "critic_batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.size < 36:
+        parser.error(f"--size must be >= 36 (the input of SB3's NatureCNN), got {args.size}")
+    if args.p_steps < 0:
+        parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    baselines = baseline_rows(args)
+    runs, reward_states = [], {}
+    for seed, agent in tqdm([(seed, agent) for seed in range(args.seeds) for agent in args.agents], desc="runs",
+                            unit="run"):
+        if seed not in reward_states:
+            reward_states[seed] = pretrained_reward_state(seed, args)
+        if agent in DEEP_EXPOSURE:
+            runs.append(train_deep_exposure(DEEP_EXPOSURE[agent], seed, reward_states[seed], args))
+        else:
+            runs.append(train_one(agent, "sparse", seed, reward_states[seed], args))
+        tqdm.write(f"{agent} seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, {runs[-1]['wall_s']:.0f} s")
+    fields = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
+    write_csv(args.out / "runs.csv", runs, fields)
+    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
+    write_csv(args.out / "curves.csv", [{"algo": r["algo"], "seed": r["seed"], **p} for r in runs for p in r["curve"]],
+              ["algo", "seed", "steps", *EVAL_METRICS])
+    oracle_psnr = next(row["psnr"] for row in baselines if row["algo"] == "oracle: best T EVs")
+    header = (f"Held-out embedded photos ({args.eval_photos}), {args.steps} env steps per learner, T = "
+              f"{args.num_segments}, {args.size}×{args.size}, GAN reward (sparse) p-step {args.p_steps} / d-step "
+              f"{args.d_steps}; DeepExposure {args.n_images} photos per update, stock agents {args.n_envs} envs; "
+              f"device {args.device}.\n\n")
+    table = results_table(runs, baselines, oracle_psnr)
+    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
+    plot_curves(runs, baselines, args.out)
+    print(header + table)
+    print(f"report written to {args.out.resolve()}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()
