@@ -52,6 +52,8 @@ from train.experiments.reward_shaping import (  # noqa: E402
     ALGORITHMS,
     EVAL_METRICS,
     HeldOutEvaluation,
+    add_run_arguments,
+    check_run_arguments,
     new_gan_reward,
     pretrained_reward_state,
     train_one,
@@ -159,29 +161,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per update, the batched env's size (default: 64)")
-    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs (default: 4)")
-    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
-    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount (default: 0.99)")
-    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
-    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
-    parser.add_argument("--critic-batch-size", type=int, default=64,
-                        help="photos of each kind per critic update (default: 64)")
-    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos (default: 16)")
-    parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
-    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none)")
-    parser.add_argument("--out", type=Path, default=Path("reports/compare_agents"),
-                        help="report folder (default: reports/compare_agents)")
-    args = parser.parse_args(argv)
-    for name in ("seeds", "steps", "n_images", "n_envs", "eval_photos", "evaluations", "d_steps",
-                 "critic_batch_size"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.size < 36:
-        parser.error(f"--size must be >= 36 (the input of SB3's NatureCNN), got {args.size}")
-    if args.p_steps < 0:
-        parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
+    add_run_arguments(parser, out="reports/compare_agents")
+    args = check_run_arguments(parser, parser.parse_args(argv))
+    if args.n_images < 1:
+        parser.error(f"--n-images must be >= 1, got {args.n_images}")
     return args
 
 

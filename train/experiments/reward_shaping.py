@@ -207,16 +207,9 @@ def plot_curves(runs: list[dict], out: Path) -> None:
     save_figure(figure, out / "curves.png")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m train.experiments.reward_shaping", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algos", nargs="+", default=["ppo", "td3"], choices=sorted(ALGORITHMS),
-                        help="stock SB3 algorithms (hyperparameters from exposure_env.zoo) (default: ppo td3)")
-    parser.add_argument("--modes", nargs="+", default=list(REWARD_MODES), choices=REWARD_MODES,
-                        help="reward modes (default: all three)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per combination: 0..N-1 (default: 3)")
-    parser.add_argument("--steps", type=int, default=4096, help="environment steps per run (default: 4096)")
-    parser.add_argument("--n-envs", type=int, default=4, help="parallel envs sharing one critic (default: 4)")
+def add_run_arguments(parser: argparse.ArgumentParser, out: str) -> None:
+    """The arguments every GAN-reward training experiment shares (env, critic schedule, evaluation, output)."""
+    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs sharing one critic (default: 4)")
     parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
     parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount, also of the shaping (default: 0.99)")
@@ -228,9 +221,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none)")
-    parser.add_argument("--out", type=Path, default=Path("reports/reward_shaping"),
-                        help="report folder (default: reports/reward_shaping)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=Path(out), help=f"report folder (default: {out})")
+
+
+def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """Reject bad values of the shared arguments (and of ``--seeds``/``--steps``) with a one-line error."""
     for name in ("seeds", "steps", "n_envs", "eval_photos", "evaluations", "d_steps", "critic_batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -239,6 +234,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.p_steps < 0:
         parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
     return args
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.experiments.reward_shaping", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["ppo", "td3"], choices=sorted(ALGORITHMS),
+                        help="stock SB3 algorithms (hyperparameters from exposure_env.zoo) (default: ppo td3)")
+    parser.add_argument("--modes", nargs="+", default=list(REWARD_MODES), choices=REWARD_MODES,
+                        help="reward modes (default: all three)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per combination: 0..N-1 (default: 3)")
+    parser.add_argument("--steps", type=int, default=4096, help="environment steps per run (default: 4096)")
+    add_run_arguments(parser, out="reports/reward_shaping")
+    return check_run_arguments(parser, parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
