@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,44 @@ def train_deep_exposure(value: str, seed: int, reward_state: dict, args: argpars
     return {"algo": f"deepexposure-{value}", "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
             "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
             "curve": evaluation.curve}
+
+
+def train_any(agent: str, seed: int, reward_state: dict, args: argparse.Namespace, threads: int | None = None
+              ) -> dict[str, Any]:
+    """One learner, one seed (in a worker process with ``threads`` torch threads when ``--jobs`` > 1)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if agent in DEEP_EXPOSURE:
+        return train_deep_exposure(DEEP_EXPOSURE[agent], seed, reward_state, args)
+    return train_one(agent, "sparse", seed, reward_state, args)
+
+
+def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every learner × seed, in order; with ``--jobs`` > 1 in that many processes sharing the cores."""
+    combinations = [(agent, seed) for seed in range(args.seeds) for agent in args.agents]
+    reward_states = {seed: pretrained_reward_state(seed, args) for seed in range(args.seeds)}
+    progress = tqdm(total=len(combinations), desc="runs", unit="run")
+
+    def report(run: dict[str, Any]) -> None:
+        progress.update()
+        tqdm.write(f"{run['algo']} seed {run['seed']}: PSNR {run['psnr']:.2f} dB, {run['wall_s']:.0f} s")
+
+    if args.jobs == 1:
+        runs = []
+        for agent, seed in combinations:
+            runs.append(train_any(agent, seed, reward_states[seed], args))
+            report(runs[-1])
+        return runs
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    # spawn: a forked child of a process whose torch thread pool already ran can deadlock
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as executor:
+        futures = {executor.submit(train_any, agent, seed, reward_states[seed], args, threads): index
+                   for index, (agent, seed) in enumerate(combinations)}
+        runs: list[dict[str, Any] | None] = [None] * len(combinations)
+        for future in as_completed(futures):
+            runs[futures[future]] = future.result()
+            report(runs[futures[future]])
+    return runs
 
 
 def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -161,26 +202,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per update, the batched env's size (default: 64)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="learners trained at once, in processes sharing the CPU cores (default: 1); wall "
+                             "times and steps/s are then per shared slice of the machine")
     add_run_arguments(parser, out="reports/compare_agents")
     args = check_run_arguments(parser, parser.parse_args(argv))
-    if args.n_images < 1:
-        parser.error(f"--n-images must be >= 1, got {args.n_images}")
+    for name in ("n_images", "jobs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     return args
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
-    runs, reward_states = [], {}
-    for seed, agent in tqdm([(seed, agent) for seed in range(args.seeds) for agent in args.agents], desc="runs",
-                            unit="run"):
-        if seed not in reward_states:
-            reward_states[seed] = pretrained_reward_state(seed, args)
-        if agent in DEEP_EXPOSURE:
-            runs.append(train_deep_exposure(DEEP_EXPOSURE[agent], seed, reward_states[seed], args))
-        else:
-            runs.append(train_one(agent, "sparse", seed, reward_states[seed], args))
-        tqdm.write(f"{agent} seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, {runs[-1]['wall_s']:.0f} s")
+    runs = train_all(args)
     fields = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
     write_csv(args.out / "runs.csv", runs, fields)
     write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
