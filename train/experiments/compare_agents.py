@@ -65,6 +65,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
 
 DEEP_EXPOSURE = {"deepexposure-network": "network", "deepexposure-discriminator": "discriminator"}
 AGENTS = (*DEEP_EXPOSURE, *ALGORITHMS)
+RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "global auto-exposure")
 
 
@@ -108,7 +109,11 @@ def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     reward_states = {seed: pretrained_reward_state(seed, args) for seed in range(args.seeds)}
     progress = tqdm(total=len(combinations), desc="runs", unit="run")
 
-    def report(run: dict[str, Any]) -> None:
+    finished: list[dict[str, Any]] = []
+
+    def report(run: dict[str, Any]) -> None:  # runs.csv grows as runs finish: a cut-off experiment keeps them
+        finished.append(run)
+        write_csv(args.out / "runs.csv", finished, RUN_FIELDS)
         progress.update()
         tqdm.write(f"{run['algo']} seed {run['seed']}: PSNR {run['psnr']:.2f} dB, {run['wall_s']:.0f} s")
 
@@ -217,8 +222,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
     runs = train_all(args)
-    fields = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
-    write_csv(args.out / "runs.csv", runs, fields)
+    write_csv(args.out / "runs.csv", runs, RUN_FIELDS)
     write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     write_csv(args.out / "curves.csv", [{"algo": r["algo"], "seed": r["seed"], **p} for r in runs for p in r["curve"]],
               ["algo", "seed", "steps", *EVAL_METRICS])
