@@ -7,7 +7,8 @@ returns :class:`ExposureRetouchVectorEnv`; :class:`SB3VecEnv` adapts it to Stabl
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import cv2
 import gymnasium as gym
@@ -50,26 +51,96 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+@dataclass(frozen=True)
+class CachedPhoto:
+    """A prepared photo as the numpy backend's host cache keeps it, in under half the bytes.
+
+    Attributes:
+        original_u8: ``(S, S, 3)`` uint8 S0; its float S0 is ``_CODES[original_u8]``, bit for bit.
+        masks: ``(T, S, S)`` 0/1 uint8 when hard (OpenCV's copy masks), float32 when feathered.
+        target: ``(S, S, 3)`` float32 expert retouch, or ``None``.
+    """
+
+    original_u8: np.ndarray
+    masks: np.ndarray
+    target: np.ndarray | None
+
+
+class DeviceBank:
+    """Prepared photos kept on the device, so that a reset gathers rows instead of uploading photos.
+
+    An LRU over ``capacity`` slots keyed by pool index. A miss prepares the photo on CPU and
+    uploads it, once while it stays in the bank; its target stays on the host, where host reward
+    functions read it. Hard masks are kept as bool (a quarter of float32's bytes).
+    """
+
+    def __init__(self, capacity: int, size: int, num_segments: int, hard_masks: bool, device: torch.device):
+        self.capacity = int(capacity)
+        self.device = device
+        self.original_u8 = torch.zeros((capacity, size, size, 3), dtype=torch.uint8, device=device)
+        mask_dtype = torch.bool if hard_masks else torch.float32
+        self.masks = torch.zeros((capacity, num_segments, size, size), dtype=mask_dtype, device=device)
+        self.targets: list[np.ndarray | None] = [None] * capacity
+        self._slots: OrderedDict[int, int] = OrderedDict()
+
+    def slots(self, indices: Sequence[int], prepare: Callable[[int], PreparedPhoto]) -> list[int]:
+        """The slots of pool ``indices``, preparing the missing photos and uploading them in one copy.
+
+        Needs ``capacity`` >= the number of distinct indices: photos of this call are the most
+        recently used, so eviction never takes one of them. Nothing changes if ``prepare`` raises.
+        """
+        missing = list(dict.fromkeys(index for index in indices if index not in self._slots))
+        photos = [prepare(index) for index in missing]  # before any slot is touched: it may raise
+        for index in indices:
+            if index in self._slots:
+                self._slots.move_to_end(index)
+        new_slots = []
+        for index, photo in zip(missing, photos):
+            slot = len(self._slots) if len(self._slots) < self.capacity else self._slots.popitem(last=False)[1]
+            self._slots[index] = slot
+            self.targets[slot] = photo.target
+            new_slots.append(slot)
+        if new_slots:
+            rows = torch.as_tensor(new_slots, device=self.device)
+            self.original_u8[rows] = torch.from_numpy(np.stack([p.original_u8 for p in photos])).to(self.device)
+            masks = torch.from_numpy(np.stack([p.masks for p in photos])).to(self.device)
+            self.masks[rows] = masks.bool() if self.masks.dtype == torch.bool else masks
+        return [self._slots[index] for index in indices]
+
+    def nbytes(self) -> int:
+        """Device bytes held."""
+        return sum(t.element_size() * t.nelement() for t in (self.original_u8, self.masks))
+
+
 class ExposureRetouchVectorEnv(VectorEnv):
     """N ``ExposureRetouch-v0`` episodes advanced together by batched array math.
 
     Same arguments, spaces, reward sources/modes and seeding as
     :class:`~exposure_env.env.ExposureRetouchEnv`; with the same seeds and photos it returns
     the same observations and rewards as N single envs (tested). Autoreset follows Gymnasium's
-    default (``NEXT_STEP``): the step after an episode ends resets that env and ignores its action.
+    default (``NEXT_STEP``): the step after an episode ends resets that env and ignores its action
+    (which is not checked, as ``SyncVectorEnv`` never passes it on).
 
     Backends: on CPU, numpy and OpenCV (a 256-entry lookup table per env and step for the
-    exposure of S0, OpenCV's Mertens, one batched critic call); on CUDA, torch on the device end
-    to end (exposure, composite, the torch Mertens twin, critic). Photos are shrunk and segmented
-    on CPU at reset, once per pool photo: an LRU cache of prepared photos is shared by all N envs.
+    exposure of S0, OpenCV's Mertens, one batched critic call); with torch (the default on CUDA),
+    everything per step stays on the device: the exposure of the uint8-coded S0 is a 256-entry
+    table per env gathered on the device, then the composite, the torch Mertens twin and the critic.
+    Photos are shrunk and segmented on CPU at reset, once per pool photo: the numpy backend keeps
+    an LRU cache of prepared photos on the host, the torch backend a :class:`DeviceBank` on the
+    device, both shared by all N envs. With tensor observations and actions given as a tensor on
+    the device, a step copies nothing between host and device but small per-env vectors (the
+    done flags; indices when envs are out of step) and waits for the device once, to check that
+    the acting envs' actions are finite.
 
     Args:
         num_envs: N, the number of parallel episodes.
         device: ``"cpu"`` or ``"cuda[:k]"``; also where the critic runs.
-        tensor_observations: return observations and rewards as torch tensors on ``device``
-            (no host copies) instead of numpy arrays.
+        tensor_observations: return observations, rewards, flags and ``info["score"]`` /
+            ``info["fused"]`` as torch tensors on ``device`` instead of numpy arrays.
         backend: ``"numpy"`` or ``"torch"``; default numpy on CPU, torch on CUDA.
-        cache_size: prepared photos kept (each ≈ 30 kB at 64×64, T=4).
+        cache_size: prepared photos kept (at 64×64, T=4 and hard masks: ≈ 76 kB each on the
+            host for numpy; ≈ 28 kB each on the device for torch, never fewer than ``num_envs``,
+            plus its 48 kB target on the host).
         Others: as :class:`~exposure_env.env.ExposureRetouchEnv`.
     """
 
@@ -110,7 +181,11 @@ class ExposureRetouchVectorEnv(VectorEnv):
         self.fusion_weights = tuple(float(w) for w in fusion_weights)
         self.score_fn = make_score_fn(reward, str(self.device))
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[int, PreparedPhoto] = OrderedDict()
+        self._cache: OrderedDict[int, CachedPhoto] = OrderedDict()
+        if backend == "torch":
+            capacity = min(len(self.pool), max(self.cache_size, self.num_envs))
+            self._bank = DeviceBank(capacity, self.size, self.num_segments, self.feather == 0, self.device)
+            self._code_values = torch.from_numpy(_CODES).to(self.device)  # S0 = code / 255, as on the host
 
         image_space = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)
         self.single_observation_space = spaces.Dict({"seg": image_space, "original": image_space, "local": image_space})
@@ -119,39 +194,50 @@ class ExposureRetouchVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
 
         self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
-        self._names = [""] * self.num_envs
+        self._photo_index = np.zeros(self.num_envs, dtype=np.int64)
+        self._targets: list[np.ndarray | None] = [None] * self.num_envs  # references into the cache
         self._t = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
-        self._potential = np.zeros(self.num_envs, dtype=np.float64)
         self._started = False
         self._allocate()
 
     # ------------------------------------------------------------------ state
     def _allocate(self) -> None:
         n, t, s = self.num_envs, self.num_segments, self.size
-        self._original_u8 = np.zeros((n, s, s, 3), np.uint8)
-        self._targets: np.ndarray | None = np.zeros((n, s, s, 3), np.float32) if self.pool.paired else None
         if self.backend == "numpy":
-            self._original = np.zeros((n, s, s, 3), np.float32)
+            self._original_u8 = np.zeros((n, s, s, 3), np.uint8)
             self._local = np.zeros((n, s, s, 3), np.float32)
             self._local_u8 = np.zeros((n, s, s, 3), np.uint8)  # the `local` observation, kept up to date
-            self._masks = np.zeros((n, t, s, s), np.float32)
-            self._hard_masks = np.zeros((n, t, s, s, 1), bool)
             self._globals = np.zeros((n, t, s, s, 3), np.float32)
+            if self.feather == 0:  # 0/1 uint8: OpenCV's copy masks
+                self._hard_masks = np.zeros((n, t, s, s), np.uint8)
+            else:
+                self._original = np.zeros((n, s, s, 3), np.float32)
+                self._masks = np.zeros((n, t, s, s), np.float32)
+            self._potential: np.ndarray | torch.Tensor = np.zeros(n, np.float64)
+            return
+        on_device = dict(device=self.device)
+        self._original_u8 = torch.zeros((n, s, s, 3), dtype=torch.uint8, **on_device)
+        # S0's codes in channel-first order, the gather index of the per-env exposure tables
+        self._original_index = torch.zeros((n, 3 * s * s), dtype=torch.int64, **on_device)
+        self._local = torch.zeros((n, 3, s, s), dtype=torch.float32, **on_device)
+        self._globals = torch.zeros((n, t, 3, s, s), dtype=torch.float32, **on_device)
+        if self.feather == 0:
+            self._hard_masks = torch.zeros((n, t, s, s), dtype=torch.bool, **on_device)
         else:
-            zeros = dict(device=self.device, dtype=torch.float32)
-            self._original = torch.zeros((n, 3, s, s), **zeros)
-            self._local = torch.zeros((n, 3, s, s), **zeros)
-            self._masks = torch.zeros((n, t, s, s), **zeros)
-            self._globals = torch.zeros((n, t, 3, s, s), **zeros)
+            self._masks = torch.zeros((n, t, s, s), dtype=torch.float32, **on_device)
+        self._potential = torch.zeros(n, dtype=torch.float64, **on_device)
 
-    def _prepared(self, index: int) -> PreparedPhoto:
+    def _prepare(self, index: int) -> PreparedPhoto:
+        sample = self.pool[index]
+        return prepare_photo(sample.raw, sample.target, self.size, self.num_segments, self.segmentation, self.feather)
+
+    def _prepared(self, index: int) -> CachedPhoto:
         photo = self._cache.get(index)
         if photo is None:
-            sample = self.pool[index]
-            photo = prepare_photo(sample.raw, sample.target, self.size, self.num_segments, self.segmentation,
-                                  self.feather)
-            self._cache[index] = photo
+            prepared = self._prepare(index)
+            masks = prepared.masks.astype(np.uint8) if self.feather == 0 else prepared.masks
+            photo = self._cache[index] = CachedPhoto(prepared.original_u8, masks, prepared.target)
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         else:
@@ -160,75 +246,145 @@ class ExposureRetouchVectorEnv(VectorEnv):
 
     def _reset_envs(self, envs: np.ndarray, pool_indices: Sequence[int] | None) -> None:
         """Start new episodes in ``envs`` (photo drawn with each env's generator, or given)."""
-        photos = []
-        for k, env in enumerate(envs):
-            index = int(self._rngs[env].integers(len(self.pool))) if pool_indices is None else int(pool_indices[k])
-            photos.append(self._prepared(index))
-            self._names[env] = f"pool[{index}]"
-        originals = np.stack([p.original for p in photos])
-        masks = np.stack([p.masks for p in photos])
-        self._original_u8[envs] = np.stack([p.original_u8 for p in photos])
-        if self._targets is not None:
-            self._targets[envs] = np.stack([p.target for p in photos])
+        if pool_indices is None:
+            indices = [int(self._rngs[env].integers(len(self.pool))) for env in envs]
+        else:
+            indices = [int(index) for index in pool_indices]
+            if len(indices) != len(envs):
+                raise ValueError(f"reset: options['index'] must give one pool index per env reset ({len(envs)}), "
+                                 f"got {len(indices)}")
         if self.backend == "numpy":
-            self._original[envs] = originals
-            self._local[envs] = originals
-            self._local_u8[envs] = self._original_u8[envs]
-            self._masks[envs] = masks
-            self._hard_masks[envs] = masks[..., None] > 0.5
-        else:  # one host-to-device copy per reset batch
-            index = torch.as_tensor(envs, device=self.device)
-            originals_on_device = torch.from_numpy(originals).to(self.device).permute(0, 3, 1, 2)
-            self._original[index] = originals_on_device
-            self._local[index] = originals_on_device
-            self._masks[index] = torch.from_numpy(masks).to(self.device)
+            photos = [self._prepared(index) for index in indices]
+            targets = [photo.target for photo in photos]
+            original_u8 = np.stack([p.original_u8 for p in photos])
+            self._original_u8[envs] = self._local_u8[envs] = original_u8
+            self._local[envs] = _CODES[original_u8]
+            if self.feather == 0:
+                self._hard_masks[envs] = np.stack([p.masks for p in photos])
+            else:
+                self._original[envs] = self._local[envs]
+                self._masks[envs] = np.stack([p.masks for p in photos])
+        else:  # gathers from the device bank; only photos new to the bank travel
+            slots = self._bank.slots(indices, self._prepare)
+            targets = [self._bank.targets[slot] for slot in slots]
+            slot_rows, rows = self._device_index(np.asarray(slots)), self._rows(envs)
+            original_u8 = self._bank.original_u8[slot_rows]
+            self._original_u8[rows] = original_u8
+            codes = original_u8.permute(0, 3, 1, 2).reshape(len(envs), -1).long()
+            self._original_index[rows] = codes
+            self._local[rows] = self._code_values[codes].view(len(envs), 3, self.size, self.size)
+            masks = self._bank.masks[slot_rows]
+            if self.feather == 0:
+                self._hard_masks[rows] = masks
+            else:
+                self._masks[rows] = masks
+        self._photo_index[envs] = indices
+        for env, target in zip(envs, targets):
+            self._targets[env] = target
         self._t[envs] = 0
         self._needs_reset[envs] = False
         if self.reward_mode != "sparse":
-            self._potential[envs] = self._score(self._rows(self._local, envs), envs)
+            rows = self._rows(envs)
+            self._potential[rows] = self._score(self._local[rows], envs)
+
+    # ------------------------------------------------------------------ host <-> device
+    def _device_index(self, values: np.ndarray) -> torch.Tensor:
+        """An int64 index tensor on the device; on CUDA copied from pinned memory without waiting."""
+        return self._upload(np.ascontiguousarray(values, dtype=np.int64))
+
+    def _upload(self, values: np.ndarray) -> torch.Tensor:
+        """A small host array as a tensor on the device, without a device synchronisation."""
+        tensor = torch.from_numpy(values)
+        if self.device.type == "cuda":  # a pageable copy would wait for the device to drain
+            return tensor.pin_memory().to(self.device, non_blocking=True)
+        return tensor.clone()
+
+    def _rows(self, envs: np.ndarray) -> np.ndarray | slice | torch.Tensor:
+        """Index of the sorted, distinct ``envs`` in the backend's state: a slice when they are all."""
+        if self.backend == "numpy":
+            return envs
+        return slice(None) if len(envs) == self.num_envs else self._device_index(envs)
+
+    def _zeros(self) -> np.ndarray | torch.Tensor:
+        """Per-env float64 zeros in the backend's array type."""
+        if self.backend == "numpy":
+            return np.zeros(self.num_envs, dtype=np.float64)
+        return torch.zeros(self.num_envs, dtype=torch.float64, device=self.device)
+
+    def _output(self, values: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Per-env values as returned: tensors on the device with tensor observations, else numpy."""
+        if isinstance(values, torch.Tensor):
+            return values if self.tensor_observations else values.cpu().numpy()
+        if not self.tensor_observations:
+            return values
+        return torch.from_numpy(values) if self.device.type == "cpu" else self._upload(values)
 
     # ------------------------------------------------------------------ rewards
-    def _rows(self, images: np.ndarray | torch.Tensor, envs: np.ndarray) -> np.ndarray | torch.Tensor:
-        return images[envs] if self.backend == "numpy" else images[torch.as_tensor(envs, device=self.device)]
+    def _score(self, batch: np.ndarray | torch.Tensor, envs: np.ndarray) -> np.ndarray | torch.Tensor:
+        """Scores of the images ``batch`` (backend layout) of ``envs``: ``(len(envs),)`` float64.
 
-    def _score(self, batch: np.ndarray | torch.Tensor, envs: np.ndarray) -> np.ndarray:
-        """Scores of the images ``batch`` (backend layout) of ``envs`` -> ``(len(envs),)`` float64."""
+        numpy for the numpy backend, a tensor on the device for the torch backend.
+        """
         if isinstance(self.score_fn, DiscriminatorScore):
             if self.backend == "numpy":
                 return self.score_fn.batch(batch).astype(np.float64)
-            return self.score_fn.tensor(batch).double().cpu().numpy()
+            return self.score_fn.tensor(batch).double()
         hwc = batch if self.backend == "numpy" else batch.permute(0, 2, 3, 1).cpu().numpy()
         if self.score_fn is reference_score:
-            if self._targets is None:
+            if not self.pool.paired:
                 raise ValueError("reward='reference' needs a paired pool: this pool has no targets")
-            return negative_rmse(hwc, self._targets[envs])
-        return np.array([
-            float(self.score_fn(image, {"name": self._names[env], "target": None if self._targets is None
-                                         else self._targets[env]}))
-            for image, env in zip(hwc, envs)
-        ])
+            scores = negative_rmse(hwc, np.stack([self._targets[env] for env in envs]))
+        else:
+            scores = np.array([
+                float(self.score_fn(image, {"name": f"pool[{self._photo_index[env]}]", "target": self._targets[env]}))
+                for image, env in zip(hwc, envs)
+            ])
+        return scores if self.backend == "numpy" else torch.from_numpy(scores).to(self.device)
 
     # ------------------------------------------------------------------ transition
-    def _advance(self, envs: np.ndarray, evs: np.ndarray) -> np.ndarray:
+    def _exposure_values(self, actions: np.ndarray | torch.Tensor, acting: np.ndarray) -> np.ndarray | torch.Tensor:
+        """``e = clip(a, -1, 1)·max_ev`` of the ``acting`` envs, after checking that all are finite.
+
+        float64 numpy, as the single env, for the numpy backend; float32 on the device for the
+        torch backend, where actions given as a tensor are checked and clipped without leaving it.
+        """
+        if self.backend == "torch" and isinstance(actions, torch.Tensor):
+            actions = actions.detach().to(self.device, torch.float32)
+            self._check_action_count(actions.numel(), actions.shape)
+            acting_actions = actions.reshape(-1)[self._rows(acting)]
+            finite = torch.isfinite(acting_actions)
+            if len(acting) and not bool(finite.all()):  # the step's one wait for the device
+                raise ValueError(f"actions must be finite; env(s) {acting[~finite.cpu().numpy()].tolist()} are not")
+            return (acting_actions.double().clamp(-1.0, 1.0) * self.max_ev).float()
+        if isinstance(actions, torch.Tensor):
+            actions = actions.detach().cpu().numpy()
+        actions = np.asarray(actions, dtype=np.float32)
+        self._check_action_count(actions.size, actions.shape)
+        acting_actions = actions.reshape(-1)[acting]
+        if not np.isfinite(acting_actions).all():
+            raise ValueError(f"actions must be finite; env(s) {acting[~np.isfinite(acting_actions)].tolist()} are not")
+        evs = np.clip(acting_actions, -1.0, 1.0).astype(np.float64) * self.max_ev  # as the single env: float64
+        return evs if self.backend == "numpy" else self._upload(evs.astype(np.float32))
+
+    def _check_action_count(self, count: int, shape: Sequence[int]) -> None:
+        if count != self.num_envs:
+            raise ValueError(f"actions must have shape ({self.num_envs}, 1), got {tuple(shape)}")
+
+    def _advance(self, envs: np.ndarray, evs: np.ndarray | torch.Tensor) -> np.ndarray:
         """One step of the MDP for ``envs``; returns which of them just finished (bool array)."""
         steps = self._t[envs]
-        # the usual case, every env at the same step: basic slicing gives views, not copies
-        lockstep = len(envs) == self.num_envs and bool((steps == steps[0]).all())
-        rows, step = (slice(None), int(steps[0])) if lockstep else (envs, steps)
-        if self.backend == "numpy" and self.feather == 0:
+        same_step = bool((steps == steps[0]).all())
+        if self.backend == "torch":
+            self._advance_torch(envs, int(steps[0]) if same_step else self._device_index(steps), evs)
+        elif self.feather == 0:
             self._advance_hard_masks(envs, steps, evs)
-        elif self.backend == "numpy":
+        else:
+            # the usual case, every env at the same step: basic slicing gives views, not copies
+            rows, step = (slice(None), int(steps[0])) if same_step and len(envs) == self.num_envs else (envs, steps)
             per_env_evs = evs[:, None, None, None]
             self._globals[rows, step] = expose(self._original[rows], per_env_evs)  # S^g_t = expose(S0, e_t)
             self._local[rows] = local_composite(self._local[rows], per_env_evs, self._masks[rows, step])
             self._local_u8[rows] = to_uint8(self._local[rows])
-        else:
-            if not lockstep:
-                rows = torch.as_tensor(envs, device=self.device)
-                step = torch.as_tensor(steps, device=self.device)
-            ev = torch.as_tensor(evs, device=self.device, dtype=torch.float32)
-            self._globals[rows, step] = expose_torch(self._original[rows], ev)
-            self._local[rows] = local_composite_torch(self._local[rows], ev, self._masks[rows, step])
         self._t[envs] += 1
         return self._t[envs] == self.num_segments
 
@@ -237,40 +393,57 @@ class ExposureRetouchVectorEnv(VectorEnv):
 
         S0 is uint8-coded, so S^g_t = expose(S0, e_t) is a 256-entry table per env (``cv2.LUT``)
         instead of two ``pow`` per pixel; segment t of S^l_t still holds S0, so there
-        S^l_{t+1} = S^g_t, and elsewhere S^l_t stays: one masked copy, no blend arithmetic.
-        The uint8 observation of S^l comes from a uint8 table the same way.
+        S^l_{t+1} = S^g_t, and elsewhere S^l_t stays: one masked copy (``cv2.copyTo``, several
+        times faster than numpy's broadcast ``where=``), no blend arithmetic. The uint8
+        observation of S^l comes from a uint8 table the same way.
         """
         tables = expose(_CODES[None, :], evs[:, None])  # (n, 256) float32
         tables_u8 = to_uint8(tables)
         for env, step, table, table_u8 in zip(envs, steps, tables, tables_u8):
             exposed = cv2.LUT(self._original_u8[env], table, dst=self._globals[env, step])
             mask = self._hard_masks[env, step]
-            np.copyto(self._local[env], exposed, where=mask)
-            np.copyto(self._local_u8[env], cv2.LUT(self._original_u8[env], table_u8), where=mask)
+            cv2.copyTo(exposed, mask, self._local[env])
+            cv2.copyTo(cv2.LUT(self._original_u8[env], table_u8), mask, self._local_u8[env])
+
+    def _advance_torch(self, envs: np.ndarray, step: int | torch.Tensor, evs: torch.Tensor) -> None:
+        """The torch step: S^g_t gathered from a 256-entry table per env, S^l updated on the device.
+
+        As in :meth:`_advance_hard_masks`, hard masks make the composite a masked copy of S^g_t;
+        feathered ones blend with :func:`local_composite_torch`.
+        """
+        rows, count, s = self._rows(envs), len(envs), self.size
+        if isinstance(step, torch.Tensor) and isinstance(rows, slice):  # pair each row with its own step
+            rows = torch.arange(count, device=self.device)
+        codes = self._code_values.view(1, 1, 1, -1).expand(count, 1, 1, -1)
+        tables = expose_torch(codes, evs).view(count, -1)  # (n, 256): S^g_t = expose(S0, e_t) per code
+        exposed = tables.gather(1, self._original_index[rows]).view(count, 3, s, s)
+        self._globals[rows, step] = exposed
+        if self.feather == 0:
+            self._local[rows] = torch.where(self._hard_masks[rows, step].unsqueeze(1), exposed, self._local[rows])
+        else:
+            self._local[rows] = local_composite_torch(self._local[rows], evs, self._masks[rows, step])
 
     def _fuse(self, envs: np.ndarray) -> np.ndarray | torch.Tensor:
         """Eq. 30–31: P_T of ``envs`` in the backend's layout."""
         if self.backend == "numpy":
             return np.stack([mertens_fusion(self._globals[env], *self.fusion_weights) for env in envs])
-        return mertens_fusion_torch(self._globals[torch.as_tensor(envs, device=self.device)], *self.fusion_weights)
+        return mertens_fusion_torch(self._globals[self._rows(envs)], *self.fusion_weights)
 
     def _fused_info(self, fused: np.ndarray | torch.Tensor, finished: np.ndarray) -> np.ndarray | torch.Tensor:
         """``info["fused"]``: P_T of the finished envs as ``(N, S, S, 3)`` float32, zeros in other rows.
 
-        Numpy, or a tensor on the device when tensor observations are asked for. In lockstep
-        every env finishes at once and the fused batch is returned as it is, without a copy.
+        In lockstep every env finishes at once and the fused batch is returned as it is, without a copy.
         """
         if self.backend == "torch":
             fused = fused.permute(0, 2, 3, 1)
         if len(finished) == self.num_envs:  # finished is sorted, so its rows are already in env order
-            full = fused
+            return self._output(fused)
+        if self.backend == "torch":
+            full = fused.new_zeros((self.num_envs, *fused.shape[1:]))
         else:
-            full = fused.new_zeros((self.num_envs, *fused.shape[1:])) if self.backend == "torch" else \
-                np.zeros((self.num_envs, *fused.shape[1:]), np.float32)
-            full[finished] = fused
-        if self.tensor_observations:
-            return torch.as_tensor(full)
-        return full.cpu().numpy() if self.backend == "torch" else full
+            full = np.zeros((self.num_envs, *fused.shape[1:]), np.float32)
+        full[self._rows(finished)] = fused
+        return self._output(full)
 
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
@@ -294,73 +467,72 @@ class ExposureRetouchVectorEnv(VectorEnv):
     def step(self, actions: np.ndarray | torch.Tensor):
         if not self._started:
             raise RuntimeError("step() called before reset()")
-        if isinstance(actions, torch.Tensor):
-            actions = actions.detach().cpu().numpy()
-        actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, -1)
-        if actions.shape[1] != 1:
-            raise ValueError(f"actions must have shape ({self.num_envs}, 1), got {actions.shape}")
-        if not np.isfinite(actions).all():
-            raise ValueError(f"actions must be finite; env(s) {np.flatnonzero(~np.isfinite(actions[:, 0])).tolist()} are not")
-        evs = np.clip(actions[:, 0], -1.0, 1.0).astype(np.float64) * self.max_ev  # as the single env: float64
-
-        rewards = np.zeros(self.num_envs, dtype=np.float64)
+        restarting, acting = np.flatnonzero(self._needs_reset), np.flatnonzero(~self._needs_reset)
+        evs = self._exposure_values(actions, acting)
+        rewards = self._zeros()
         terminated = np.zeros(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {}
-        restarting, acting = np.flatnonzero(self._needs_reset), np.flatnonzero(~self._needs_reset)
         if restarting.size:  # NEXT_STEP autoreset: these envs start over, their action is ignored
             self._reset_envs(restarting, None)
         if acting.size:
-            finished = acting[self._advance(acting, evs[acting])]
+            finished = acting[self._advance(acting, evs)]
             if finished.size:
                 fused = self._fuse(finished)
                 final_scores = self._score(fused, finished)
+                rows = self._rows(finished)
                 if self.reward_mode != "dense":
-                    rewards[finished] += final_scores
+                    rewards[rows] += final_scores
                 terminated[finished] = True
                 self._needs_reset[finished] = True
-                infos["score"] = np.zeros(self.num_envs)
-                infos["score"][finished] = final_scores
-                infos["_score"] = terminated.copy()
+                scores = self._zeros()
+                scores[rows] = final_scores
+                infos["score"], infos["_score"] = self._output(scores), terminated.copy()
                 infos["fused"], infos["_fused"] = self._fused_info(fused, finished), terminated.copy()
             if self.reward_mode != "sparse":
                 # Eq. 20–23: F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l); terminal potential kept
-                next_potential = self._score(self._rows(self._local, acting), acting)
-                rewards[acting] += self.gamma * next_potential - self._potential[acting]
-                self._potential[acting] = next_potential
+                rows = self._rows(acting)
+                next_potential = self._score(self._local[rows], acting)
+                rewards[rows] += self.gamma * next_potential - self._potential[rows]
+                self._potential[rows] = next_potential
         infos["t"], infos["_t"] = self._t.copy(), np.ones(self.num_envs, bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
-        if self.tensor_observations:
-            return (self._observations(), torch.as_tensor(rewards, device=self.device),
-                    torch.as_tensor(terminated, device=self.device), torch.as_tensor(truncated, device=self.device),
-                    infos)
-        return self._observations(), rewards, terminated, truncated, infos
+        return self._observations(), self._output(rewards), self._output(terminated), self._output(truncated), infos
 
     def _observations(self) -> dict[str, np.ndarray | torch.Tensor]:
         steps = np.minimum(self._t, self.num_segments - 1)
-        active = (self._t < self.num_segments).astype(np.float32)
+        active = self._t < self.num_segments
         if self.backend == "numpy":
-            if self.feather == 0:  # hard masks: S0 · M_t is the uint8 S0 where the mask is set
-                masks = self._hard_masks[np.arange(self.num_envs), steps] & (active[:, None, None, None] > 0)
-                seg = self._original_u8 * masks
+            if self.feather == 0:  # hard masks: S0 · M_t is the uint8 S0 where the mask is set, else 0
+                masks = self._hard_masks[np.arange(self.num_envs), steps] & active[:, None, None]
+                # one cv2.copyTo of the batch seen as one tall image: 6x faster than numpy's broadcast product
+                seg = cv2.copyTo(self._original_u8.reshape(-1, self.size, 3), masks.reshape(-1, self.size))
+                seg = seg.reshape(self._original_u8.shape)
             else:
-                masks = self._masks[np.arange(self.num_envs), steps] * active[:, None, None]
+                masks = self._masks[np.arange(self.num_envs), steps] * active[:, None, None].astype(np.float32)
                 seg = to_uint8(self._original * masks[..., None])
             observation = {"seg": seg, "original": self._original_u8.copy(), "local": self._local_u8.copy()}
             if self.tensor_observations:
                 return {key: torch.from_numpy(value) for key, value in observation.items()}
             return observation
-        rows = torch.arange(self.num_envs, device=self.device)
-        masks = self._masks[rows, torch.as_tensor(steps, device=self.device)]
-        masks = masks * torch.as_tensor(active, device=self.device)[:, None, None]
+        if (steps == steps[0]).all() and (active == active[0]).all():  # lockstep: views, no index copies
+            step = int(steps[0])
+            masks = self._hard_masks[:, step] if self.feather == 0 else self._masks[:, step]
+            masks = masks if active[0] else torch.zeros_like(masks)
+        else:
+            rows = torch.arange(self.num_envs, device=self.device)
+            masks = (self._hard_masks if self.feather == 0 else self._masks)[rows, self._device_index(steps)]
+            on = self._upload(active)
+            masks = masks & on[:, None, None] if self.feather == 0 else masks * on[:, None, None]
 
         def as_uint8(images: torch.Tensor) -> torch.Tensor:  # (N, 3, H, W) float -> (N, H, W, 3) uint8
             return torch.round(images.clamp(0.0, 1.0) * 255.0).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
-        observation = {
-            "seg": as_uint8(self._original * masks.unsqueeze(1)),
-            "original": as_uint8(self._original),
-            "local": as_uint8(self._local),
-        }
+        if self.feather == 0:  # as on the host: the uint8 S0 where the mask is set
+            seg = self._original_u8 * masks.unsqueeze(-1)
+        else:
+            original = self._code_values[self._original_index].view(self._local.shape)
+            seg = as_uint8(original * masks.unsqueeze(1))
+        observation = {"seg": seg, "original": self._original_u8.clone(), "local": as_uint8(self._local)}
         if self.tensor_observations:
             return observation
         return {key: value.cpu().numpy() for key, value in observation.items()}

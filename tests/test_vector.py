@@ -6,10 +6,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from skimage.filters import threshold_multiotsu
 from stable_baselines3 import PPO
 
 import exposure_env  # noqa: F401  (registers the env)
+from exposure_env.data import EmbeddedPool
+from exposure_env.ops.segmentation import multiotsu_thresholds
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+
+# the CUDA cases exist only where CUDA does (no skipped-by-default tests on CPU machines)
+DEVICES = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
 
 
 def roll(env, actions_per_step):
@@ -47,31 +53,61 @@ def test_same_observations_and_rewards_as_single_envs(kwargs):
     assert terminated_seen == 2  # two full episodes, with a NEXT_STEP autoreset between them
 
 
-def test_torch_backend_matches_numpy_backend():
+def assert_close_to_numpy_backend(expected, got, device):
+    """Torch-backend results (tensors on ``device``) against the numpy backend's."""
+    for key in expected[0]:
+        assert isinstance(got[0][key], torch.Tensor) and got[0][key].dtype == torch.uint8
+        difference = np.abs(got[0][key].cpu().numpy().astype(int) - expected[0][key].astype(int))
+        assert difference.max() <= 1 and (difference > 0).mean() < 0.01  # float rounding at .5 only
+    if len(expected) == 5:
+        assert isinstance(got[1], torch.Tensor) and got[1].device.type == device
+        # exposures from torch pow vs the lookup table differ by ~1e-7, which the fusion weights of
+        # flat grey (clipped) pixels amplify: measured up to 6.5e-4 in reward
+        np.testing.assert_allclose(got[1].cpu().numpy(), expected[1], atol=1e-3)
+        assert got[2].tolist() == expected[2].tolist()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_backend_matches_numpy_backend(device):
     kwargs = {"num_segments": 3, "reward": "reference"}
     numpy_env = ExposureRetouchVectorEnv(4, **kwargs)
-    torch_env = ExposureRetouchVectorEnv(4, backend="torch", tensor_observations=True, **kwargs)
+    torch_env = ExposureRetouchVectorEnv(4, device=device, backend="torch", tensor_observations=True, **kwargs)
     actions = np.random.default_rng(1).uniform(-1, 1, (4, 4, 1)).astype(np.float32)
     for expected, got in zip(roll(numpy_env, actions), roll(torch_env, actions)):
-        for key in expected[0]:
-            assert isinstance(got[0][key], torch.Tensor) and got[0][key].dtype == torch.uint8
-            difference = np.abs(got[0][key].numpy().astype(int) - expected[0][key].astype(int))
-            assert difference.max() <= 1 and (difference > 0).mean() < 0.01  # float rounding at .5 only
-        if len(expected) == 5:
-            assert isinstance(got[1], torch.Tensor) and got[1].device == torch_env.device
-            # exposures from torch pow vs the lookup table differ by ~1e-7, which the fusion weights of
-            # flat grey (clipped) pixels amplify: measured up to 6.5e-4 in reward
-            np.testing.assert_allclose(got[1].numpy(), expected[1], atol=1e-3)
-            assert got[2].tolist() == expected[2].tolist()
+        assert_close_to_numpy_backend(expected, got, device)
 
 
-def test_tensor_observations_stay_on_the_device():
-    env = ExposureRetouchVectorEnv(3, tensor_observations=True, num_segments=2)
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_backend_out_of_lockstep_with_a_small_photo_bank(device):
+    """Partial resets put envs at different steps; a bank of num_envs photos evicts as it goes."""
+    kwargs = {"num_segments": 3, "reward": "reference", "reward_mode": "shaped"}
+    numpy_env = ExposureRetouchVectorEnv(4, **kwargs)
+    torch_env = ExposureRetouchVectorEnv(4, device=device, backend="torch", tensor_observations=True, cache_size=1,
+                                         **kwargs)
+    actions = np.random.default_rng(2).uniform(-1, 1, (9, 4, 1)).astype(np.float32)
+    for env in (numpy_env, torch_env):
+        env.reset(seed=5)
+    for step, step_actions in enumerate(actions):
+        if step in (1, 5):
+            mask = np.array([True, False, True, False]) if step == 1 else np.array([False, True, False, False])
+            expected, got = (env.reset(options={"reset_mask": mask}) for env in (numpy_env, torch_env))
+            assert_close_to_numpy_backend(expected, got, device)
+            assert got[1]["t"].tolist() == expected[1]["t"].tolist()
+        expected = numpy_env.step(step_actions)
+        got = torch_env.step(torch.from_numpy(step_actions).to(device))  # actions on the device
+        assert_close_to_numpy_backend(expected, got, device)
+        assert got[4]["t"].tolist() == expected[4]["t"].tolist()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tensor_observations_stay_on_the_device(device):
+    env = ExposureRetouchVectorEnv(3, device=device, tensor_observations=True, num_segments=2)
     observation, _ = env.reset(seed=0)
-    observation, reward, terminated, truncated, _ = env.step(torch.zeros(3, 1))
-    for value in (*observation.values(), reward, terminated, truncated):
-        assert isinstance(value, torch.Tensor) and value.device == env.device
-    assert observation["local"].shape == (3, 64, 64, 3)
+    for _ in range(2):
+        observation, reward, terminated, truncated, info = env.step(torch.zeros(3, 1, device=device))
+    for value in (*observation.values(), reward, terminated, truncated, info["score"], info["fused"]):
+        assert isinstance(value, torch.Tensor) and value.device.type == device
+    assert observation["local"].shape == (3, 64, 64, 3) and terminated.all()
 
 
 def test_partial_reset_and_sb3_adapter():
@@ -106,14 +142,47 @@ def test_bad_arguments(kwargs, message):
         ExposureRetouchVectorEnv(**kwargs)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised where CUDA is missing")
-def test_cuda_without_cuda_is_a_clear_error():
+def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the same on machines with and without a GPU
     with pytest.raises(ValueError, match="no CUDA"):
         ExposureRetouchVectorEnv(2, device="cuda")
 
 
-def test_bad_actions():
-    env = ExposureRetouchVectorEnv(2)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_bad_actions(backend):
+    env = ExposureRetouchVectorEnv(2, backend=backend, tensor_observations=backend == "torch")
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"env\(s\) \[1\]"):
         env.step(np.array([[0.0], [np.nan]], np.float32))
+    with pytest.raises(ValueError, match=r"env\(s\) \[0\]"):
+        env.step(torch.tensor([[np.inf], [0.0]]))
+    with pytest.raises(ValueError, match=r"shape \(2, 1\)"):
+        env.step(np.zeros((3, 1), np.float32))
+    with pytest.raises(ValueError, match="one pool index per env"):
+        env.reset(options={"index": [0]})
+    with pytest.raises(IndexError):  # a bad index leaves the photo cache / bank as it was
+        env.reset(options={"index": [1, 10**9]})
+    observation, _ = env.reset(options={"index": [1, 0]})
+    single = gym.make("ExposureRetouch-v0")
+    for env_index, pool_index in enumerate([1, 0]):
+        expected, _ = single.reset(options={"index": pool_index})
+        got = observation["original"][env_index]
+        np.testing.assert_array_equal(got.numpy() if isinstance(got, torch.Tensor) else got, expected["original"])
+
+
+def test_vectorised_multiotsu_is_skimage_bit_for_bit():
+    """Photo preparation's thresholds: the vectorised search returns exactly skimage's."""
+    pool = EmbeddedPool("test")
+    rng = np.random.default_rng(0)
+    images = [pool[i].raw[..., 1] for i in range(0, len(pool), 4)]
+    images += [rng.random((64, 64), np.float32) ** rng.uniform(0.2, 5) for _ in range(8)]
+    images += [rng.integers(0, levels, (64, 64)).astype(np.float32) for levels in (2, 3, 4, 5, 6)]  # few values
+    for classes, image in [(classes, image) for classes in (2, 3, 4) for image in images] + [(5, images[0])]:
+        try:
+            expected = threshold_multiotsu(image, classes=classes, nbins=64)
+        except ValueError:
+            with pytest.raises(ValueError):
+                multiotsu_thresholds(image, classes, 64)
+            continue
+        got = multiotsu_thresholds(image, classes, 64)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
