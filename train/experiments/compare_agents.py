@@ -221,9 +221,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
+    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     runs = train_all(args)
     write_csv(args.out / "runs.csv", runs, RUN_FIELDS)
-    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     write_csv(args.out / "curves.csv", [{"algo": r["algo"], "seed": r["seed"], **p} for r in runs for p in r["curve"]],
               ["algo", "seed", "steps", *EVAL_METRICS])
     oracle_psnr = next(row["psnr"] for row in baselines if row["algo"] == "oracle: best T EVs")
