@@ -13,9 +13,9 @@ def test_demo_writes_report_and_exits_zero(tmp_path):
                              "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert {p.name for p in out.iterdir()} == {"results.csv", "results.md", "grid.png", "episode.png"}
-    rows = {row["policy"]: row for row in csv.DictReader((out / "results.csv").open())}
-    assert len(rows) == 5
+    rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
+    assert len(rows) == 6 and "CLAHE on L" in rows
     # mid-grey auto-exposure fixes the embedded degradations better than doing nothing
     assert float(rows["global auto-exposure"]["psnr"]) > float(rows["identity"]["psnr"]) + 1.0
-    assert float(rows["global auto-exposure"]["reward"]) > float(rows["identity"]["reward"])
+    assert float(rows["global auto-exposure"]["score"]) > float(rows["identity"]["score"])
     assert (out / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -50,7 +50,8 @@ from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.metrics import paired_metrics  # noqa: E402
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
-from train.demo import default_policies, evaluate, save_figure  # noqa: E402
+from train import policies  # noqa: E402
+from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 from train.experiments.reward_shaping import (  # noqa: E402
     ALGORITHMS,
     EVAL_METRICS,
@@ -66,7 +67,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
 DEEP_EXPOSURE = {"deepexposure-network": "network", "deepexposure-discriminator": "discriminator"}
 AGENTS = (*DEEP_EXPOSURE, *ALGORITHMS)
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
-BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "global auto-exposure")
+BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "global auto-exposure", "CLAHE on L")
 
 
 def held_out_env(args: argparse.Namespace) -> gym.Env:
@@ -138,10 +139,9 @@ def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
 def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Fixed policies and the two oracles on the held-out photos (same metrics as the agents)."""
     env = held_out_env(args)
-    rows, _ = evaluate(env, {name: policy for name, policy in default_policies(0).items() if name in BASELINES},
+    rows, _ = evaluate(env, {**reference_methods(), "random": policy_method(policies.make_random(0))},
                        args.eval_photos)
-    baselines = [{"algo": row["policy"], "score": row["reward"], **{m: row[m] for m in EVAL_METRICS[1:]}}
-                 for row in rows]
+    baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
     critic = DiscriminatorScore(load_packaged_critic(args.device))
     started = time.perf_counter()
     oracles = oracle_results(EmbeddedPool("test", n_items=args.eval_photos), args.eval_photos, args.size,

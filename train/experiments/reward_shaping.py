@@ -53,8 +53,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.env import REWARD_MODES  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from exposure_env.metrics import paired_metrics  # noqa: E402
-from train.demo import roll_out, save_figure  # noqa: E402
+from train.evaluate import evaluate, model_policy, policy_method, save_figure  # noqa: E402
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "td3": TD3, "sac": SAC, "ddpg": DDPG}
 EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
@@ -88,14 +87,9 @@ class HeldOutEvaluation(BaseCallback):
         self._next = 0
 
     def evaluate(self) -> dict[str, float]:
-        def policy(observation: dict, info: dict, env: gym.Env) -> np.ndarray:
-            return self.model.predict(observation, deterministic=True)[0]
-
-        per_photo = []
-        for index in range(self.num_photos):
-            episode = roll_out(self.env, policy, index)
-            per_photo.append({"score": episode["return"], **paired_metrics(episode["fused"], episode["target"])})
-        return {metric: float(np.mean([p[metric] for p in per_photo])) for metric in EVAL_METRICS}
+        method = policy_method(model_policy(self.model))
+        rows, _ = evaluate(self.env, {"model": method}, self.num_photos, progress=False)
+        return {metric: rows[0][metric] for metric in EVAL_METRICS}
 
     def _record(self) -> None:
         metrics = self.evaluate()

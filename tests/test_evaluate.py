@@ -1,0 +1,55 @@
+"""``exposure-eval``: reference rows always, trained models as extra rows, clear errors."""
+
+from __future__ import annotations
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from agents import DeepExposure
+from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+from train import evaluate
+
+
+def test_eval_scores_a_saved_model_beside_the_reference_rows(tmp_path):
+    model = DeepExposure("MultiInputPolicy", SB3VecEnv(ExposureRetouchVectorEnv(2, size=32, num_segments=2,
+                                                                                 reward="reference")),
+                         n_images=2, seed=0, device="cpu")
+    model.save(tmp_path / "tiny_agent.zip")
+    out = tmp_path / "report"
+    evaluate.main(["--model", str(tmp_path / "tiny_agent.zip"), "--photos", "3", "--size", "32", "--num-segments", "2",
+                   "--grid-rows", "2", "--out", str(out)])
+    rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
+    assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "tiny_agent"]
+    assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["clipped"]) <= 1 for row in rows.values())
+    # CLAHE stretches the lightness of the dark degraded photos: a different result from doing nothing
+    assert float(rows["CLAHE on L"]["psnr"]) != pytest.approx(float(rows["identity"]["psnr"]), abs=0.05)
+    assert "| tiny_agent |" in (out / "results.md").read_text()
+    grid = cv2.imread(str(out / "grid.png"))
+    assert grid is not None and grid.shape[1] > grid.shape[0]  # 7 columns, 2 rows
+
+
+def test_clahe_equalises_lightness_of_a_dark_photo():
+    rng = np.random.default_rng(0)
+    dark = (rng.uniform(0.0, 0.2, (64, 64, 3))).astype(np.float32)
+    result = evaluate.clahe(dark)
+    assert result.shape == dark.shape and result.dtype == np.float32
+    assert result.mean() > dark.mean() + 0.05 and result.std() > dark.std()
+
+
+@pytest.mark.parametrize("argv, message", [(["--model", "missing.zip"], "missing.zip: no such model file"),
+                                           (["--photos", "0"], "--photos and --grid-rows must be >= 1")])
+def test_eval_bad_arguments(argv, message, capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        evaluate.main([*argv, "--out", str(tmp_path)])
+    assert message in capsys.readouterr().err
+
+
+def test_eval_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
+    bogus = tmp_path / "notes.zip"
+    bogus.write_text("not a zip")
+    with pytest.raises(SystemExit):
+        evaluate.main(["--model", str(bogus), "--out", str(tmp_path)])
+    assert "notes.zip: not a deepexposure model" in capsys.readouterr().err

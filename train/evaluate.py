@@ -1,0 +1,211 @@
+"""``exposure-eval``: score trained models and reference methods on a set of photos.
+
+Every method turns each photo's thumbnail S0 into a result: a policy plays one episode of
+``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
+Always compared: identity, global auto-exposure, CLAHE on L, and the fixed bracket
+−1.5/−0.5/+0.5/+1.5 EV + Mertens. Metrics: packaged-critic score, share of clipped pixels,
+and on paired sets PSNR, SSIM and CIEDE2000 to the expert target (DESIGN §7).
+
+Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
+``grid.png`` (raw | each method | target).
+
+    exposure-eval --model run/deepexposure.zip --pool embedded:test --photos 32
+    exposure-eval --model run/ppo.zip --algo ppo --pool ~/photos/raw
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3  # noqa: E402
+from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import exposure_env  # noqa: E402,F401  (registers the env)
+from agents import DeepExposure  # noqa: E402
+from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.metrics import clipped_share, paired_metrics  # noqa: E402
+from exposure_env.ops.layout import to_uint8  # noqa: E402
+from exposure_env.ops.resize import thumbnail  # noqa: E402
+from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
+from train import policies  # noqa: E402
+
+MODEL_CLASSES: dict[str, type[BaseAlgorithm]] = {"deepexposure": DeepExposure, "ppo": PPO, "a2c": A2C, "td3": TD3,
+                                                 "sac": SAC, "ddpg": DDPG}
+
+METRICS = ("score", "psnr", "ssim", "delta_e", "clipped")
+#: ``method(env, index) -> (result, raw, target or None)``, all ``(S, S, 3)`` float32 sRGB
+Method = Callable[[gym.Env, int], tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
+
+
+def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
+    """One episode on pool photo ``index``; returns the return, P_T, raw S0 and target (or ``None``)."""
+    observation, info = env.reset(options={"index": index})
+    raw = observation["original"].astype(np.float32) / 255.0
+    episode_return, terminated = 0.0, False
+    while not terminated:
+        observation, reward, terminated, _, info = env.step(policy(observation, info, env))
+        episode_return += reward
+    return {"return": episode_return, "fused": info["fused"], "raw": raw, "target": info.get("target")}
+
+
+def policy_method(policy: policies.Policy) -> Method:
+    """A policy as a method: its episode's fused result."""
+
+    def method(env: gym.Env, index: int):
+        episode = roll_out(env, policy, index)
+        return episode["fused"], episode["raw"], episode["target"]
+
+    return method
+
+
+def model_policy(model: BaseAlgorithm) -> policies.Policy:
+    """An SB3 model (DeepExposure or a stock agent) acting deterministically."""
+    return lambda observation, info, env: model.predict(observation, deterministic=True)[0]
+
+
+def clahe(image: np.ndarray, clip_limit: float = 2.0, tiles: int = 8) -> np.ndarray:
+    """CLAHE on the L channel of CIELAB (OpenCV): ``(H, W, 3)`` float sRGB -> same."""
+    lab = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tiles, tiles)).apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255.0
+
+
+def clahe_method(env: gym.Env, index: int):
+    """CLAHE applied to the photo's thumbnail S0 (no episode)."""
+    observation, _ = env.reset(options={"index": index})
+    raw = observation["original"].astype(np.float32) / 255.0
+    target = env.unwrapped.pool[index].target
+    return clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.size)
+
+
+def reference_methods() -> dict[str, Method]:
+    """The rows every evaluation shows."""
+    return {
+        "identity": policy_method(policies.identity),
+        "global auto-exposure": policy_method(policies.global_auto_exposure),
+        "CLAHE on L": clahe_method,
+        "bracket -1.5..+1.5 EV": policy_method(policies.make_bracket((-1.5, -0.5, 0.5, 1.5))),
+    }
+
+
+def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress: bool = True
+             ) -> tuple[list[dict], dict]:
+    """Mean metrics per method over pool photos ``0..num_photos-1``, and the images for a grid.
+
+    The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses); the
+    paired metrics are NaN where a photo has no target.
+    """
+    critic = DiscriminatorScore(load_packaged_critic())
+    rows, images = [], {}
+    for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=not progress):
+        per_photo = []
+        for index in range(num_photos):
+            result, raw, target = method(env, index)
+            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, "clipped": clipped_share(result)}
+            if target is not None:
+                metrics = paired_metrics(result, target)
+            per_photo.append({"score": float(critic(result)), **metrics})
+            images.setdefault("raw", {})[index] = raw
+            if target is not None:
+                images.setdefault("expert target", {})[index] = target
+            images.setdefault(name, {})[index] = result
+        rows.append({"method": name, **{m: float(np.mean([p[m] for p in per_photo])) for m in METRICS}})
+    return rows, images
+
+
+def write_tables(rows: list[dict], out: Path) -> None:
+    """results.csv and results.md, written atomically."""
+
+    def write_csv(path: str) -> None:
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["method", *METRICS])
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(out / "results.csv", write_csv)
+    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | clipped ↓ |\n"
+              "|---|---|---|---|---|---|\n")
+    lines = [f"| {r['method']} | {r['score']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['delta_e']:.2f} | "
+             f"{r['clipped']:.3f} |" for r in rows]
+    atomic_write(out / "results.md", lambda path: Path(path).write_text(header + "\n".join(lines) + "\n"))
+
+
+def save_figure(figure: plt.Figure, path: Path) -> None:
+    """Render a matplotlib figure to PNG in memory, then write it atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getvalue()))
+
+
+def write_grid(images: dict, num_rows: int, out: Path) -> None:
+    """grid.png: one row per photo, columns raw | methods | expert target (when paired)."""
+    ends = ("raw", "expert target")
+    columns = ["raw", *[k for k in images if k not in ends], *[k for k in ends[1:] if k in images]]
+    figure, axes = plt.subplots(num_rows, len(columns), figsize=(1.6 * len(columns), 1.6 * num_rows), squeeze=False)
+    for row in range(num_rows):
+        for col, name in enumerate(columns):
+            axes[row, col].imshow(np.clip(images[name][row], 0, 1))
+            axes[row, col].axis("off")
+            if row == 0:
+                axes[row, col].set_title(name, fontsize=7)
+    save_figure(figure, out / "grid.png")
+
+
+def load_model(path: Path, algo: str) -> BaseAlgorithm:
+    """A saved model, with a one-line error naming the file when it cannot be loaded."""
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file")
+    try:
+        return MODEL_CLASSES[algo].load(path, device="cpu")
+    except Exception as error:  # noqa: BLE001 - any failure to unpickle means the same to the user
+        raise ValueError(f"{path}: not a {algo} model ({type(error).__name__}: {error})") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="exposure-eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, nargs="*", default=[],
+                        help="saved models to evaluate (each a row named by its file); none: reference rows only")
+    parser.add_argument("--algo", default="deepexposure", choices=sorted(MODEL_CLASSES),
+                        help="the algorithm that saved the models (default: deepexposure)")
+    parser.add_argument("--pool", default="embedded:test",
+                        help="photos: embedded:test (held-out embedded photos, default), embedded, or a folder "
+                             "(raw/ + expert/ subfolders for paired metrics)")
+    parser.add_argument("--photos", type=int, default=32, help="photos to evaluate, from the first (default: 32)")
+    parser.add_argument("--size", type=int, default=64, help="thumbnail side S the models were trained at (default: 64)")
+    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
+    parser.add_argument("--grid-rows", type=int, default=6, help="photos shown in grid.png (default: 6)")
+    parser.add_argument("--out", type=Path, default=Path("reports/eval"), help="report folder (default: reports/eval)")
+    args = parser.parse_args(argv)
+    if args.photos < 1 or args.grid_rows < 1:
+        parser.error("--photos and --grid-rows must be >= 1")
+    try:
+        env = gym.make("ExposureRetouch-v0", pool=args.pool, size=args.size, num_segments=args.num_segments)
+        models = {path.stem: load_model(path, args.algo) for path in args.model}
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+    photos = min(args.photos, len(env.unwrapped.pool))
+    methods = {**reference_methods(), **{name: policy_method(model_policy(model)) for name, model in models.items()}}
+    rows, images = evaluate(env, methods, photos)
+    write_tables(rows, args.out)
+    write_grid(images, min(args.grid_rows, photos), args.out)
+    print((args.out / "results.md").read_text())
+    print(f"report written to {args.out.resolve()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
