@@ -218,9 +218,10 @@ class DeepExposure(BaseAlgorithm):
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
                                         num_segments=self.num_segments, value_learning_rate=self.value_learning_rate,
                                         **self.policy_kwargs).to(self.device)
-        self.action_noise = VectorizedActionNoise(
-            OrnsteinUhlenbeckActionNoise(np.zeros(1), self.ou_sigma * np.ones(1), theta=self.ou_theta, dt=1.0),
-            self.n_envs)
+        if self.action_noise is None or len(self.action_noise.noises) != self.n_envs:  # load() keeps a saved OU state
+            self.action_noise = VectorizedActionNoise(
+                OrnsteinUhlenbeckActionNoise(np.zeros(1), self.ou_sigma * np.ones(1), theta=self.ou_theta, dt=1.0),
+                self.n_envs)
         self.n_rollout_steps = math.ceil(self.n_images / self.n_envs) * self.num_segments
 
     def _resolve_gan_reward(self) -> None:

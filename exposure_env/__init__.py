@@ -9,6 +9,7 @@ from __future__ import annotations
 from gymnasium.envs.registration import register, registry
 
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.retouch import retouch
 from exposure_env.rewards.adversarial import GANReward
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from exposure_env.wrappers import GANRewardVectorWrapper, GANRewardWrapper, StackedObservation
@@ -21,6 +22,7 @@ __all__ = [
     "GANRewardWrapper",
     "SB3VecEnv",
     "StackedObservation",
+    "retouch",
 ]
 __version__ = "0.1.0"
 

@@ -136,6 +136,8 @@ def test_save_load_round_trip_gives_identical_actions(tmp_path, pools):
     np.testing.assert_array_equal(model.predict(observation, deterministic=True)[0],
                                   loaded.predict(observation, deterministic=True)[0])
     assert loaded.value == "network" and loaded.num_segments == SEGMENTS
+    for saved_noise, loaded_noise in zip(model.action_noise.noises, loaded.action_noise.noises):  # OU state resumes
+        np.testing.assert_array_equal(saved_noise.noise_prev, loaded_noise.noise_prev)
     # resuming restores the critic from the companion file
     loaded.set_env(batched(pools["train"], 8))
     loaded.learn(16, reset_num_timesteps=False)

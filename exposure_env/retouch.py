@@ -1,0 +1,461 @@
+"""Full-resolution retouching: the test stage of DeepExposure (appendix Alg. 3).
+
+Alg. 3 runs the policy on a 64×64 thumbnail S0 and applies each exposure it chooses to the
+full-resolution photo I0: ``I^g_t = global_filter(e_t, I0)``; the T full-resolution exposures
+are then blended by Mertens fusion (Eq. 30–31). Here the thumbnail episode is a real
+:class:`~exposure_env.env.ExposureRetouchEnv` episode, so the policy sees exactly the
+observations it was trained on and the EVs are those an env episode on the same photo chooses.
+
+Costs (DESIGN §9): the fusion dominates. A uint8 or uint16 photo is exposed by a 256- or
+65536-entry lookup table per EV (no per-pixel ``pow``), and its uint8 exposures go to OpenCV's
+``MergeMertens`` as they are (it converts to float itself); float photos are exposed with
+:func:`~exposure_env.ops.exposure.expose`. Photos that are grey (one channel, or R = G = B
+everywhere) are exposed and fused on one channel, as :func:`~exposure_env.ops.fusion.mertens_fusion`
+fuses grey stacks.
+
+:func:`retouch_file` adds the file handling: bit depth kept, EXIF orientation applied, ICC
+profile and EXIF kept where the output format allows, atomic writes, never the input overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import tifffile
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from exposure_env.data import io
+from exposure_env.data.io import ImageReadError
+from exposure_env.env import ExposureRetouchEnv
+from exposure_env.files import atomic_write
+from exposure_env.ops.exposure import expose, expose_lut
+from exposure_env.ops.fusion import _is_grey, _merger, mertens_fusion_torch
+from exposure_env.ops.layout import as_float_rgb
+from exposure_env.ops.resize import thumbnail
+from exposure_env.ops.segmentation import Segmentation
+
+#: ``policy(observation, info, env) -> action``, as the fixed policies of ``train/policies.py``
+ActionFn = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
+#: output suffixes :func:`retouch_file` writes, by format
+SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+            ".bmp": "BMP"}
+#: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
+EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
+#: formats that hold no alpha channel; it is dropped for them
+NO_ALPHA_FORMATS = ("JPEG",)
+#: source formats whose EXIF is a separate block; a TIFF's tags describe its own layout and are not copied
+EXIF_SOURCE_FORMATS = ("JPEG", "PNG", "WEBP")
+#: quality of lossy outputs (JPEG with 4:4:4 chroma, WebP)
+LOSSY_QUALITY = 95
+_ORIENTATION_TAG = 0x0112
+
+
+@dataclass(frozen=True)
+class RetouchResult:
+    """What :func:`retouch` returns.
+
+    Attributes:
+        image: the retouched photo, same shape as the input; uint8 for uint8, uint16 for uint16,
+            float32 in ``[0, 1]`` for float input. Alpha, if any, is passed through unchanged.
+        evs: the T exposures ``e_t`` the policy chose, in stops, in step order.
+        fused_thumbnail: ``(size, size, 3)`` float32: the env's fused thumbnail P_T.
+    """
+
+    image: np.ndarray
+    evs: tuple[float, ...]
+    fused_thumbnail: np.ndarray
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo read from a file with its bit depth and metadata.
+
+    Attributes:
+        pixels: ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``, uint8, uint16 or float32, upright.
+        icc_profile: the embedded ICC profile, or ``None``.
+        exif: EXIF block (``b"Exif\\0\\0"`` + TIFF data) with the orientation reset to 1, or ``None``.
+    """
+
+    pixels: np.ndarray
+    icc_profile: bytes | None
+    exif: bytes | None
+
+
+# ----------------------------------------------------------------------------- arrays
+
+
+def retouch(
+    image: np.ndarray,
+    policy: Any,
+    *,
+    size: int = 64,
+    num_segments: int = 4,
+    max_ev: float = 3.0,
+    segmentation: Segmentation = "otsu",
+    feather: float = 0.0,
+    fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    device: str | torch.device | None = None,
+) -> RetouchResult:
+    """Retouch a photo at full resolution with a policy trained on ``ExposureRetouch-v0`` (Alg. 3).
+
+    Args:
+        image: ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` (alpha kept as it is),
+            uint8, uint16 or float in ``[0, 1]``, sRGB; at least 2×2.
+        policy: anything with ``predict(observation, deterministic=True) -> (action, state)``
+            (an SB3 model, :class:`agents.DeepExposure`), or a callable
+            ``policy(observation, info, env) -> action`` as in ``train/policies.py``.
+        size, num_segments, max_ev, segmentation, feather, fusion_weights: as the env's
+            arguments; use those the policy was trained with.
+        device: ``None`` or a CPU device fuses with OpenCV's ``MergeMertens`` (the fastest on a
+            CPU); a GPU device (``"cuda"``) fuses with the torch twin there. The policy runs
+            wherever it lives.
+
+    Returns:
+        The retouched photo, the chosen EVs and the env's fused thumbnail.
+
+    Raises:
+        TypeError, ValueError: a bad image (wrong shape, dtype or range, smaller than 2×2), a
+            policy that is neither kind, or a bad env argument.
+    """
+    photo = as_float_rgb(image, "image")  # (H, W, 3) float32: validates, and is what the env would shrink
+    evs, fused_thumbnail = _choose_exposures(
+        thumbnail(photo, size), _action_fn(policy),
+        size=size, num_segments=num_segments, max_ev=max_ev, segmentation=segmentation, feather=feather,
+        fusion_weights=fusion_weights,
+    )
+    planes = _planes(image, photo)
+    del photo  # an integer photo's float copy is not needed any more: free it before the exposures
+    # Alg. 3: I^g_t = global_filter(e_t, I0) for each e_t, then fusion by Eq. 30–31
+    exposures = _exposures(planes, evs)
+    grey = planes.ndim == 2
+    if device is None or torch.device(device).type == "cpu":
+        fused = _fuse_opencv(exposures, grey, fusion_weights)
+    else:
+        fused = _fuse_torch(exposures, grey, fusion_weights, torch.device(device))
+    del exposures
+    output_dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
+    result = _restore_layout(_quantise(fused, output_dtype), image)
+    return RetouchResult(result, evs, fused_thumbnail)
+
+
+def _choose_exposures(
+    thumbnail_image: np.ndarray, action_fn: ActionFn, **env_kwargs: Any
+) -> tuple[tuple[float, ...], np.ndarray]:
+    """Alg. 3's loop on S0: one env episode on ``thumbnail_image``, the EVs it chose and its P_T.
+
+    Args:
+        thumbnail_image: ``(size, size, 3)`` float32 in ``[0, 1]``; the env quantises it to S0 as
+            it does any photo (a thumbnail of the env's size passes its resize unchanged).
+        action_fn: ``action_fn(observation, info, env) -> action``.
+        env_kwargs: the env's arguments; its reward is never used and is a constant.
+
+    Returns:
+        The T EVs in stops and the ``(size, size, 3)`` float32 fused thumbnail P_T.
+    """
+    threads = cv2.getNumThreads()
+    try:
+        env = ExposureRetouchEnv(reward=_no_reward, **env_kwargs)  # sets one OpenCV thread (DESIGN §9)
+        observation, info = env.reset(options={"image": thumbnail_image})
+        for _ in range(env.num_segments):
+            observation, _, _, _, info = env.step(action_fn(observation, info, env))
+    finally:
+        cv2.setNumThreads(threads)  # the full-resolution fusion runs on the caller's threads
+    return tuple(float(ev) for ev in info["evs"]), info["fused"]
+
+
+def _no_reward(image: np.ndarray, info: dict) -> float:
+    """The env's score function while retouching: nothing is learned, so nothing is scored."""
+    return 0.0
+
+
+def _action_fn(policy: Any) -> ActionFn:
+    """``policy`` as ``action_fn(observation, info, env) -> action``."""
+    if hasattr(policy, "predict"):
+        return lambda observation, info, env: policy.predict(observation, deterministic=True)[0]
+    if callable(policy):
+        return policy
+    raise TypeError(
+        f"policy must have predict(observation, deterministic=True) or be a callable policy(observation, info, env); "
+        f"got {type(policy).__name__}"
+    )
+
+
+def _planes(image: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    """The pixels to expose, C-contiguous: ``(H, W)`` for a grey photo, else ``(H, W, 3)``.
+
+    Integer photos keep their dtype (for the lookup tables); float photos are ``photo``, the
+    validated float32 copy. Alpha is left out.
+    """
+    pixels = image if np.issubdtype(image.dtype, np.integer) else photo
+    if pixels.ndim == 3 and pixels.shape[2] >= 3 and not _is_grey(pixels[..., :3]):
+        return np.ascontiguousarray(pixels[..., :3])
+    return np.ascontiguousarray(pixels if pixels.ndim == 2 else pixels[..., 0])
+
+
+def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
+    """``I^g_t = expose(I0, e_t)`` for each EV, in the form ``MergeMertens`` reads (0..255).
+
+    Args:
+        planes: ``(H, W)`` or ``(H, W, 3)``, uint8, uint16 or float32 in ``[0, 1]``.
+
+    Returns:
+        T arrays of ``planes``' shape: uint8 codes for uint8, else float32 scaled to 0..255.
+        Integer photos are exposed by a lookup table, so each exposure is rounded to the
+        photo's bit depth, as an exposed file would be.
+    """
+    if planes.dtype == np.uint8:
+        return [cv2.LUT(planes, expose_lut(ev, 8)) for ev in evs]
+    if planes.dtype == np.uint16:
+        return [(expose_lut(ev, 16).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
+    return [expose(planes, ev) * np.float32(255.0) for ev in evs]
+
+
+def _fuse_opencv(exposures: list[np.ndarray], grey: bool, weights: tuple[float, float, float]) -> np.ndarray:
+    """Eq. 30–31 with OpenCV, as :func:`~exposure_env.ops.fusion.mertens_fusion` does.
+
+    Args:
+        exposures: T ``(H, W)`` or ``(H, W, 3)`` arrays on the 0..255 scale (uint8 or float32).
+        grey: the exposures are one grey channel: OpenCV's one-channel path, which has no
+            saturation term, with the well-exposedness exponent tripled.
+
+    Returns:
+        ``(H, W[, 3])`` float32, not clipped.
+    """
+    if len(exposures) == 1:
+        return exposures[0].astype(np.float32) * np.float32(1 / 255)
+    contrast, saturation, exposedness = weights
+    return _merger(contrast, saturation, 3.0 * exposedness if grey else exposedness).process(exposures)
+
+
+def _fuse_torch(
+    exposures: list[np.ndarray], grey: bool, weights: tuple[float, float, float], device: torch.device
+) -> np.ndarray:
+    """Eq. 30–31 with :func:`~exposure_env.ops.fusion.mertens_fusion_torch` on ``device``.
+
+    Args:
+        exposures: T ``(H, W)`` or ``(H, W, 3)`` arrays on the 0..255 scale (uint8 or float32).
+        grey: the exposures are one grey channel (expanded to three on the device).
+
+    Returns:
+        ``(H, W[, 3])`` float32 on the CPU.
+    """
+    with torch.no_grad():
+        stack = torch.stack([torch.from_numpy(exposure).to(device) for exposure in exposures])
+        # x / 255 rounds as the float images mertens_fusion gets; on grey pixels of colour photos
+        # that rounding decides the saturation noise (see exposure_env.ops.fusion)
+        images = stack.float().div_(255.0)  # (T, H, W[, 3])
+        images = images.unsqueeze(-1).expand(*images.shape, 3) if grey else images
+        fused = mertens_fusion_torch(images.permute(0, 3, 1, 2).unsqueeze(0), *weights)[0]  # (3, H, W)
+        fused = fused[0] if grey else fused.permute(1, 2, 0)
+        return fused.cpu().numpy()
+
+
+def _quantise(fused: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float fusion result -> ``dtype`` (clip to ``[0, 1]``, then ``rint(x · max)`` for integers), in place."""
+    np.clip(fused, 0.0, 1.0, out=fused)
+    if not np.issubdtype(dtype, np.integer):
+        return fused.astype(dtype, copy=False)
+    fused *= np.float32(np.iinfo(dtype).max)
+    np.rint(fused, out=fused)
+    return fused.astype(dtype)
+
+
+def _restore_layout(result: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Give ``result`` (``(H, W)`` grey or ``(H, W, 3)``) the layout of ``image``, its alpha included."""
+    if image.ndim == 2:
+        return result
+    if result.ndim == 2:
+        result = np.repeat(result[..., None], min(image.shape[2], 3), axis=2)
+    if image.shape[2] == 4:
+        alpha = image[..., 3:]
+        alpha = np.clip(alpha, 0.0, 1.0) if np.issubdtype(image.dtype, np.floating) else alpha
+        result = np.concatenate([result, alpha.astype(result.dtype)], axis=2)
+    return result
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def retouch_file(
+    src: str | os.PathLike, dst: str | os.PathLike, policy: Any, *, max_pixels: int | None = None, **kwargs: Any
+) -> RetouchResult:
+    """Retouch the photo in ``src`` and write it to ``dst`` (Alg. 3 on a file).
+
+    The photo is read at its bit depth, turned upright by its EXIF orientation, retouched by
+    :func:`retouch` and written atomically (temporary file in ``dst``'s folder, then rename) in
+    the format of ``dst``'s suffix (see :data:`SUFFIXES`). 16-bit results stay 16-bit in PNG and
+    TIFF (float TIFFs stay float; float results become 16-bit PNG), and are rounded to 8 bits
+    for JPEG, WebP and BMP. The ICC profile is kept in JPEG, PNG, TIFF and WebP outputs; EXIF
+    from JPEG, PNG and WebP sources is kept, orientation reset to 1, in JPEG, PNG, WebP and
+    8-bit TIFF outputs (16-bit TIFF gets none). JPEG drops alpha.
+
+    Args:
+        src: the photo.
+        dst: the output file; never ``src`` itself.
+        policy: see :func:`retouch`.
+        max_pixels: refuse larger photos; default :data:`exposure_env.data.io.MAX_PIXELS`.
+        kwargs: passed to :func:`retouch`.
+
+    Raises:
+        ValueError: ``dst`` is ``src`` or has an unsupported suffix.
+        ImageReadError: ``src`` is missing, empty, not an image, truncated or corrupt, smaller
+            than 2×2 or over the pixel limit (a ValueError naming the file).
+    """
+    src, dst = Path(src), Path(dst)
+    if src.resolve() == dst.resolve() or (dst.exists() and src.exists() and os.path.samefile(src, dst)):
+        raise ValueError(f"refusing to overwrite the input: output {dst} is the input {src}")
+    output_format = _output_format(dst)
+    photo = read_photo(src, max_pixels)
+    result = retouch(photo.pixels, policy, **kwargs)
+    write_photo(dst, result.image, photo.icc_profile, photo.exif, output_format)
+    return result
+
+
+def read_photo(path: str | os.PathLike, max_pixels: int | None = None) -> Photo:
+    """Read a photo at its bit depth, upright, with its ICC profile and EXIF.
+
+    The decoding is :func:`exposure_env.data.io.read_image`'s, stopped before the float
+    conversion: grey stays ``(H, W)``, alpha is kept (except in 16-bit colour files, which
+    OpenCV decodes), palette modes become RGB(A).
+
+    Args:
+        path: the file.
+        max_pixels: refuse larger photos before decoding; default :data:`exposure_env.data.io.MAX_PIXELS`.
+
+    Raises:
+        ImageReadError: missing, empty, not an image, truncated or corrupt, smaller than 2×2,
+            over ``max_pixels``, or in an unsupported mode; the message names the file.
+    """
+    path = Path(path)
+    try:
+        with io._open(path, io.MAX_PIXELS if max_pixels is None else max_pixels) as image:
+            pixels = io._decode(path, image)
+            exif = image.getexif()
+            pixels = io.apply_orientation(pixels, exif.get(_ORIENTATION_TAG, 1))
+            icc_profile = image.info.get("icc_profile") or None
+            exif_block = _upright_exif(exif) if image.format in EXIF_SOURCE_FORMATS else None
+    except UnidentifiedImageError:
+        pixels = io._decode_with_opencv(path)  # Pillow cannot identify it; OpenCV may (float TIFF)
+        if pixels is None:
+            raise ImageReadError(f"{path}: not a readable image (unknown or corrupt format)") from None
+        icc_profile, exif_block = None, None
+    except ImageReadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageReadError(f"{path}: corrupt or truncated image ({io._one_line(error)})") from None
+    return Photo(pixels, icc_profile, exif_block)
+
+
+def _upright_exif(exif: Image.Exif) -> bytes | None:
+    """The EXIF block with orientation 1 (the pixels are turned upright), or ``None`` when empty."""
+    if not len(exif):
+        return None
+    if _ORIENTATION_TAG in exif:
+        exif[_ORIENTATION_TAG] = 1
+    return exif.tobytes()
+
+
+def _output_format(path: Path) -> str:
+    """The format written for ``path``'s suffix, or ValueError naming the file."""
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"{path}: cannot write {path.suffix or 'files without a suffix'!r}; "
+                         f"use one of {', '.join(SUFFIXES)}") from None
+
+
+def write_photo(
+    path: str | os.PathLike, pixels: np.ndarray, icc_profile: bytes | None = None, exif: bytes | None = None,
+    output_format: str | None = None,
+) -> Path:
+    """Write ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` pixels atomically, metadata where the format allows.
+
+    8-bit pixels are written by Pillow (ICC and EXIF in JPEG, PNG, TIFF, WebP); 16-bit and float
+    ones by OpenCV as PNG (ICC and EXIF chunks added) and by tifffile as TIFF (ICC only).
+
+    Args:
+        path: the output file (its folder is created).
+        pixels: uint8, uint16 or float32 in ``[0, 1]``.
+        icc_profile: ICC profile to embed, or ``None``.
+        exif: EXIF block (``b"Exif\\0\\0"`` + TIFF data), or ``None``.
+        output_format: a value of :data:`SUFFIXES`; by default from ``path``'s suffix.
+    """
+    path = Path(path)
+    output_format = output_format or _output_format(path)
+    pixels = _storable(pixels, output_format)
+    if pixels.dtype == np.uint8:
+        return atomic_write(path, lambda temporary: _write_pillow(temporary, pixels, icc_profile, exif, output_format))
+    if output_format == "TIFF":
+        return atomic_write(path, lambda temporary: tifffile.imwrite(
+            temporary, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb", iccprofile=icc_profile))
+    return atomic_write(path, lambda temporary: Path(temporary).write_bytes(_encode_png16(pixels, icc_profile, exif)))
+
+
+def _storable(pixels: np.ndarray, output_format: str) -> np.ndarray:
+    """``pixels`` at a depth and layout ``output_format`` holds: 8 bits for JPEG/WebP/BMP,
+    16 bits for float PNG, float kept in TIFF; no alpha in JPEG; ``(H, W, 1)`` as ``(H, W)``."""
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if output_format in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[..., :3]
+    if output_format in EIGHT_BIT_FORMATS and pixels.dtype != np.uint8:
+        return _requantise(pixels, np.uint8)
+    if output_format == "PNG" and np.issubdtype(pixels.dtype, np.floating):
+        return _requantise(pixels, np.uint16)
+    return np.ascontiguousarray(pixels)
+
+
+def _requantise(pixels: np.ndarray, dtype: type) -> np.ndarray:
+    """uint16 or float ``[0, 1]`` pixels as ``dtype`` codes, rounded."""
+    scale = 1.0 if np.issubdtype(pixels.dtype, np.floating) else 1.0 / np.iinfo(pixels.dtype).max
+    return _quantise(pixels.astype(np.float32) * np.float32(scale), np.dtype(dtype))
+
+
+def _write_pillow(
+    path: str, pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None, output_format: str
+) -> None:
+    """8-bit pixels through Pillow, with the metadata the format's writer takes."""
+    options: dict[str, Any] = {}
+    if icc_profile and output_format != "BMP":
+        options["icc_profile"] = icc_profile
+    if exif and output_format != "BMP":
+        options["exif"] = exif
+    if output_format == "JPEG":
+        options.update(quality=LOSSY_QUALITY, subsampling=0)
+    if output_format == "WEBP":
+        options.update(quality=LOSSY_QUALITY)
+    Image.fromarray(pixels).save(path, format=output_format, **options)
+
+
+def _encode_png16(pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None) -> bytes:
+    """16-bit PNG bytes (Pillow writes no 16-bit colour PNG): OpenCV's encoding + iCCP/eXIf chunks.
+
+    The chunks go right after IHDR (the PNG signature and IHDR take the first 33 bytes), where
+    the PNG specification wants iCCP (before PLTE and IDAT) and allows eXIf.
+    """
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise OSError("OpenCV could not encode the 16-bit PNG")
+    chunks = b""
+    if icc_profile:
+        chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
+    if exif:
+        chunks += _png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00"))
+    data = encoded.tobytes()
+    return data[:33] + chunks + data[33:]
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC-32 of type and data."""
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
