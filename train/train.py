@@ -1,0 +1,224 @@
+"""``exposure-train``: train DeepExposure or a stock SB3 agent on ``ExposureRetouch-v0`` and write a report.
+
+The reward is the paper's GAN reward by default: a critic pre-trained on random-policy results
+(p-step) and retrained against the expert photos between roll-outs (d-step), shared by the env
+and, for DeepExposure, the agent. ``--reward reference`` uses the negative RMSE to paired
+targets instead. Checkpoints are written atomically every ``--checkpoint-every`` env steps
+(with the GAN reward's state beside them); Ctrl-C keeps the last one, and ``--resume``
+continues from it with the same step count, optimiser, critic and exploration state.
+
+Writes into ``--out`` (default ``runs/<algo>``):
+  model.zip (+ model.gan_reward.pt)         the trained agent (``exposure-eval``/``exposure-retouch --model``)
+  checkpoint.zip (+ .gan_reward.pt)          the latest checkpoint
+  curves.png, curves.csv                     held-out PSNR and packaged-critic score vs env steps
+  results.md, results.csv, grid.png          held-out metrics of the agent and the reference methods
+  tb/                                        TensorBoard logs (SB3 logger)
+
+    exposure-train --algo deepexposure-discriminator --steps 8192
+    exposure-train --algo ppo --pool ~/photos --reward-mode shaped --out runs/ppo_shaped
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib.pyplot as plt
+import torch
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.env_util import make_vec_env
+
+import exposure_env  # noqa: F401  (registers the env)
+from agents import DeepExposure
+from exposure_env import GANReward, GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv
+from exposure_env.callbacks import GANRewardCallback
+from exposure_env.env import REWARD_MODES
+from exposure_env.files import atomic_write
+from exposure_env.rewards.adversarial import companion_path
+from exposure_env.vector import ExposureRetouchVectorEnv
+from train.evaluate import evaluate, model_policy, policy_method, reference_methods, save_figure, write_grid, \
+    write_tables
+from train.experiments.reward_shaping import ALGORITHMS, HeldOutEvaluation, algorithm_kwargs, write_csv
+
+DEEP_EXPOSURE = {"deepexposure-value": "network", "deepexposure-discriminator": "discriminator"}
+ALGOS = (*DEEP_EXPOSURE, "ppo", "sac", "td3", "ddpg", "a2c")
+
+
+class AtomicCheckpoint(BaseCallback):
+    """Save the model (and the GAN reward beside it) every ``every`` env steps, each file atomically.
+
+    SB3's ``CheckpointCallback`` writes a new file per checkpoint, in place, from any step; here one
+    ``checkpoint.zip`` is replaced by rename, so an interrupt can never leave it half-written, and
+    only at a roll-out start, when the policy, the critic and M1 agree (no roll-out half used).
+    """
+
+    def __init__(self, path: Path, every: int, gan_reward: GANReward | None):
+        super().__init__()
+        self.path, self.every, self.gan_reward = path, every, gan_reward
+        self._next = every
+
+    def _on_rollout_start(self) -> None:
+        if self.num_timesteps >= self._next:
+            self._next = self.num_timesteps + self.every
+            save_model(self.model, self.path, self.gan_reward)
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -> None:
+    """``model.zip`` and, with a GAN reward, ``model.gan_reward.pt``: both written atomically."""
+    if isinstance(model, DeepExposure):
+        model.save(path)  # atomic, and writes its GAN reward's companion itself
+        return
+    atomic_write(path, lambda temporary: model.save(temporary))
+    if gan_reward is not None:
+        gan_reward.save(companion_path(path))
+
+
+def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCallback]]:
+    """The training env (with the GAN reward when asked for) and the callbacks the algorithm needs."""
+    env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments,
+                  "reward_mode": args.reward_mode, "gamma": args.gamma,
+                  "reward": "reference" if args.reward == "reference" else "discriminator"}
+    gan_reward = None
+    if args.reward == "gan":
+        gan_reward = GANReward(args.pool, p_steps=args.p_steps, d_steps=args.d_steps,
+                               batch_size=args.critic_batch_size, seed=args.seed, device=args.device)
+    if args.algo in DEEP_EXPOSURE:
+        vector_env = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
+        if gan_reward is not None:
+            vector_env = GANRewardVectorWrapper(vector_env, gan_reward)
+        return SB3VecEnv(vector_env), gan_reward, []  # DeepExposure runs the d-step itself
+
+    def make() -> gym.Env:
+        env = gym.make("ExposureRetouch-v0", **env_kwargs)
+        return env if gan_reward is None else GANRewardWrapper(env, gan_reward)
+
+    callbacks = [] if gan_reward is None else [GANRewardCallback(gan_reward)]
+    return make_vec_env(make, n_envs=args.n_envs, seed=args.seed), gan_reward, callbacks
+
+
+def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
+    tensorboard = str(args.out / "tb")
+    if args.algo in DEEP_EXPOSURE:
+        return DeepExposure("MultiInputPolicy", envs, value=DEEP_EXPOSURE[args.algo], n_images=args.n_images,
+                            gamma=args.gamma, seed=args.seed, device=args.device, tensorboard_log=tensorboard)
+    kwargs = {**algorithm_kwargs(args.algo, args.n_envs), "gamma": args.gamma}
+    return ALGORITHMS[args.algo]("MultiInputPolicy", envs, seed=args.seed, device=args.device,
+                                 tensorboard_log=tensorboard, **kwargs)
+
+
+def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) -> BaseAlgorithm:
+    """The checkpoint, continued: step count, optimiser, OU noise (DeepExposure) and critic state."""
+    checkpoint = args.out / "checkpoint.zip"
+    if not checkpoint.is_file():
+        raise ValueError(f"--resume: no checkpoint at {checkpoint}")
+    algorithm = DeepExposure if args.algo in DEEP_EXPOSURE else ALGORITHMS[args.algo]
+    model = algorithm.load(checkpoint, env=envs, device=args.device, tensorboard_log=str(args.out / "tb"))
+    if gan_reward is not None and not isinstance(model, DeepExposure):  # DeepExposure restores its own
+        gan_reward.restore(companion_path(checkpoint))
+    return model
+
+
+def plot_curve(curve: list[dict], out: Path, title: str) -> None:
+    """curves.png: held-out PSNR and packaged-critic score vs env steps."""
+    steps = [point["steps"] for point in curve]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for axis, metric, label in zip(axes, ("psnr", "score"), ("held-out PSNR (dB)", "held-out packaged-critic score")):
+        axis.plot(steps, [point[metric] for point in curve], marker="o", markersize=3)
+        axis.set_xlabel("environment steps")
+        axis.set_ylabel(label)
+    figure.suptitle(title)
+    save_figure(figure, out / "curves.png")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="exposure-train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algo", default="deepexposure-discriminator", choices=ALGOS,
+                        help="deepexposure-value (Alg. 1), deepexposure-discriminator (Alg. 2, default) or a "
+                             "stock SB3 agent")
+    parser.add_argument("--pool", default="embedded",
+                        help="training photos: embedded (default), a folder (raw/ + expert/) or a FiveK export")
+    parser.add_argument("--eval-pool", default="embedded:test", help="held-out photos (default: embedded:test)")
+    parser.add_argument("--reward", default="gan", choices=("gan", "reference"),
+                        help="gan: the paper's retrained critic (default); reference: −RMSE to paired targets")
+    parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,
+                        help="sparse (the paper, default), shaped or dense (appendix Eq. 20–23)")
+    parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: 0)")
+    parser.add_argument("--n-images", type=int, default=64, help="DeepExposure: photos per update (default: 64)")
+    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs (default: 4)")
+    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
+    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount, also of the shaping (default: 0.99)")
+    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
+    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
+    parser.add_argument("--critic-batch-size", type=int, default=64,
+                        help="photos of each kind per critic update (default: 64)")
+    parser.add_argument("--checkpoint-every", type=int, default=2048,
+                        help="env steps between checkpoints (default: 2048)")
+    parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
+    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos for curves and report (default: 16)")
+    parser.add_argument("--evaluations", type=int, default=4, help="points of the learning curve (default: 4)")
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<algo>)")
+    args = parser.parse_args(argv)
+    for name in ("steps", "n_images", "n_envs", "d_steps", "critic_batch_size", "checkpoint_every", "eval_photos", "evaluations"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.size < 36 and args.algo not in DEEP_EXPOSURE:
+        parser.error(f"--size must be >= 36 for stock agents (SB3's NatureCNN), got {args.size}")
+    args.out = args.out or Path("runs") / args.algo
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    try:
+        envs, gan_reward, callbacks = build(args)
+        eval_env = gym.make("ExposureRetouch-v0", pool=args.eval_pool, size=args.size, num_segments=args.num_segments)
+        model = resume(args, envs, gan_reward) if args.resume else new_model(args, envs)
+    except (ValueError, OSError) as error:
+        print(f"exposure-train: {error}", file=sys.stderr)
+        return 2
+    eval_photos = min(args.eval_photos, len(eval_env.unwrapped.pool))
+    evaluation = HeldOutEvaluation(eval_env, eval_photos, max(1, args.steps // args.evaluations))
+    checkpoint = AtomicCheckpoint(args.out / "checkpoint.zip", args.checkpoint_every, gan_reward)
+    remaining = args.steps - model.num_timesteps  # --resume: up to the same total
+    try:
+        if remaining > 0:
+            model.learn(remaining, callback=CallbackList([*callbacks, checkpoint, evaluation]), progress_bar=True,
+                        reset_num_timesteps=not args.resume, tb_log_name=args.algo)
+    except KeyboardInterrupt:
+        print(f"\nexposure-train: interrupted at {model.num_timesteps} steps; the last checkpoint is "
+              f"{args.out / 'checkpoint.zip'} (continue with --resume)", file=sys.stderr)
+        return 130
+    if not evaluation.curve:  # nothing was left to train
+        evaluation.init_callback(model)
+        evaluation.on_training_start({}, {})
+    save_model(model, args.out / "model.zip", gan_reward)
+    write_csv(args.out / "curves.csv", evaluation.curve, ["steps", "score", "psnr", "ssim", "delta_e"])
+    plot_curve(evaluation.curve, args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
+    methods = {**reference_methods(), args.algo: policy_method(model_policy(model))}
+    rows, images = evaluate(eval_env, methods, eval_photos)
+    write_tables(rows, args.out)
+    write_grid(images, min(6, eval_photos), args.out)
+    print((args.out / "results.md").read_text())
+    print(f"model and report written to {args.out.resolve()}", file=sys.stderr)
+    return 0
+
+
+def entry_point() -> None:
+    """Console script: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()
