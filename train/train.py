@@ -42,7 +42,14 @@ from exposure_env.rewards.adversarial import companion_path
 from exposure_env.vector import ExposureRetouchVectorEnv
 from train.evaluate import evaluate, model_policy, policy_method, reference_methods, save_figure, write_grid, \
     write_tables
-from train.experiments.reward_shaping import ALGORITHMS, HeldOutEvaluation, algorithm_kwargs, write_csv
+from train.experiments.reward_shaping import (
+    ALGORITHMS,
+    HeldOutEvaluation,
+    add_run_arguments,
+    algorithm_kwargs,
+    check_run_arguments,
+    write_csv,
+)
 
 DEEP_EXPOSURE = {"deepexposure-value": "network", "deepexposure-discriminator": "discriminator"}
 ALGOS = (*DEEP_EXPOSURE, "ppo", "sac", "td3", "ddpg", "a2c")
@@ -104,7 +111,7 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
 
 
 def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
-    tensorboard = str(args.out / "tb")
+    tensorboard = str(args.tensorboard or args.out / "tb")
     if args.algo in DEEP_EXPOSURE:
         return DeepExposure("MultiInputPolicy", envs, value=DEEP_EXPOSURE[args.algo], n_images=args.n_images,
                             gamma=args.gamma, seed=args.seed, device=args.device, tensorboard_log=tensorboard)
@@ -119,7 +126,7 @@ def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) ->
     if not checkpoint.is_file():
         raise ValueError(f"--resume: no checkpoint at {checkpoint}")
     algorithm = DeepExposure if args.algo in DEEP_EXPOSURE else ALGORITHMS[args.algo]
-    model = algorithm.load(checkpoint, env=envs, device=args.device, tensorboard_log=str(args.out / "tb"))
+    model = algorithm.load(checkpoint, env=envs, device=args.device, tensorboard_log=str(args.tensorboard or args.out / "tb"))
     if gan_reward is not None and not isinstance(model, DeepExposure):  # DeepExposure restores its own
         gan_reward.restore(companion_path(checkpoint))
     return model
@@ -153,27 +160,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: 0)")
     parser.add_argument("--n-images", type=int, default=64, help="DeepExposure: photos per update (default: 64)")
-    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs (default: 4)")
-    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
-    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount, also of the shaping (default: 0.99)")
-    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
-    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
-    parser.add_argument("--critic-batch-size", type=int, default=64,
-                        help="photos of each kind per critic update (default: 64)")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
-    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos for curves and report (default: 16)")
-    parser.add_argument("--evaluations", type=int, default=4, help="points of the learning curve (default: 4)")
-    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    add_run_arguments(parser, out=None)
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<algo>)")
     args = parser.parse_args(argv)
-    for name in ("steps", "n_images", "n_envs", "d_steps", "critic_batch_size", "checkpoint_every", "eval_photos", "evaluations"):
+    for name in ("n_images", "checkpoint_every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.size < 36 and args.algo not in DEEP_EXPOSURE:
-        parser.error(f"--size must be >= 36 for stock agents (SB3's NatureCNN), got {args.size}")
+    check_run_arguments(parser, args, min_size=16 if args.algo in DEEP_EXPOSURE else 36)
     args.out = args.out or Path("runs") / args.algo
     return args
 

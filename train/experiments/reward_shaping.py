@@ -201,8 +201,8 @@ def plot_curves(runs: list[dict], out: Path) -> None:
     save_figure(figure, out / "curves.png")
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, out: str) -> None:
-    """The arguments every GAN-reward training experiment shares (env, critic schedule, evaluation, output)."""
+def add_run_arguments(parser: argparse.ArgumentParser, out: str | None) -> None:
+    """The arguments every GAN-reward training run shares (env, critic schedule, evaluation; ``--out`` if given)."""
     parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs sharing one critic (default: 4)")
     parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
     parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
@@ -214,17 +214,19 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos per evaluation (default: 16)")
     parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none)")
-    parser.add_argument("--out", type=Path, default=Path(out), help=f"report folder (default: {out})")
+    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none; exposure-train: <out>/tb)")
+    if out is not None:
+        parser.add_argument("--out", type=Path, default=Path(out), help=f"report folder (default: {out})")
 
 
-def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, min_size: int = 36
+                        ) -> argparse.Namespace:
     """Reject bad values of the shared arguments (and of ``--seeds``/``--steps``) with a one-line error."""
     for name in ("seeds", "steps", "n_envs", "eval_photos", "evaluations", "d_steps", "critic_batch_size"):
-        if getattr(args, name) < 1:
+        if getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.size < 36:
-        parser.error(f"--size must be >= 36 (the input of SB3's NatureCNN), got {args.size}")
+    if args.size < min_size:
+        parser.error(f"--size must be >= {min_size} (36: the input of SB3's NatureCNN), got {args.size}")
     if args.p_steps < 0:
         parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
     return args

@@ -1,0 +1,55 @@
+"""The DeepExposure policy that ships with the package (the default of ``exposure-retouch``).
+
+Only the actor's weights ship (``weights/policy.pt``, about 3 MB), with a provenance record
+(``weights/policy_provenance.json``: the training command, steps, seed, held-out metrics). Both
+are written by ``python -m train.package_policy`` from a model that ``exposure-train`` saved.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.policies import Actor
+from agents.transition import STATE_KEYS
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+PACKAGED_POLICY = WEIGHTS_DIR / "policy.pt"
+PACKAGED_POLICY_PROVENANCE = WEIGHTS_DIR / "policy_provenance.json"
+
+
+class ActorPolicy:
+    """A trained actor as a policy: ``predict(observation, deterministic=True) -> (action, None)``.
+
+    ``observation`` is the env's Dict of ``(S, S, 3)`` uint8 images (or a batch ``(N, S, S, 3)``);
+    the action is ``(1,)`` (or ``(N, 1)``) in ``[-1, 1]``. The actor is deterministic.
+    """
+
+    def __init__(self, actor: Actor, env_kwargs: dict[str, Any]):
+        self.actor = actor.eval()
+        self.env_kwargs = dict(env_kwargs)  # size, num_segments, max_ev... the actor was trained with
+
+    @torch.no_grad()
+    def predict(self, observation: dict[str, np.ndarray], deterministic: bool = True) -> tuple[np.ndarray, None]:
+        single = observation["seg"].ndim == 3
+        images = [np.asarray(observation[key])[None] if single else np.asarray(observation[key]) for key in STATE_KEYS]
+        state = torch.from_numpy(np.concatenate(images, axis=-1)).permute(0, 3, 1, 2).float() / 255.0
+        action = self.actor(state).numpy()
+        return (action[0] if single else action), None
+
+
+@functools.lru_cache(maxsize=1)
+def load_packaged_policy() -> ActorPolicy:
+    """The shipped policy; its ``env_kwargs`` say which env settings it expects."""
+    if not PACKAGED_POLICY.is_file():
+        raise FileNotFoundError(f"packaged policy {PACKAGED_POLICY} is missing; rebuild it with "
+                                "`python -m train.package_policy`")
+    provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
+    actor = Actor(tuple(provenance["widths"]))
+    actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
+    return ActorPolicy(actor, provenance["env_kwargs"])

@@ -1,0 +1,71 @@
+"""``exposure-retouch``: folders in, an output folder out; bad files reported by name; inputs never touched."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agents import DeepExposure
+from agents.packaged import PACKAGED_POLICY_PROVENANCE, load_packaged_policy
+from exposure_env.data import EmbeddedPool
+from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+from train import retouch
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    model = DeepExposure("MultiInputPolicy", SB3VecEnv(ExposureRetouchVectorEnv(2, size=32, num_segments=2,
+                                                                                 reward="reference")),
+                         n_images=2, seed=0, device="cpu")
+    path = tmp_path_factory.mktemp("model") / "agent.zip"
+    model.save(path)
+    return path
+
+
+def photo_folder(folder):
+    folder.mkdir()
+    pool = EmbeddedPool("test", n_items=2)
+    for index in range(2):
+        Image.fromarray((pool[index].raw * 255).astype(np.uint8)).resize((150, 100)).save(folder / f"p{index}.jpg")
+    (folder / "broken.jpg").write_bytes((folder / "p0.jpg").read_bytes()[:200])  # truncated
+    (folder / "notes.png").write_text("not an image")
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_retouch_a_folder_reports_bad_files_and_keeps_going(tmp_path, model_path, capsys):
+    before = photo_folder(tmp_path / "in")
+    code = retouch.main([str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--model", str(model_path)])
+    assert code == 1  # some failed
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["p0.jpg", "p1.jpg"]
+    assert Image.open(tmp_path / "out" / "p0.jpg").size == (150, 100)
+    errors = capsys.readouterr().err
+    assert "broken.jpg" in errors and "notes.png" in errors and "2 of 4 photos failed" in errors
+    assert {path.name: path.read_bytes() for path in (tmp_path / "in").iterdir()} == before  # inputs untouched
+
+
+def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
+    before = photo_folder(tmp_path / "in")
+    assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / "in"), "--model",
+                         str(model_path)]) == 1
+    assert "refusing to overwrite the input" in capsys.readouterr().err
+    assert (tmp_path / "in" / "p0.jpg").read_bytes() == before["p0.jpg"]
+
+
+def test_missing_input_is_one_clear_line(tmp_path, capsys):
+    assert retouch.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == f"exposure-retouch: {tmp_path / 'nowhere'}: no such file or folder"
+
+
+def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):
+    provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
+    assert provenance["command"].startswith("exposure-train") and provenance["env_steps"] > 0
+    policy = load_packaged_policy()
+    observation = {key: np.zeros((4, 64, 64, 3), np.uint8) for key in ("seg", "original", "local")}
+    actions, _ = policy.predict(observation)
+    assert actions.shape == (4, 1) and np.all(np.abs(actions) <= 1)
+    photo_folder(tmp_path / "in")
+    assert retouch.main([str(tmp_path / "in" / "p1.jpg"), "--out", str(tmp_path / "out"), "--suffix", ".png"]) == 0
+    assert Image.open(tmp_path / "out" / "p1.png").size == (150, 100)

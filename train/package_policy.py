@@ -1,0 +1,49 @@
+"""Ship a trained DeepExposure actor as the package's default policy (``agents/weights``).
+
+    exposure-train --algo deepexposure-discriminator --steps 8192 --out runs/packaged
+    python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..."
+
+Writes ``agents/weights/policy.pt`` (actor weights) and ``policy_provenance.json`` (the command,
+steps, seed, env settings and the run's held-out results table), both atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from agents import DeepExposure
+from agents.packaged import PACKAGED_POLICY, PACKAGED_POLICY_PROVENANCE
+from exposure_env.files import atomic_write
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.package_policy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True, help="a DeepExposure model.zip saved by exposure-train")
+    parser.add_argument("--command", required=True, help="the exposure-train command that produced it (provenance)")
+    args = parser.parse_args(argv)
+    if not args.model.is_file():
+        parser.error(f"{args.model}: no such model file")
+    model = DeepExposure.load(args.model, device="cpu")
+    results = args.model.with_name("results.md")
+    provenance = {
+        "command": args.command,
+        "algorithm": f"DeepExposure value={model.value}",
+        "env_steps": int(model.num_timesteps),
+        "seed": model.seed,
+        "widths": list(model.policy.widths),
+        "env_kwargs": {"size": int(model.observation_space["seg"].shape[-1]), "num_segments": model.num_segments,
+                       "max_ev": model.max_ev},
+        "held_out_results": results.read_text() if results.is_file() else None,
+    }
+    atomic_write(PACKAGED_POLICY, lambda path: torch.save(model.policy.actor.state_dict(), path))
+    atomic_write(PACKAGED_POLICY_PROVENANCE, lambda path: Path(path).write_text(json.dumps(provenance, indent=2)))
+    print(f"wrote {PACKAGED_POLICY} and {PACKAGED_POLICY_PROVENANCE}")
+
+
+if __name__ == "__main__":
+    main()
