@@ -7,8 +7,10 @@ import csv
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from agents import DeepExposure
+from exposure_env.data import EmbeddedPool
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from train import evaluate
 
@@ -53,3 +55,17 @@ def test_eval_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
     with pytest.raises(SystemExit):
         evaluate.main(["--model", str(bogus), "--out", str(tmp_path)])
     assert "notes.zip: not a deepexposure model" in capsys.readouterr().err
+
+
+def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    pool = EmbeddedPool("test", n_items=3)
+    for index in range(3):
+        Image.fromarray((pool[index].raw * 255).astype(np.uint8)).save(folder / f"photo{index}.png")
+    out = tmp_path / "report"
+    evaluate.main(["--pool", str(folder), "--photos", "3", "--grid-rows", "2", "--out", str(out)])
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 4
+    assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
+    assert cv2.imread(str(out / "grid.png")) is not None
