@@ -51,6 +51,11 @@ from exposure_env.rewards.functions import DiscriminatorScore
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 
 VALUES = ("network", "discriminator")
+VALUE_INITS = ("discriminator", "random")
+#: V_ω's default learning rates (measured, embedded photos, 8192 steps): copied from the critic it only needs
+#: refining (1e-4: 18.55 dB held-out; 1e-3 drifted, 17.28 dB); from random weights it must catch up with the
+#: moving policy (1e-3; at 1e-4 the tiny test problem's held-out return did not rise)
+VALUE_LEARNING_RATES = {"critic": 1e-4, "random": 1e-3}
 SelfDeepExposure = TypeVar("SelfDeepExposure", bound="DeepExposure")
 
 
@@ -129,10 +134,15 @@ class DeepExposure(BaseAlgorithm):
         observation and the ``Box(-1, 1, (1,))`` action.
     :param value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
     :param learning_rate: Adam learning rate of the actor (a float or an SB3 schedule).
-    :param value_learning_rate: Adam learning rate of V_ω; it must track the moving policy, so it is
-        10× the actor's by default (with equal rates the actor followed an unfit V_ω downhill).
+    :param value_learning_rate: Adam learning rate of V_ω; default (``None``): 1e-4 when V_ω starts
+        from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
+        must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
     :param value_epochs: TD passes of V_ω over each roll-out before the actor follows it
         (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, see the README).
+    :param value_init: how V_ω starts (``value="network"``): ``"discriminator"`` (default) as the
+        discriminator-as-value of Eq. 15–19, V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}), copied from
+        the critic after the p-step, then refined by TD; ``"random"``: fresh weights, Alg. 1 as
+        written. Without a critic (reference reward) V_ω starts random either way.
     :param n_images: photos (episodes) per update, the N of appendix A; rounded up to a
         multiple of the env count.
     :param gamma: discount γ (Eq. 12, 19).
@@ -161,8 +171,9 @@ class DeepExposure(BaseAlgorithm):
         env: GymEnv | str | None,
         value: str = "network",
         learning_rate: float | Schedule = 1e-4,
-        value_learning_rate: float = 1e-3,
+        value_learning_rate: float | None = None,
         value_epochs: int = 8,
+        value_init: str = "discriminator",
         n_images: int = 64,
         gamma: float = 0.99,
         ou_sigma: float = 0.2,
@@ -181,6 +192,8 @@ class DeepExposure(BaseAlgorithm):
     ):
         if value not in VALUES:
             raise ValueError(f"DeepExposure: unknown value {value!r}; expected one of {VALUES}")
+        if value_init not in VALUE_INITS:
+            raise ValueError(f"DeepExposure: unknown value_init {value_init!r}; expected one of {VALUE_INITS}")
         if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 1:
             raise ValueError(f"DeepExposure: n_images must be an integer >= 1, got {n_images!r}")
         if isinstance(value_epochs, bool) or not isinstance(value_epochs, (int, np.integer)) or value_epochs < 1:
@@ -199,6 +212,7 @@ class DeepExposure(BaseAlgorithm):
         if self.env is not None:
             _check_spaces(self.observation_space, self.action_space)
         self.value, self.value_learning_rate, self.value_epochs = value, value_learning_rate, int(value_epochs)
+        self.value_init = value_init
         self.n_images, self.gamma = int(n_images), float(gamma)
         self.ou_sigma, self.ou_theta = float(ou_sigma), float(ou_theta)
         self.p_steps, self.d_steps, self.critic_start = int(p_steps), int(d_steps), critic
@@ -216,7 +230,8 @@ class DeepExposure(BaseAlgorithm):
             self.num_segments = int(_env_attribute(self.env, "num_segments"))
             self.max_ev = float(_env_attribute(self.env, "max_ev"))
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
-                                        num_segments=self.num_segments, value_learning_rate=self.value_learning_rate,
+                                        num_segments=self.num_segments,
+                                        value_learning_rate=self.value_learning_rate or VALUE_LEARNING_RATES["random"],
                                         **self.policy_kwargs).to(self.device)
         if self.action_noise is None or len(self.action_noise.noises) != self.n_envs:  # load() keeps a saved OU state
             self.action_noise = VectorizedActionNoise(
@@ -264,6 +279,13 @@ class DeepExposure(BaseAlgorithm):
         first_reset = reset_num_timesteps or self._last_obs is None
         total_timesteps, callback = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name,
                                                          progress_bar)
+        if self.value == "network" and self._n_updates == 0:  # a fresh V_ω
+            from_critic = self.value_init == "discriminator" and self.gan_reward is not None
+            if from_critic:  # V_ω starts as Eq. 19's value, from the critic after the p-step (a wrapper's: at the reset)
+                self.policy.value_net.init_from_discriminator(self.gan_reward.critic, self.gamma)
+            rate = self.value_learning_rate or VALUE_LEARNING_RATES["critic" if from_critic else "random"]
+            for group in self.policy.value_optimizer.param_groups:
+                group["lr"] = rate
         if first_reset or self._episode_steps is None:
             self._episode_steps = np.zeros(self.n_envs, dtype=np.int64)
         return total_timesteps, callback

@@ -18,7 +18,7 @@ from torch import nn
 
 from agents.transition import STATE_KEYS
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
-from exposure_env.rewards.networks import ConvTrunk
+from exposure_env.rewards.networks import ConvTrunk, Discriminator
 
 WIDTHS = (32, 64, 128, 256)
 
@@ -43,11 +43,29 @@ class ValueNetwork(nn.Module):
 
     def __init__(self, num_segments: int, widths: tuple[int, ...] = WIDTHS):
         super().__init__()
+        self.num_segments, self.widths = int(num_segments), tuple(widths)
         self.trunk = ConvTrunk(NUM_FEATURES, num_segments, widths)
 
     def forward(self, image: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         values = self.trunk(critic_features_torch(image))
         return values.gather(1, step.long().view(-1, 1)).squeeze(1)
+
+    @torch.no_grad()
+    def init_from_discriminator(self, critic: Discriminator, gamma: float) -> None:
+        """Start as Alg. 2's value (Eq. 15–19): V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}) for t = 0..T−1.
+
+        The critic has the same trunk design and input features, so its convolutions are copied
+        and its one-score head becomes T discounted heads; TD (Eq. 12) refines V_ω from there.
+        """
+        if critic.widths != self.widths:
+            raise ValueError(f"value_init='discriminator' needs the critic's widths {critic.widths}, the value "
+                             f"network has {self.widths}; use value_init='random'")
+        self.trunk.convs.load_state_dict(critic.trunk.convs.state_dict())
+        head = critic.trunk.head
+        discount = gamma ** torch.arange(self.num_segments - 1, -1, -1, dtype=head.weight.dtype,
+                                         device=head.weight.device)  # γ^{T−1−t}
+        self.trunk.head.weight.copy_(discount[:, None] * head.weight)
+        self.trunk.head.bias.copy_(discount * head.bias)
 
 
 class DeepExposurePolicy(BasePolicy):

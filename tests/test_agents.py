@@ -122,6 +122,28 @@ def test_one_update_moves_the_actor_through_the_transition(pools, value):
         assert critic_of_policy_results() > critic_before
 
 
+def test_value_network_starts_as_the_discriminator_value(pools):
+    # value_init="discriminator": V(x, t) = γ^{T−1−t}·D(x) (Eq. 15–19) with the critic after the p-step
+    gan_reward = GANReward(pools["train"], p_steps=2, d_steps=1, batch_size=8, update_every=None, seed=0)
+    model = DeepExposure("MultiInputPolicy", batched(pools["train"], 4), value="network", n_images=4, gamma=0.9,
+                         gan_reward=gan_reward, seed=0, device="cpu")
+    model.learn(0)
+    assert gan_reward.num_critic_updates == 2  # copied after the p-step, not before
+    images = torch.rand(5, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        critic_scores = gan_reward.critic(images)
+        for step in range(SEGMENTS):
+            values = model.policy.value_net(images, torch.full((5,), step))
+            torch.testing.assert_close(values, 0.9 ** (SEGMENTS - 1 - step) * critic_scores, rtol=1e-5, atol=1e-5)
+    assert model.policy.value_optimizer.param_groups[0]["lr"] == 1e-4  # it only needs refining
+    random_start = DeepExposure("MultiInputPolicy", batched(pools["train"], 4), value="network", n_images=4,
+                                value_init="random", gan_reward=gan_reward, seed=0, device="cpu")
+    random_start.learn(0)
+    with torch.no_grad():
+        assert not torch.allclose(random_start.policy.value_net(images, torch.full((5,), SEGMENTS - 1)), critic_scores)
+    assert random_start.policy.value_optimizer.param_groups[0]["lr"] == 1e-3  # it must catch up with the policy
+
+
 def test_save_load_round_trip_gives_identical_actions(tmp_path, pools):
     gan_reward = small_gan_reward(pools["train"])
     model = DeepExposure("MultiInputPolicy", batched(pools["train"], 8), n_images=8, gan_reward=gan_reward, seed=2,
@@ -177,6 +199,7 @@ class DiscreteExposure(gym.ActionWrapper):
     (lambda: DiscreteExposure(gym.make("ExposureRetouch-v0", size=SIZE)), {}, "Box action of shape"),
     (lambda: gym.make("ExposureRetouch-v0", size=SIZE), {"value": "q-function"}, "unknown value 'q-function'"),
     (lambda: gym.make("ExposureRetouch-v0", size=SIZE), {"n_images": 0}, "n_images must be an integer >= 1"),
+    (lambda: gym.make("ExposureRetouch-v0", size=SIZE), {"value_init": "zeros"}, "unknown value_init 'zeros'"),
 ])
 def test_bad_input_fails_at_construction(make_env, kwargs, message):
     with pytest.raises(ValueError, match=message):

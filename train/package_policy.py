@@ -1,7 +1,9 @@
 """Ship a trained DeepExposure actor as the package's default policy (``agents/weights``).
 
-    exposure-train --algo deepexposure-discriminator --steps 8192 --out runs/packaged
+    exposure-train --algo deepexposure-discriminator --steps 16384 --out runs/packaged
     python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..."
+
+``--command`` records the exact training command in the provenance file.
 
 Writes ``agents/weights/policy.pt`` (actor weights) and ``policy_provenance.json`` (the command,
 steps, seed, env settings and the run's held-out results table), both atomically.
