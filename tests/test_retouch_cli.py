@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,6 +12,7 @@ from PIL import Image
 from agents import DeepExposure
 from agents.packaged import PACKAGED_POLICY_PROVENANCE, load_packaged_policy
 from exposure_env.data import EmbeddedPool
+from exposure_env.metrics import paired_metrics
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from train import retouch
 
@@ -69,3 +71,19 @@ def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):
     photo_folder(tmp_path / "in")
     assert retouch.main([str(tmp_path / "in" / "p1.jpg"), "--out", str(tmp_path / "out"), "--suffix", ".png"]) == 0
     assert Image.open(tmp_path / "out" / "p1.png").size == (150, 100)
+
+
+def test_packaged_policy_beats_identity_on_held_out_photos():
+    # measured on these 8 held-out photos: packaged 20.43 dB, identity 15.36 dB
+    policy = load_packaged_policy()
+    env = gym.make("ExposureRetouch-v0", pool="embedded:test", **policy.env_kwargs)
+    psnr = {"packaged": [], "identity": []}
+    for index in range(8):
+        for name in psnr:
+            observation, info = env.reset(options={"index": index})
+            terminated = False
+            while not terminated:
+                action = policy.predict(observation)[0] if name == "packaged" else np.zeros(1, np.float32)
+                observation, _, terminated, _, info = env.step(action)
+            psnr[name].append(paired_metrics(info["fused"], info["target"])["psnr"])
+    assert np.mean(psnr["packaged"]) > np.mean(psnr["identity"]) + 2.0
