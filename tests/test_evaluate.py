@@ -69,3 +69,10 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     assert len(rows) == 4
     assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
     assert cv2.imread(str(out / "grid.png")) is not None
+
+
+def test_eval_names_the_packaged_policy(tmp_path):
+    out = tmp_path / "report"
+    evaluate.main(["--model", "packaged", "--photos", "4", "--grid-rows", "1", "--out", str(out)])
+    rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
+    assert float(rows["packaged"]["psnr"]) > float(rows["identity"]["psnr"]) + 1.0  # the shipped policy is trained

@@ -11,6 +11,7 @@ Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`
 
     exposure-eval --model run/deepexposure.zip --pool embedded:test --photos 32
     exposure-eval --model run/ppo.zip --algo ppo --pool ~/photos/raw
+    exposure-eval --model packaged          # the policy that ships with the package
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import DeepExposure  # noqa: E402
+from agents.packaged import ActorPolicy, load_packaged_policy  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.metrics import clipped_share, paired_metrics  # noqa: E402
 from exposure_env.ops.layout import to_uint8  # noqa: E402
@@ -45,6 +47,8 @@ from train import policies  # noqa: E402
 MODEL_CLASSES: dict[str, type[BaseAlgorithm]] = {"deepexposure": DeepExposure, "ppo": PPO, "a2c": A2C, "td3": TD3,
                                                  "sac": SAC, "ddpg": DDPG}
 
+#: ``--model`` name of the shipped policy
+PACKAGED = "packaged"
 METRICS = ("score", "psnr", "ssim", "delta_e", "clipped")
 #: ``method(env, index) -> (result, raw, target or None)``, all ``(S, S, 3)`` float32 sRGB
 Method = Callable[[gym.Env, int], tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
@@ -71,8 +75,8 @@ def policy_method(policy: policies.Policy) -> Method:
     return method
 
 
-def model_policy(model: BaseAlgorithm) -> policies.Policy:
-    """An SB3 model (DeepExposure or a stock agent) acting deterministically."""
+def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:
+    """An SB3 model (DeepExposure or a stock agent) or the packaged policy, acting deterministically."""
     return lambda observation, info, env: model.predict(observation, deterministic=True)[0]
 
 
@@ -165,8 +169,10 @@ def write_grid(images: dict, num_rows: int, out: Path) -> None:
     save_figure(figure, out / "grid.png")
 
 
-def load_model(path: Path, algo: str) -> BaseAlgorithm:
-    """A saved model, with a one-line error naming the file when it cannot be loaded."""
+def load_model(path: Path, algo: str) -> BaseAlgorithm | ActorPolicy:
+    """A saved model (``packaged``: the shipped policy), with a one-line error naming the file when it cannot be loaded."""
+    if str(path) == PACKAGED and not path.exists():
+        return load_packaged_policy()
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
     try:
@@ -179,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="exposure-eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, nargs="*", default=[],
-                        help="saved models to evaluate (each a row named by its file); none: reference rows only")
+                        help=f"saved models to evaluate (each a row named by its file), or {PACKAGED!r} for the "
+                             "policy that ships with the package; none: reference rows only")
     parser.add_argument("--algo", default="deepexposure", choices=sorted(MODEL_CLASSES),
                         help="the algorithm that saved the models (default: deepexposure)")
     parser.add_argument("--pool", default="embedded:test",
