@@ -17,7 +17,7 @@ Writes into ``--out`` (default ``reports/compare_agents``):
   curves.png    held-out PSNR vs environment steps, baselines and oracles as lines
 
     python -m train.experiments.compare_agents --agents deepexposure-network deepexposure-discriminator \\
-        ppo td3 sac ddpg --steps 8192 --seeds 1
+        ppo td3 ddpg sac --steps 16384 --evaluations 8
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS,
                         help="learners to train (default: all)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per learner: 0..N-1 (default: 1)")
-    parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
+    parser.add_argument("--steps", type=int, default=16384, help="environment steps per run (default: 16384)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per update, the batched env's size (default: 64)")
     parser.add_argument("--jobs", type=int, default=1,
