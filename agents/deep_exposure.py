@@ -5,14 +5,19 @@ One iteration of :meth:`DeepExposure.learn`:
 1. roll out ``n_images`` photos × T steps with the current policy plus Ornstein–Uhlenbeck noise
    (:meth:`collect_rollouts`); no replay buffer (appendix A: the batched on-policy update
    matches experience replay with a buffer of N·T − 1 transitions);
-2. one g-step (:meth:`train`): the gradient of all N·T transitions, applied once. The actor
-   ascends the advantage through the differentiable transition p(s, a) (``agents.transition``):
+2. one g-step (:meth:`train`): ``gradient_steps`` actor updates on minibatches of the roll-out's
+   photos. The actor ascends the advantage through the differentiable transition p(s, a)
+   (``agents.transition``):
 
    - ``value="network"`` (Alg. 1): V_ω, trained by the TD error of Eq. 12, values the image a
      step produces, so Q(s_t, a) = V_ω(p(s_t, a)) and ∇_a A(s_t, a) = ∇_a V_ω(p(s_t, a));
    - ``value="discriminator"`` (Alg. 2): no value network; A(s_t, a) = C_t·D(P_T) with
-     C_t = (γ − 1)γ^{T−t} (Eq. 19), P_T ≈ S^l_{t+1} = p(s_t, a): the actor ascends
-     |C_t|·D(p(s_t, π(s_t))) (Eq. 24, a generator loss −E[D] scaled by |C_t|);
+     C_t = (γ − 1)γ^{T−t} (Eq. 19): the actor ascends D(P_T) (Eq. 24, a generator loss −E[D]
+     scaled by a positive constant). With the reference reward, the reward itself is the value;
+
+   with ``objective="fused"`` (default) the value is taken of P_T itself, through the whole
+   episode unrolled by the current policy (appendix C); with ``objective="local"`` of its
+   stand-in S^l_{t+1} = p(s_t, a), per transition;
 3. the d-step: ``d_steps`` critic updates on this iteration's results (M1) vs experts (M2).
 
 The critic is the one of a :class:`~exposure_env.rewards.adversarial.GANReward` shared with the
@@ -43,14 +48,16 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper,
 from torch import nn
 
 from agents.policies import DeepExposurePolicy
-from agents.transition import STATE_KEYS, after_state
+from agents.transition import STATE_KEYS, after_state, segment_mask, unroll
 from exposure_env import ENV_ID
 from exposure_env.files import atomic_write
 from exposure_env.rewards.adversarial import GANReward, companion_path
-from exposure_env.rewards.functions import DiscriminatorScore
+from exposure_env.rewards.functions import DiscriminatorScore, negative_rmse_torch, reference_score
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 
 VALUES = ("network", "discriminator")
+#: what stands in for P_T in the actor's objective: the fused result of the unrolled episode, or S^l_{t+1}
+OBJECTIVES = ("fused", "local")
 VALUE_INITS = ("discriminator", "random")
 #: V_ω's default learning rates (measured, embedded photos, 8192 steps): copied from the critic it only needs
 #: refining (1e-4: 18.55 dB held-out; 1e-3 drifted, 17.28 dB); from random weights it must catch up with the
@@ -72,6 +79,8 @@ class Rollout(NamedTuple):
     dones: torch.Tensor  # (K,) bool: the episode ended with this transition
     has_next: torch.Tensor  # (K,) bool
     next_index: torch.Tensor  # (K,) long
+    fused: torch.Tensor  # (E, 3, H, W) P_T of every finished episode, in row order of its last transition
+    targets: torch.Tensor | None  # (E, 3, H, W) their expert targets (paired pools), else None
 
 
 @contextlib.contextmanager
@@ -133,7 +142,8 @@ class DeepExposure(BaseAlgorithm):
     :param env: ``"ExposureRetouch-v0"``, a ``gym.Env`` or a ``VecEnv`` with the Dict image
         observation and the ``Box(-1, 1, (1,))`` action.
     :param value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
-    :param learning_rate: Adam learning rate of the actor (a float or an SB3 schedule).
+    :param learning_rate: Adam learning rate of the actor (a float or an SB3 schedule; 1e-3 measured
+        best for the statistics actor, see ``docs/results/learning_ladder``).
     :param value_learning_rate: Adam learning rate of V_ω; default (``None``): 1e-4 when V_ω starts
         from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
         must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
@@ -143,7 +153,13 @@ class DeepExposure(BaseAlgorithm):
         discriminator-as-value of Eq. 15–19, V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}), copied from
         the critic after the p-step, then refined by TD; ``"random"``: fresh weights, Alg. 1 as
         written. Without a critic (reference reward) V_ω starts random either way.
-    :param n_images: photos (episodes) per update, the N of appendix A; rounded up to a
+    :param objective: what stands in for P_T in the actor's objective. ``"fused"`` (default): each
+        episode is unrolled by the current policy from its S0 and masks and the actor ascends the
+        value of the fused P_T itself (appendix C's generator view, :func:`~agents.transition.unroll`).
+        ``"local"``: per transition, the value of S^l_{t+1} = p(s_t, π(s_t)) (Eq. 19's approximation).
+    :param gradient_steps: actor updates per roll-out (one g-step), each on a minibatch.
+    :param batch_size: episodes per minibatch (``"local"``: their T transitions' worth).
+    :param n_images: photos (episodes) per roll-out, the N of appendix A; rounded up to a
         multiple of the env count.
     :param gamma: discount γ (Eq. 12, 19).
     :param ou_sigma: σ of the Ornstein–Uhlenbeck exploration noise, in action units (1 = ``max_ev`` stops).
@@ -170,10 +186,13 @@ class DeepExposure(BaseAlgorithm):
         policy: str | type[DeepExposurePolicy],
         env: GymEnv | str | None,
         value: str = "network",
-        learning_rate: float | Schedule = 1e-4,
+        learning_rate: float | Schedule = 1e-3,
         value_learning_rate: float | None = None,
         value_epochs: int = 8,
         value_init: str = "discriminator",
+        objective: str = "fused",
+        gradient_steps: int = 4,
+        batch_size: int = 32,
         n_images: int = 64,
         gamma: float = 0.99,
         ou_sigma: float = 0.2,
@@ -194,10 +213,12 @@ class DeepExposure(BaseAlgorithm):
             raise ValueError(f"DeepExposure: unknown value {value!r}; expected one of {VALUES}")
         if value_init not in VALUE_INITS:
             raise ValueError(f"DeepExposure: unknown value_init {value_init!r}; expected one of {VALUE_INITS}")
-        if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 1:
-            raise ValueError(f"DeepExposure: n_images must be an integer >= 1, got {n_images!r}")
-        if isinstance(value_epochs, bool) or not isinstance(value_epochs, (int, np.integer)) or value_epochs < 1:
-            raise ValueError(f"DeepExposure: value_epochs must be an integer >= 1, got {value_epochs!r}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"DeepExposure: unknown objective {objective!r}; expected one of {OBJECTIVES}")
+        for name, number in (("n_images", n_images), ("value_epochs", value_epochs), ("gradient_steps", gradient_steps),
+                             ("batch_size", batch_size)):
+            if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or number < 1:
+                raise ValueError(f"DeepExposure: {name} must be an integer >= 1, got {number!r}")
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"DeepExposure: gamma must be in (0, 1], got {gamma!r}")
         if ou_sigma < 0 or ou_theta < 0:
@@ -212,7 +233,8 @@ class DeepExposure(BaseAlgorithm):
         if self.env is not None:
             _check_spaces(self.observation_space, self.action_space)
         self.value, self.value_learning_rate, self.value_epochs = value, value_learning_rate, int(value_epochs)
-        self.value_init = value_init
+        self.value_init, self.objective = value_init, objective
+        self.gradient_steps, self.batch_size = int(gradient_steps), int(batch_size)
         self.n_images, self.gamma = int(n_images), float(gamma)
         self.ou_sigma, self.ou_theta = float(ou_sigma), float(ou_theta)
         self.p_steps, self.d_steps, self.critic_start = int(p_steps), int(d_steps), critic
@@ -229,6 +251,7 @@ class DeepExposure(BaseAlgorithm):
         if self.env is not None:
             self.num_segments = int(_env_attribute(self.env, "num_segments"))
             self.max_ev = float(_env_attribute(self.env, "max_ev"))
+            self.fusion_weights = tuple(float(w) for w in _env_attribute(self.env, "fusion_weights"))
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
                                         num_segments=self.num_segments,
                                         value_learning_rate=self.value_learning_rate or VALUE_LEARNING_RATES["random"],
@@ -256,7 +279,10 @@ class DeepExposure(BaseAlgorithm):
         self._records_results = found is None
         envs = _exposure_envs(self.env) if found is None else []
         discriminator_reward = found is not None or any(isinstance(env.score_fn, DiscriminatorScore) for env in envs)
-        if self.gan_reward is None and (self.value == "discriminator" or discriminator_reward):
+        # the reference reward (−RMSE to the target) is differentiable: with it, it is the value of P_T itself
+        self._reference_reward = bool(envs) and all(env.score_fn is reference_score for env in envs)
+        if self.gan_reward is None and not self._reference_reward and (self.value == "discriminator"
+                                                                        or discriminator_reward):
             self.gan_reward = GANReward(envs[0].pool, p_steps=self.p_steps, d_steps=self.d_steps, update_every=None,
                                         critic=self.critic_start, device=self.device, seed=self.seed or 0)
         if self.gan_reward is None:
@@ -297,7 +323,7 @@ class DeepExposure(BaseAlgorithm):
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
         observations: dict[str, list[np.ndarray]] = {key: [] for key in STATE_KEYS}
-        actions, rewards, steps, dones, results = [], [], [], [], []
+        actions, rewards, steps, dones, results, finals = [], [], [], [], [], []
         for _ in range(self.n_rollout_steps):
             with torch.no_grad():
                 policy_actions = self.policy(obs_as_tensor(self._last_obs, self.device)).cpu().numpy()
@@ -315,6 +341,7 @@ class DeepExposure(BaseAlgorithm):
             steps.append(self._episode_steps.copy())
             dones.append(step_dones)
             finished = np.flatnonzero(step_dones)
+            finals += [infos[i] for i in finished]  # P_T (and the target) of each episode, in row order
             if self._records_results:
                 results += [infos[i]["fused"] for i in finished if "fused" in infos[i]]
             self._episode_steps = np.where(step_dones, 0, self._episode_steps + 1)
@@ -324,10 +351,10 @@ class DeepExposure(BaseAlgorithm):
             self.gan_reward.record(np.stack(results))
         callback.update_locals(locals())
         callback.on_rollout_end()
-        return self._as_rollout(observations, actions, rewards, steps, dones)
+        return self._as_rollout(observations, actions, rewards, steps, dones, finals)
 
     def _as_rollout(self, observations: dict[str, list[np.ndarray]], actions: list, rewards: list, steps: list,
-                    dones: list) -> Rollout:
+                    dones: list, finals: list[dict]) -> Rollout:
         step_grid, done_grid = np.stack(steps), np.stack(dones)  # (K steps, n_envs)
         # the next transition of an episode is the same env's next row, unless the episode ended or the roll-out did
         has_next = np.zeros_like(done_grid)
@@ -338,6 +365,11 @@ class DeepExposure(BaseAlgorithm):
         def tensor(array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
             return torch.as_tensor(np.ascontiguousarray(array), device=self.device, dtype=dtype)
 
+        def images(key: str) -> torch.Tensor | None:  # (E, 3, H, W) float from the finished episodes' infos
+            if not finals or any(key not in info for info in finals):
+                return None
+            return tensor(np.stack([np.asarray(info[key]) for info in finals]), torch.float32).permute(0, 3, 1, 2)
+
         return Rollout(
             observations={key: tensor(np.concatenate(images)) for key, images in observations.items()},
             actions=tensor(np.concatenate(actions)),
@@ -346,28 +378,104 @@ class DeepExposure(BaseAlgorithm):
             dones=tensor(done_grid.reshape(-1), torch.bool),
             has_next=tensor(has_next.reshape(-1), torch.bool),
             next_index=tensor(next_index.reshape(-1)),
+            fused=images("fused"),
+            targets=images("target"),
         )
 
     # ------------------------------------------------------------------ one update (g-step)
     def train(self, rollout: Rollout) -> None:
-        """One policy update from all N·T transitions of ``rollout``, applied once (appendix A)."""
+        """One g-step from ``rollout``: ``gradient_steps`` actor updates on minibatches of its photos."""
         self.policy.set_training_mode(True)
-        optimizers = [self.policy.actor_optimizer]
-        self._update_learning_rate(optimizers)  # the actor's schedule; V_ω keeps its own rate
-        images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}
-        state = torch.cat([images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
-        policy_actions = self.policy.actor(state)  # π_θ(s_t)
-        policy_after_state = after_state(images, policy_actions, self.max_ev)  # p(s_t, π_θ(s_t)), differentiable
-
-        if self.value == "discriminator":
-            critic = self.gan_reward.critic
-            # Eq. 19: C_t = (γ − 1)·γ^{T−t} for t = 1..T; our steps count from 0
-            advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - rollout.steps.float())
-            with frozen(critic):
-                critic_scores = critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
-            actor_loss = -(advantage_weight * critic_scores).mean()  # Eq. 24: ascend |C_t|·D
-            self.logger.record("train/critic_score", critic_scores.mean().item())
+        self._update_learning_rate([self.policy.actor_optimizer])  # the actor's schedule; V_ω keeps its own rate
+        if self.objective == "fused":
+            self._train_fused(rollout)
         else:
+            self._train_local(rollout)
+        self._n_updates += 1
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    def _step_actor(self, actor_loss: torch.Tensor) -> None:
+        self.policy.actor_optimizer.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.policy.actor_optimizer.step()
+
+    def _whole_episodes(self, rollout: Rollout) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every episode that lies whole in ``rollout``: its ``(E, T)`` rows in step order, and ``(E,)`` the
+        index of its result in ``rollout.fused`` / ``rollout.targets``."""
+        rows = [torch.nonzero(rollout.steps == 0).squeeze(1)]
+        whole = torch.ones_like(rows[0], dtype=torch.bool)
+        for _ in range(self.num_segments - 1):
+            whole &= rollout.has_next[rows[-1]]
+            rows.append(rollout.next_index[rows[-1]])
+        whole &= rollout.dones[rows[-1]]
+        episodes = torch.stack(rows, dim=1)[whole]
+        return episodes, torch.searchsorted(torch.nonzero(rollout.dones).squeeze(1), episodes[:, -1].contiguous())
+
+    def _value_of_result(self, fused: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+        """The value the actor ascends, of P_T ``(B, 3, H, W)`` -> ``(B,)``; gradients reach ``fused`` only.
+
+        Alg. 1: V_ω(P_T) (its last-step head). Alg. 2: the discriminator D(P_T) (Eq. 15: V = D(P_T)
+        at the last step), or with the reference reward that reward itself, −RMSE(P_T, target).
+        """
+        if self.value == "network":
+            network = self.policy.value_net
+            steps = torch.full((len(fused),), self.num_segments - 1, device=fused.device)
+            with frozen(network):
+                return network(fused, steps)
+        if self._reference_reward:
+            if targets is None:
+                raise ValueError("DeepExposure: the reference reward needs the episodes' targets (a paired pool)")
+            return negative_rmse_torch(fused, targets)
+        with frozen(self.gan_reward.critic):
+            return self.gan_reward.critic(fused)
+
+    def _train_fused(self, rollout: Rollout) -> None:
+        """Actor updates through the whole unrolled episode and P_T itself (appendix C, ∇θJ ≈ C·∇θL_G).
+
+        Every episode of the roll-out is replayed from its S0 and masks by the current
+        deterministic policy (:func:`~agents.transition.unroll`); the loss is −value(P_T), the
+        generator loss of Eq. 25 whose positive constant C (Eq. 24, 29) the learning rate absorbs.
+        The OU-noised roll-out supplies the photos, the critic's memory M1 and V_ω's data.
+        """
+        episodes, finished = self._whole_episodes(rollout)
+        if len(episodes) == 0 or rollout.fused is None:
+            raise ValueError(f"DeepExposure: objective='fused' needs whole episodes with info['fused'] in a roll-out; "
+                             f"this one has {len(episodes)} (n_images={self.n_images}, {self.n_envs} envs)")
+        count, steps = episodes.shape
+        original = rollout.observations["original"][episodes[:, 0]].float() / 255.0  # S0, (E, 3, H, W)
+        seg = rollout.observations["seg"][episodes.reshape(-1)].float() / 255.0
+        masks = segment_mask(seg, original.repeat_interleave(steps, dim=0)).view(count, steps, *original.shape[-2:])
+        targets = None if rollout.targets is None else rollout.targets[finished]
+
+        if self.value == "network":  # Eq. 12 at the last step: δ = r_T − V_ω(P_T), on the results of the taken actions
+            taken_results, terminal_rewards = rollout.fused[finished], rollout.rewards[episodes[:, -1]]
+            last_step = torch.full((count,), steps - 1, device=original.device)
+            for _ in range(self.value_epochs):
+                value_loss = 0.5 * ((self.policy.value_net(taken_results, last_step) - terminal_rewards) ** 2).mean()
+                self.policy.value_optimizer.zero_grad(set_to_none=True)
+                value_loss.backward()
+                self.policy.value_optimizer.step()
+            self.logger.record("train/value_loss", value_loss.item())
+
+        order = torch.randperm(count, device=original.device)
+        batch_size = min(self.batch_size, count)
+        for gradient_step in range(self.gradient_steps):
+            start = (gradient_step * batch_size) % count
+            batch = order[start : start + batch_size]
+            fused, _, actions = unroll(self.policy.actor, original[batch], masks[batch], self.max_ev,
+                                       self.fusion_weights)
+            values = self._value_of_result(fused, None if targets is None else targets[batch])
+            actor_loss = -values.mean()
+            self._step_actor(actor_loss)
+        self.logger.record("train/actor_loss", actor_loss.item())
+        self.logger.record("train/value", values.mean().item())
+        self.logger.record("train/exposure_mean", actions.mean().item() * self.max_ev)
+        self.logger.record("train/exposure_std", actions.std(dim=0).mean().item() * self.max_ev)  # across photos
+
+    def _train_local(self, rollout: Rollout) -> None:
+        """Actor updates per transition, with S^l_{t+1} = p(s_t, π(s_t)) standing in for P_T (Eq. 19, 24)."""
+        images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}
+        if self.value == "network":
             value_net = self.policy.value_net
             with torch.no_grad():
                 taken_after_state = after_state(images, rollout.actions, self.max_ev)  # S^l_{t+1} of the taken action
@@ -381,20 +489,43 @@ class DeepExposure(BaseAlgorithm):
                 self.policy.value_optimizer.zero_grad(set_to_none=True)
                 value_loss.backward()
                 self.policy.value_optimizer.step()
-            with frozen(value_net):
-                policy_values = value_net(policy_after_state, rollout.steps)  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t)))
-            actor_loss = -policy_values.mean()  # ∇_a A(s, a) = ∇_a V(p(s, a)): V(s_t) does not depend on a
             self.logger.record("train/value_loss", value_loss.item())
-            self.logger.record("train/value", policy_values.mean().item())
-
-        self.policy.actor_optimizer.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.policy.actor_optimizer.step()
-        self._n_updates += 1
+        count = len(rollout.steps)
+        row_targets = None
+        if self.value == "discriminator" and self._reference_reward:  # each transition scored against its photo's target
+            episodes, finished = self._whole_episodes(rollout)
+            if rollout.targets is None or len(episodes) == 0:
+                raise ValueError("DeepExposure: the reference reward needs whole episodes with their targets in a roll-out")
+            row_targets = rollout.targets.new_zeros((count, *rollout.targets.shape[1:]))
+            row_targets[episodes] = rollout.targets[finished][:, None].expand(-1, episodes.shape[1], -1, -1, -1)
+            count = int(episodes.numel())  # only the rows of whole episodes have a target
+        rows = torch.arange(len(rollout.steps), device=rollout.steps.device) if row_targets is None else \
+            episodes.reshape(-1)
+        batch_size = min(self.batch_size * self.num_segments, count)  # batch_size episodes' worth of transitions
+        for _ in range(self.gradient_steps):
+            batch = rows[torch.randperm(count, device=rollout.steps.device)[:batch_size]]
+            state = torch.cat([images[key][batch] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
+            policy_actions = self.policy.actor(state)  # π_θ(s_t)
+            batch_images = {key: images[key][batch] for key in STATE_KEYS}
+            policy_after_state = after_state(batch_images, policy_actions, self.max_ev)  # p(s_t, π_θ(s_t))
+            if self.value == "discriminator":
+                # Eq. 19: C_t = (γ − 1)·γ^{T−t} for t = 1..T; our steps count from 0
+                advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - rollout.steps[batch].float())
+                if row_targets is not None:
+                    values = negative_rmse_torch(policy_after_state, row_targets[batch])
+                else:
+                    with frozen(self.gan_reward.critic):
+                        values = self.gan_reward.critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
+                actor_loss = -(advantage_weight * values).mean()  # Eq. 24: ascend |C_t|·D
+            else:
+                with frozen(self.policy.value_net):  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t))); V(s_t) does not depend on a
+                    values = self.policy.value_net(policy_after_state, rollout.steps[batch])
+                actor_loss = -values.mean()
+            self._step_actor(actor_loss)
         self.logger.record("train/actor_loss", actor_loss.item())
+        self.logger.record("train/value", values.mean().item())
         self.logger.record("train/exposure_mean", policy_actions.mean().item() * self.max_ev)
         self.logger.record("train/exposure_std", policy_actions.std().item() * self.max_ev)
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
 
     def _critic_step(self) -> None:
         """The d-step: ``d_steps`` critic updates on M1 vs experts, M1 emptied (Alg. 1–2)."""

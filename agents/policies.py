@@ -16,22 +16,115 @@ from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from agents.transition import STATE_KEYS
+from agents.transition import STATE_KEYS, segment_mask
+from exposure_env.ops.color import luminance_torch, srgb_to_linear_torch
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
 from exposure_env.rewards.networks import ConvTrunk, Discriminator
 
 WIDTHS = (32, 64, 128, 256)
+#: width of the actor's MLP
+HIDDEN = 128
+
+
+#: log2 linear luminance below which pixels count as black (about 10 stops under white)
+LOG_LUMA_FLOOR = -10.0
+#: bins of the log-luminance histograms the actor reads, spread evenly over [LOG_LUMA_FLOOR, 0] stops
+HISTOGRAM_BINS = 16
+#: channels of the scalar statistics of :func:`exposure_statistics`
+NUM_SCALAR_STATISTICS = 13
+NUM_STATISTICS = NUM_SCALAR_STATISTICS + 4 * HISTOGRAM_BINS
+
+
+def _log_luma(srgb: torch.Tensor) -> torch.Tensor:
+    """``(B, 3, H, W)`` sRGB -> ``(B, H·W)`` log2 linear luminance, floored at :data:`LOG_LUMA_FLOOR`."""
+    return torch.log2(luminance_torch(srgb_to_linear_torch(srgb)).flatten(1).clamp_min(2.0**LOG_LUMA_FLOOR))
+
+
+def _histogram(log_luma: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted histogram of ``(B, N)`` log-luminances, linearly interpolated between bin centres.
+
+    Interpolation keeps it differentiable in the values (a hard ``histc`` is not) at O(N) cost;
+    Gaussian soft bins were 4× slower per update in our measurements.
+
+    Returns:
+        ``(B, HISTOGRAM_BINS)`` summing to 1 (0 where the weights are all 0).
+    """
+    position = (log_luma / -LOG_LUMA_FLOOR + 1.0) * (HISTOGRAM_BINS - 1)  # 0 .. bins-1
+    lower = position.detach().floor().clamp(0, HISTOGRAM_BINS - 2)
+    upper_share = (position - lower).clamp(0.0, 1.0)
+    histogram = log_luma.new_zeros(log_luma.shape[0], HISTOGRAM_BINS)
+    histogram = histogram.scatter_add(1, lower.long(), (1.0 - upper_share) * weights)
+    histogram = histogram.scatter_add(1, lower.long() + 1, upper_share * weights)
+    return histogram / histogram.sum(dim=1, keepdim=True).clamp_min(1e-6)
+
+
+def exposure_statistics(state: torch.Tensor) -> torch.Tensor:
+    """What an exposure decision reads: brightness statistics of S0 and S^l_t, globally and in segment t.
+
+    For S0 and for the local composite S^l_t: the mean log2 luminance and the log2 of the mean
+    luminance (the EV of global auto-exposure is ``log2(0.18) −`` the latter), both over the
+    whole photo and over the segment; the segment's share of clipped highlights and crushed
+    shadows; and the log-luminance histograms of the photo and of the segment. Plus the
+    segment's area. Log-luminances are divided by ``−LOG_LUMA_FLOOR`` so all lie in ``[−1, 0]``.
+
+    Args:
+        state: ``(B, 9, H, W)`` float in ``[0, 1]``: seg, original, local (the actor's input).
+
+    Returns:
+        ``(B, NUM_STATISTICS)`` float, differentiable with respect to ``local``.
+    """
+    seg, original, local = state[:, 0:3], state[:, 3:6], state[:, 6:9]
+    mask = segment_mask(seg, original).flatten(1)  # (B, H·W)
+    area = mask.sum(dim=1).clamp_min(1.0)
+    scale = -LOG_LUMA_FLOOR
+    scalars, histograms = [mask.mean(dim=1, keepdim=True)], []
+    for image in (original, local):
+        log_luma = _log_luma(image)
+        luma = torch.exp2(log_luma)
+        grey = image.mean(dim=1).flatten(1)
+        scalars += [
+            log_luma.mean(dim=1, keepdim=True) / scale,
+            torch.log2(luma.mean(dim=1, keepdim=True)) / scale,
+            (log_luma * mask).sum(dim=1, keepdim=True) / area[:, None] / scale,
+            torch.log2((luma * mask).sum(dim=1, keepdim=True) / area[:, None]).clamp_min(LOG_LUMA_FLOOR) / scale,
+            ((grey > 0.98).float() * mask).sum(dim=1, keepdim=True) / area[:, None],
+            ((grey < 0.02).float() * mask).sum(dim=1, keepdim=True) / area[:, None],
+        ]
+        histograms += [_histogram(log_luma, torch.ones_like(mask)), _histogram(log_luma, mask)]
+    return torch.cat(scalars + histograms, dim=1)
 
 
 class Actor(nn.Module):
-    """π_θ: the state ``(B, 9, H, W)`` in ``[0, 1]`` (seg, original, local) -> action ``(B, 1)`` in ``[-1, 1]``."""
+    """π_θ: the state ``(B, 9, H, W)`` in ``[0, 1]`` (seg, original, local) -> action ``(B, 1)`` in ``[-1, 1]``.
 
-    def __init__(self, widths: tuple[int, ...] = WIDTHS):
+    An exposure decision depends on brightness, not on what the photo shows, so the actor reads
+    :func:`exposure_statistics` (histograms and means of log-luminance, in the photo and in the
+    segment) through an MLP. With ``widths`` a :class:`ConvTrunk` of the state adds pooled
+    image features (appendix Fig. 2's design); on the embedded photos it learned the training
+    scenes and generalised worse (see ``docs/results/learning_ladder``). The last layer starts
+    at 1/10 scale, so the first actions are near 0 EV, far from tanh's saturation.
+
+    Args:
+        widths: channels of the optional convolution trunk (``()``: statistics only).
+        hidden: width of the MLP's two hidden layers.
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (), hidden: int = HIDDEN):
         super().__init__()
-        self.trunk = ConvTrunk(3 * len(STATE_KEYS), 1, widths)
+        self.widths, self.hidden = tuple(widths), int(hidden)
+        self.trunk = ConvTrunk(3 * len(STATE_KEYS), hidden, self.widths) if self.widths else None
+        inputs = NUM_STATISTICS + (hidden if self.widths else 0)
+        self.mlp = nn.Sequential(nn.Linear(inputs, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
+                                 nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        with torch.no_grad():
+            self.mlp[-1].weight.mul_(0.1)
+            self.mlp[-1].bias.zero_()
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.trunk(state))
+        features = exposure_statistics(state)
+        if self.trunk is not None:
+            features = torch.cat([features, self.trunk(state * 2.0 - 1.0)], dim=1)
+        return torch.tanh(self.mlp(features))
 
 
 class ValueNetwork(nn.Module):
@@ -77,7 +170,10 @@ class DeepExposurePolicy(BasePolicy):
     :param lr_schedule: learning rate of the actor.
     :param value: ``"network"`` builds V_ω (Alg. 1); ``"discriminator"`` does not (Alg. 2).
     :param num_segments: T, the outputs of the value network's head.
-    :param widths: channels of the trunks' stride-2 convolutions.
+    :param widths: channels of the value network's stride-2 convolutions (those of the critic, so
+        it can start from it).
+    :param actor_widths: channels of the actor's optional convolution trunk (``()``: none).
+    :param actor_hidden: width of the actor's MLP.
     :param value_learning_rate: learning rate of V_ω.
     """
 
@@ -89,6 +185,8 @@ class DeepExposurePolicy(BasePolicy):
         value: str = "network",
         num_segments: int = 4,
         widths: tuple[int, ...] = WIDTHS,
+        actor_widths: tuple[int, ...] = (),
+        actor_hidden: int = HIDDEN,
         value_learning_rate: float = 1e-3,
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
@@ -96,8 +194,9 @@ class DeepExposurePolicy(BasePolicy):
         super().__init__(observation_space, action_space, optimizer_class=optimizer_class,
                          optimizer_kwargs=optimizer_kwargs, squash_output=True)
         self.value, self.num_segments, self.widths = value, int(num_segments), tuple(widths)
+        self.actor_widths, self.actor_hidden = tuple(actor_widths), int(actor_hidden)
         self.value_learning_rate = value_learning_rate
-        self.actor = Actor(self.widths)
+        self.actor = Actor(self.actor_widths, self.actor_hidden)
         self.actor_optimizer = self.optimizer_class(self.actor.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
         self.value_net: ValueNetwork | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
@@ -109,6 +208,7 @@ class DeepExposurePolicy(BasePolicy):
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(value=self.value, num_segments=self.num_segments, widths=self.widths,
+                    actor_widths=self.actor_widths, actor_hidden=self.actor_hidden,
                     value_learning_rate=self.value_learning_rate)
         return data
 

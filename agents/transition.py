@@ -1,4 +1,5 @@
-"""The deterministic, differentiable transition p(s_t, a_t) of the MDP, read from observations.
+"""The deterministic, differentiable transition p(s_t, a_t) of the MDP, read from observations,
+and the whole episode unrolled through it (:func:`unroll`).
 
 Everything the local filter needs is in the observation: ``original`` is S0, ``local`` is
 S^l_t and ``seg`` is S0 masked to segment t, so the mask is ``seg / original`` wherever S0 is
@@ -8,9 +9,12 @@ Any ``VecEnv`` of ``ExposureRetouch-v0`` therefore works, no env internals neede
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
-from exposure_env.ops.exposure import local_composite_torch
+from exposure_env.ops.exposure import expose_torch, local_composite_torch
+from exposure_env.ops.fusion import mertens_fusion_torch
 
 #: The Dict observation's keys, in the order of the actor's 9 input channels.
 STATE_KEYS = ("seg", "original", "local")
@@ -41,3 +45,40 @@ def after_state(images: dict[str, torch.Tensor], action: torch.Tensor, max_ev: f
     mask = segment_mask(images["seg"], images["original"])
     ev = action.reshape(-1) * max_ev
     return local_composite_torch(images["local"], ev, mask)
+
+
+def unroll(
+    actor: Callable[[torch.Tensor], torch.Tensor],
+    original: torch.Tensor,
+    masks: torch.Tensor,
+    max_ev: float,
+    fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One whole episode of the deterministic policy, differentiable end to end.
+
+    For t = 0..T−1: ``a_t = π(seg_t, S0, S^l_t)``, ``S^l_{t+1} = p(s_t, a_t)`` and
+    ``S^g_t = expose(S0, a_t·max_ev)``; then ``P_T`` = Mertens fusion of the S^g (appendix Eq.
+    30–31, the torch twin of the env's OpenCV fusion). Gradients reach the actor through every
+    step, including the effect of early exposures on later states: this is the generator view
+    of appendix C, ∇θJ ≈ C·∇θL_G with P_T itself rather than its stand-in S^l_{t+1}.
+
+    Args:
+        actor: ``(B, 9, H, W)`` state in ``[0, 1]`` -> ``(B, 1)`` action in ``[-1, 1]``.
+        original: ``(B, 3, H, W)`` S0 in ``[0, 1]``.
+        masks: ``(B, T, H, W)`` segment masks in ``[0, 1]``, in step order.
+        max_ev: stops of exposure at ``|a| = 1``.
+        fusion_weights: Mertens exponents (contrast, saturation, well-exposedness), as the env's.
+
+    Returns:
+        ``(fused, local, actions)``: P_T ``(B, 3, H, W)``, S^l_T ``(B, 3, H, W)`` and the actions ``(B, T)``.
+    """
+    local, exposures, actions = original, [], []
+    for step in range(masks.shape[1]):
+        mask = masks[:, step : step + 1]
+        action = actor(torch.cat([original * mask, original, local], dim=1)).reshape(-1)
+        ev = action * max_ev
+        local = local_composite_torch(local, ev, mask)
+        exposures.append(expose_torch(original, ev))
+        actions.append(action)
+    fused = mertens_fusion_torch(torch.stack(exposures, dim=1), *fusion_weights)
+    return fused, local, torch.stack(actions, dim=1)

@@ -488,6 +488,10 @@ class ExposureRetouchVectorEnv(VectorEnv):
                 scores[rows] = final_scores
                 infos["score"], infos["_score"] = self._output(scores), terminated.copy()
                 infos["fused"], infos["_fused"] = self._fused_info(fused, finished), terminated.copy()
+                if self.pool.paired:  # as the single env's info["target"]; host arrays, zeros in other rows
+                    targets = np.zeros((self.num_envs, self.size, self.size, 3), np.float32)
+                    targets[finished] = np.stack([self._targets[env] for env in finished])
+                    infos["target"], infos["_target"] = targets, terminated.copy()
             if self.reward_mode != "sparse":
                 # Eq. 20–23: F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l); terminal potential kept
                 rows = self._rows(acting)
@@ -574,6 +578,8 @@ class SB3VecEnv(SB3BaseVecEnv):
                 if "score" in infos:
                     step_infos[i]["score"] = float(infos["score"][i])
                     step_infos[i]["fused"] = infos["fused"][i]
+                if "target" in infos:
+                    step_infos[i]["target"] = infos["target"][i]
             observation, _ = self.env.reset(options={"reset_mask": dones})
         return observation, rewards.astype(np.float32), dones, step_infos
 

@@ -24,7 +24,8 @@ def test_eval_scores_a_saved_model_beside_the_reference_rows(tmp_path):
     evaluate.main(["--model", str(tmp_path / "tiny_agent.zip"), "--photos", "3", "--size", "32", "--num-segments", "2",
                    "--grid-rows", "2", "--out", str(out)])
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
-    assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "tiny_agent"]
+    assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV",
+                          "tiny_agent"]
     assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["clipped"]) <= 1 for row in rows.values())
     # CLAHE stretches the lightness of the dark degraded photos: a different result from doing nothing
     assert float(rows["CLAHE on L"]["psnr"]) != pytest.approx(float(rows["identity"]["psnr"]), abs=0.05)

@@ -2,8 +2,8 @@
 
 Every method turns each photo's thumbnail S0 into a result: a policy plays one episode of
 ``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
-Always compared: identity, global auto-exposure, CLAHE on L, and the fixed bracket
-−1.5/−0.5/+0.5/+1.5 EV + Mertens. Metrics: packaged-critic score, share of clipped pixels,
+Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
+−1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens. Metrics: packaged-critic score, share of clipped pixels,
 and on paired sets PSNR, SSIM and CIEDE2000 to the expert target (DESIGN §7).
 
 Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
@@ -62,7 +62,8 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
     while not terminated:
         observation, reward, terminated, _, info = env.step(policy(observation, info, env))
         episode_return += reward
-    return {"return": episode_return, "fused": info["fused"], "raw": raw, "target": info.get("target")}
+    return {"return": episode_return, "fused": info["fused"], "raw": raw, "target": info.get("target"),
+            "evs": list(info["evs"])}
 
 
 def policy_method(policy: policies.Policy) -> Method:
@@ -102,6 +103,7 @@ def reference_methods() -> dict[str, Method]:
         "global auto-exposure": policy_method(policies.global_auto_exposure),
         "CLAHE on L": clahe_method,
         "bracket -1.5..+1.5 EV": policy_method(policies.make_bracket((-1.5, -0.5, 0.5, 1.5))),
+        "bracket -2..+2 EV": policy_method(policies.make_bracket(policies.WIDE_BRACKET)),
     }
 
 

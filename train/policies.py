@@ -15,6 +15,8 @@ from exposure_env.ops.color import luminance, srgb_to_linear
 
 Policy = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
 MID_GREY = 0.18  # linear luminance of a mid-grey card
+#: the ±2 EV bracket, spread evenly over T = 4 steps (cycled for other T)
+WIDE_BRACKET = (-2.0, -2.0 / 3.0, 2.0 / 3.0, 2.0)
 
 
 def identity(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:

@@ -92,6 +92,14 @@ def negative_rmse(images: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return -np.sqrt(np.mean(difference**2, axis=(1, 2, 3)))
 
 
+def negative_rmse_torch(images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`negative_rmse`, differentiable: ``(N, 3, H, W)`` images and targets -> ``(N,)``.
+
+    A small ε inside the root keeps the gradient finite at a perfect match.
+    """
+    return -torch.sqrt(((images - targets) ** 2).mean(dim=(1, 2, 3)) + 1e-12)
+
+
 def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
     """Resolve the env's ``reward=`` argument into a score function.
 

@@ -53,7 +53,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.env import REWARD_MODES  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from train.evaluate import evaluate, model_policy, policy_method, save_figure  # noqa: E402
+from train.evaluate import evaluate, model_policy, policy_method, roll_out, save_figure  # noqa: E402
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "td3": TD3, "sac": SAC, "ddpg": DDPG}
 EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
@@ -78,27 +78,38 @@ def algorithm_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
 
 
 class HeldOutEvaluation(BaseCallback):
-    """Evaluate the deterministic policy on held-out photos every ``every`` env steps (and at the start)."""
+    """Evaluate the deterministic policy on held-out photos every ``every`` env steps (and at the start).
+
+    Each point of ``curve`` holds the env steps, the training seconds so far (evaluation time
+    excluded), the :data:`EVAL_METRICS` and ``ev_spread``: the standard deviation of the chosen
+    EVs across the photos, averaged over the T steps (0 when the policy ignores its input).
+    """
 
     def __init__(self, env: gym.Env, num_photos: int, every: int):
         super().__init__()
         self.env, self.num_photos, self.every = env, num_photos, every
         self.curve: list[dict[str, float]] = []
         self._next = 0
+        self._seconds = 0.0  # training time before the current stretch
+        self._since = 0.0
 
     def evaluate(self) -> dict[str, float]:
-        method = policy_method(model_policy(self.model))
-        rows, _ = evaluate(self.env, {"model": method}, self.num_photos, progress=False)
-        return {metric: rows[0][metric] for metric in EVAL_METRICS}
+        policy = model_policy(self.model)
+        rows, _ = evaluate(self.env, {"model": policy_method(policy)}, self.num_photos, progress=False)
+        evs = np.array([roll_out(self.env, policy, index)["evs"] for index in range(self.num_photos)])
+        return {**{metric: rows[0][metric] for metric in EVAL_METRICS}, "ev_spread": float(evs.std(axis=0).mean())}
 
     def _record(self) -> None:
+        self._seconds += time.perf_counter() - self._since
         metrics = self.evaluate()
-        self.curve.append({"steps": self.num_timesteps, **metrics})
+        self.curve.append({"steps": self.num_timesteps, "seconds": self._seconds, **metrics})
+        self._since = time.perf_counter()
         for name, value in metrics.items():
             self.logger.record(f"held_out/{name}", value)
         self._next = self.num_timesteps + self.every
 
     def _on_training_start(self) -> None:
+        self._since = time.perf_counter()
         self._record()
 
     def _on_step(self) -> bool:

@@ -1,0 +1,227 @@
+"""The learning ladder: does the learner learn, rung by rung from the exact reward to the paper's GAN reward?
+
+Three rungs, each with DeepExposure I (value network), DeepExposure II (discriminator as value)
+and PPO, trained on the embedded training photos and evaluated on the held-out split:
+
+  reference  −RMSE to the known target: isolates the RL machinery from the reward's taste
+  critic     the packaged critic, fixed: does the learner climb the critic it is given?
+  gan        the GAN reward retrained between roll-outs (p-step, then d-steps): the paper
+
+``--ablations`` adds DeepExposure II runs on the reference rung, each changing one choice the
+paper leaves open (objective, actor network, learning rate, gradient steps, OU noise, EV range).
+
+Every report shows the fixed rows beside the learners, measured the same way on the same
+photos: identity, global auto-exposure, CLAHE, the ±1.5 and ±2 EV brackets, random EVs, and the
+two oracles (best single EV, best T EVs: the ceiling of this action space).
+
+Writes into ``--out`` (default ``reports/learning_ladder``):
+  results.md    learners (mean ± std over seeds) and fixed rows: PSNR, SSIM, ΔE2000, packaged-critic
+                score, EV spread across photos, wall seconds
+  runs.csv      one row per rung, agent, variant and seed; baselines.csv: the fixed rows
+  curves.csv    held-out metrics at every evaluation point (env steps and training seconds)
+  curves.png    held-out PSNR against env steps and against wall-clock seconds, one column per rung
+
+    python -m train.experiments.learning_ladder --steps 8192 --ablations
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.callbacks import CallbackList  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import exposure_env  # noqa: E402,F401  (registers the env)
+from agents import DeepExposure  # noqa: E402
+from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
+from exposure_env.callbacks import GANRewardCallback  # noqa: E402
+from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
+from train.evaluate import save_figure  # noqa: E402
+from train.experiments.compare_agents import DEEP_EXPOSURE, baseline_rows, held_out_env  # noqa: E402
+from train.experiments.reward_shaping import (  # noqa: E402
+    ALGORITHMS,
+    EVAL_METRICS,
+    HeldOutEvaluation,
+    add_run_arguments,
+    algorithm_kwargs,
+    check_run_arguments,
+    new_gan_reward,
+    pretrained_reward_state,
+    write_csv,
+)
+
+#: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
+RUNGS = {"reference": "reference", "critic": "discriminator", "gan": "discriminator"}
+AGENTS = (*DEEP_EXPOSURE, "ppo")
+#: DeepExposure II on the reference rung, one open choice changed per row (DeepExposure and env kwargs)
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "objective=local (S^l_{t+1} for P_T)": {"objective": "local"},
+    "actor + CNN trunk (32-256)": {"policy_kwargs": {"actor_widths": (32, 64, 128, 256)}},
+    "learning rate 1e-4": {"learning_rate": 1e-4},
+    "learning rate 3e-3": {"learning_rate": 3e-3},
+    "1 gradient step per roll-out": {"gradient_steps": 1},
+    "OU sigma 0.5": {"ou_sigma": 0.5},
+    "max_ev 5": {"env": {"max_ev": 5.0}},
+}
+RUN_FIELDS = ["rung", "algo", "variant", "seed", *EVAL_METRICS, "ev_spread", "wall_s", "steps_per_s"]
+
+
+def train_run(rung: str, agent: str, seed: int, args: argparse.Namespace, reward_state: dict | None,
+              variant: str = "default") -> dict[str, Any]:
+    """One learner on one rung; returns its final held-out metrics, wall time and learning curve."""
+    torch.manual_seed(seed)
+    kwargs = copy.deepcopy(ABLATIONS.get(variant, {}))
+    env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward": RUNGS[rung], **kwargs.pop("env", {})}
+    gan_reward = None
+    if rung == "gan":
+        gan_reward = new_gan_reward(seed, args)
+        gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the tensors it is given
+    callbacks = []
+    if agent in DEEP_EXPOSURE:
+        envs = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
+        venv = SB3VecEnv(envs if gan_reward is None else GANRewardVectorWrapper(envs, gan_reward))
+        model = DeepExposure("MultiInputPolicy", venv, value=DEEP_EXPOSURE[agent], n_images=args.n_images,
+                             seed=seed, device=args.device, tensorboard_log=args.tensorboard, **kwargs)
+    else:
+        def make() -> gym.Env:
+            env = gym.make("ExposureRetouch-v0", **env_kwargs)
+            return env if gan_reward is None else GANRewardWrapper(env, gan_reward)
+
+        venv = make_vec_env(make, n_envs=args.n_envs, seed=seed)
+        model = ALGORITHMS[agent]("MultiInputPolicy", venv, seed=seed, device=args.device,
+                                  tensorboard_log=args.tensorboard, **algorithm_kwargs(agent, args.n_envs))
+        if gan_reward is not None:
+            callbacks.append(GANRewardCallback(gan_reward))
+    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))
+    started = time.perf_counter()
+    model.learn(args.steps, callback=CallbackList([*callbacks, evaluation]), tb_log_name=f"{rung}_{agent}_seed{seed}")
+    wall = time.perf_counter() - started
+    return {"rung": rung, "algo": agent, "variant": variant, "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+            "steps_per_s": model.num_timesteps / wall, "curve": evaluation.curve}
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int]]:
+    """(rung, agent, variant, seed) of every run, in order."""
+    runs = [(rung, agent, "default", seed) for seed in range(args.seeds) for rung in args.rungs for agent in args.agents]
+    if args.ablations:
+        runs += [("reference", "deepexposure-discriminator", variant, seed) for seed in range(args.seeds)
+                 for variant in ABLATIONS]
+    return runs
+
+
+def label(run: dict) -> str:
+    return run["algo"] if run["variant"] == "default" else f"{run['algo']}: {run['variant']}"
+
+
+def results_table(runs: list[dict], baselines: list[dict]) -> str:
+    """Markdown: the learners of each rung (mean ± std over seeds), then the fixed rows."""
+    lines = ["| rung | learner | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread | wall s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for run in runs:
+        groups[(run["rung"], label(run))].append(run)
+    for (rung, name), group in groups.items():
+        def cell(metric: str, digits: int) -> str:
+            values = np.array([run[metric] for run in group])
+            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}"
+
+        lines.append(f"| {rung} | {name} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | {cell('delta_e', 2)} | "
+                     f"{cell('score', 1)} | {cell('ev_spread', 2)} | {cell('wall_s', 0)} |")
+    for row in baselines:
+        lines.append(f"| fixed | {row['algo']} | – | {row['psnr']:.2f} | {row['ssim']:.3f} | {row['delta_e']:.2f} | "
+                     f"{row['score']:.1f} | – | – |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
+    """curves.png: held-out PSNR vs env steps (top) and vs training seconds (bottom), one column per rung."""
+    rungs = list(dict.fromkeys(run["rung"] for run in runs))
+    figure, axes = plt.subplots(2, len(rungs), figsize=(6 * len(rungs), 8), squeeze=False, sharey=True)
+    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
+    for column, rung in enumerate(rungs):
+        for name in dict.fromkeys(label(run) for run in runs if run["rung"] == rung):
+            curves = [run["curve"] for run in runs if run["rung"] == rung and label(run) == name]
+            length = min(len(curve) for curve in curves)
+            psnr = np.array([[point["psnr"] for point in curve[:length]] for curve in curves]).mean(axis=0)
+            for row, axis_key in enumerate(("steps", "seconds")):
+                x = np.array([[point[axis_key] for point in curve[:length]] for curve in curves]).mean(axis=0)
+                axes[row, column].plot(x, psnr, marker="o", markersize=3, label=name)
+        for row in range(2):  # fixed rows in black (oracles) and greys: the colour cycle belongs to the learners
+            for index, baseline in enumerate(baselines):
+                colour = "black" if "oracle" in baseline["algo"] else str(0.2 + 0.08 * (index % 7))
+                axes[row, column].axhline(baseline["psnr"], color=colour, dashes=dashes[index % len(dashes)],
+                                          linewidth=1, label=baseline["algo"] if column == 0 and row == 0 else None)
+        axes[0, column].set_title(f"rung: {rung}")
+        axes[0, column].set_xlabel("environment steps")
+        axes[1, column].set_xlabel("training seconds (evaluations excluded)")
+        axes[1, column].legend(fontsize=6, loc="lower right")
+    for row in range(2):
+        axes[row, 0].set_ylabel("held-out PSNR (dB)")
+    axes[0, 0].legend(fontsize=6, loc="lower right")
+    figure.suptitle("Learning ladder: held-out PSNR of each learner beside the fixed methods")
+    save_figure(figure, out / "curves.png")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.experiments.learning_ladder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=RUNGS, help="rungs to run (default: all)")
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS,
+                        help="learners on every rung (default: DeepExposure I, II and PPO)")
+    parser.add_argument("--ablations", action="store_true",
+                        help="also run DeepExposure II on the reference rung with each open choice changed")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per learner: 0..N-1 (default: 1)")
+    parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
+    parser.add_argument("--n-images", type=int, default=64,
+                        help="DeepExposure: photos per roll-out, the batched env's size (default: 64)")
+    add_run_arguments(parser, out="reports/learning_ladder")
+    args = check_run_arguments(parser, parser.parse_args(argv))
+    if args.n_images < 1:
+        parser.error(f"--n-images must be >= 1, got {args.n_images}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    baselines = baseline_rows(args)
+    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
+    reward_states: dict[int, dict] = {}
+    runs: list[dict] = []
+    for rung, agent, variant, seed in tqdm(plan(args), desc="runs", unit="run"):
+        if rung == "gan" and seed not in reward_states:
+            reward_states[seed] = pretrained_reward_state(seed, args)  # one p-step per seed, shared by its learners
+        runs.append(train_run(rung, agent, seed, args, reward_states.get(seed), variant))
+        write_csv(args.out / "runs.csv", runs, RUN_FIELDS)  # grows as runs finish: a cut-off ladder keeps them
+        tqdm.write(f"{rung} / {label(runs[-1])} / seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, "
+                   f"EV spread {runs[-1]['ev_spread']:.2f}, {runs[-1]['wall_s']:.0f} s")
+    write_csv(args.out / "curves.csv", [{"rung": r["rung"], "algo": label(r), "seed": r["seed"], **point}
+                                        for r in runs for point in r["curve"]],
+              ["rung", "algo", "seed", "steps", "seconds", *EVAL_METRICS, "ev_spread"])
+    header = (f"Held-out embedded photos ({args.eval_photos}), {args.steps} env steps per run, T = {args.num_segments}, "
+              f"{args.size}×{args.size}; DeepExposure {args.n_images} photos per roll-out, PPO {args.n_envs} envs; "
+              f"gan rung: p-step {args.p_steps}, d-step {args.d_steps}; device {args.device}. EV spread: standard "
+              f"deviation of the chosen EVs across photos, mean over the T steps.\n\n")
+    table = results_table(runs, baselines)
+    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
+    plot_curves(runs, baselines, args.out)
+    print(header + table)
+    print(f"report written to {args.out.resolve()}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()
