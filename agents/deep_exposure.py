@@ -394,6 +394,14 @@ class DeepExposure(BaseAlgorithm):
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
 
+    def _record_update(self, actor_loss: torch.Tensor, values: torch.Tensor, action_mean: torch.Tensor,
+                       action_std: torch.Tensor) -> None:
+        """Log the last minibatch: loss, value, and the mean and spread of the policy's EVs (stops)."""
+        self.logger.record("train/actor_loss", actor_loss.item())
+        self.logger.record("train/value", values.mean().item())
+        self.logger.record("train/exposure_mean", action_mean.item() * self.max_ev)
+        self.logger.record("train/exposure_std", action_std.item() * self.max_ev)
+
     def _step_actor(self, actor_loss: torch.Tensor) -> None:
         self.policy.actor_optimizer.zero_grad(set_to_none=True)
         actor_loss.backward()
@@ -467,10 +475,7 @@ class DeepExposure(BaseAlgorithm):
             values = self._value_of_result(fused, None if targets is None else targets[batch])
             actor_loss = -values.mean()
             self._step_actor(actor_loss)
-        self.logger.record("train/actor_loss", actor_loss.item())
-        self.logger.record("train/value", values.mean().item())
-        self.logger.record("train/exposure_mean", actions.mean().item() * self.max_ev)
-        self.logger.record("train/exposure_std", actions.std(dim=0).mean().item() * self.max_ev)  # across photos
+        self._record_update(actor_loss, values, actions.mean(), actions.std(dim=0).mean())  # std across photos
 
     def _train_local(self, rollout: Rollout) -> None:
         """Actor updates per transition, with S^l_{t+1} = p(s_t, π(s_t)) standing in for P_T (Eq. 19, 24)."""
@@ -522,10 +527,7 @@ class DeepExposure(BaseAlgorithm):
                     values = self.policy.value_net(policy_after_state, rollout.steps[batch])
                 actor_loss = -values.mean()
             self._step_actor(actor_loss)
-        self.logger.record("train/actor_loss", actor_loss.item())
-        self.logger.record("train/value", values.mean().item())
-        self.logger.record("train/exposure_mean", policy_actions.mean().item() * self.max_ev)
-        self.logger.record("train/exposure_std", policy_actions.std().item() * self.max_ev)
+        self._record_update(actor_loss, values, policy_actions.mean(), policy_actions.std())
 
     def _critic_step(self) -> None:
         """The d-step: ``d_steps`` critic updates on M1 vs experts, M1 emptied (Alg. 1–2)."""

@@ -1,6 +1,6 @@
 """The DeepExposure policy that ships with the package (the default of ``exposure-retouch``).
 
-Only the actor's weights ship (``weights/policy.pt``, about 3 MB), with a provenance record
+Only the actor's weights ship (``weights/policy.pt``, about 100 kB), with a provenance record
 (``weights/policy_provenance.json``: the training command, steps, seed, held-out metrics). Both
 are written by ``python -m train.package_policy`` from a model that ``exposure-train`` saved.
 """
@@ -50,6 +50,6 @@ def load_packaged_policy() -> ActorPolicy:
         raise FileNotFoundError(f"packaged policy {PACKAGED_POLICY} is missing; rebuild it with "
                                 "`python -m train.package_policy`")
     provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
-    actor = Actor(tuple(provenance["widths"]))
+    actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]))
     actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
     return ActorPolicy(actor, provenance["env_kwargs"])

@@ -25,13 +25,17 @@ def test_eval_scores_a_saved_model_beside_the_reference_rows(tmp_path):
                    "--grid-rows", "2", "--out", str(out)])
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
     assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV",
-                          "tiny_agent"]
+                          "oracle: best global EV", "oracle: best T EVs", "tiny_agent"]
     assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["clipped"]) <= 1 for row in rows.values())
+    # the oracles know the target: nothing beats the best T EVs, and they contain the best single EV
+    best = float(rows["oracle: best T EVs"]["psnr"])
+    assert best >= float(rows["oracle: best global EV"]["psnr"]) - 1e-6
+    assert all(float(row["psnr"]) <= best + 1e-6 for name, row in rows.items() if name != "CLAHE on L")
     # CLAHE stretches the lightness of the dark degraded photos: a different result from doing nothing
     assert float(rows["CLAHE on L"]["psnr"]) != pytest.approx(float(rows["identity"]["psnr"]), abs=0.05)
     assert "| tiny_agent |" in (out / "results.md").read_text()
     grid = cv2.imread(str(out / "grid.png"))
-    assert grid is not None and grid.shape[1] > grid.shape[0]  # 7 columns, 2 rows
+    assert grid is not None and grid.shape[1] > grid.shape[0]  # 10 columns, 2 rows
 
 
 def test_clahe_equalises_lightness_of_a_dark_photo():
@@ -67,7 +71,7 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     out = tmp_path / "report"
     evaluate.main(["--pool", str(folder), "--photos", "3", "--grid-rows", "2", "--out", str(out)])
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert len(rows) == 4
+    assert len(rows) == 5  # the reference methods
     assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
     assert cv2.imread(str(out / "grid.png")) is not None
 

@@ -3,7 +3,8 @@
 Every method turns each photo's thumbnail S0 into a result: a policy plays one episode of
 ``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
 Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
-−1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens. Metrics: packaged-critic score, share of clipped pixels,
+−1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
+(best single EV, best T EVs for the PSNR to the target: the ceiling of the action space). Metrics: packaged-critic score, share of clipped pixels,
 and on paired sets PSNR, SSIM and CIEDE2000 to the expert target (DESIGN §7).
 
 Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
@@ -36,9 +37,12 @@ from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import DeepExposure  # noqa: E402
+from agents.oracle import GLOBAL_ORACLE, SET_ORACLE, best_exposure_set, best_global_ev  # noqa: E402
 from agents.packaged import ActorPolicy, load_packaged_policy  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.metrics import clipped_share, paired_metrics  # noqa: E402
+from exposure_env.ops.exposure import expose  # noqa: E402
+from exposure_env.ops.fusion import mertens_fusion  # noqa: E402
 from exposure_env.ops.layout import to_uint8  # noqa: E402
 from exposure_env.ops.resize import thumbnail  # noqa: E402
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
@@ -96,14 +100,37 @@ def clahe_method(env: gym.Env, index: int):
     return clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.size)
 
 
-def reference_methods() -> dict[str, Method]:
-    """The rows every evaluation shows."""
+def oracle_method(kind: str) -> Method:
+    """An oracle of :mod:`agents.oracle` as a method (paired photos): ``GLOBAL_ORACLE`` or ``SET_ORACLE``.
+
+    It knows the target: the best single EV, or the best T EVs, for the PSNR of P_T to it, over
+    the env's ``[-max_ev, max_ev]``. The ceiling of the action space, not a method a user has.
+    """
+
+    def method(env: gym.Env, index: int):
+        observation, _ = env.reset(options={"index": index})
+        unwrapped = env.unwrapped
+        raw = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
+        target = thumbnail(unwrapped.pool[index].target, unwrapped.size)
+        global_ev = best_global_ev(raw, target, unwrapped.max_ev)
+        evs = np.full(unwrapped.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
+            raw, target, unwrapped.num_segments, unwrapped.max_ev, global_ev=global_ev)
+        fused = mertens_fusion(np.stack([expose(raw, ev) for ev in evs]), *unwrapped.fusion_weights)
+        return fused, raw, target
+
+    return method
+
+
+def reference_methods(paired: bool = False) -> dict[str, Method]:
+    """The rows every evaluation shows; with ``paired`` photos also the two oracles."""
+    oracles = {kind: oracle_method(kind) for kind in (GLOBAL_ORACLE, SET_ORACLE)} if paired else {}
     return {
         "identity": policy_method(policies.identity),
         "global auto-exposure": policy_method(policies.global_auto_exposure),
         "CLAHE on L": clahe_method,
         "bracket -1.5..+1.5 EV": policy_method(policies.make_bracket((-1.5, -0.5, 0.5, 1.5))),
         "bracket -2..+2 EV": policy_method(policies.make_bracket(policies.WIDE_BRACKET)),
+        **oracles,
     }
 
 
@@ -208,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, OSError) as error:
         parser.error(str(error))
     photos = min(args.photos, len(env.unwrapped.pool))
-    methods = {**reference_methods(), **{name: policy_method(model_policy(model)) for name, model in models.items()}}
+    methods = {**reference_methods(env.unwrapped.pool.paired),
+               **{name: policy_method(model_policy(model)) for name, model in models.items()}}
     rows, images = evaluate(env, methods, photos)
     write_tables(rows, args.out)
     write_grid(images, min(args.grid_rows, photos), args.out)

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     save_model(model, args.out / "model.zip", gan_reward)
     write_csv(args.out / "curves.csv", evaluation.curve, ["steps", "score", "psnr", "ssim", "delta_e"])
     plot_curve(evaluation.curve, args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
-    methods = {**reference_methods(), args.algo: policy_method(model_policy(model))}
+    methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, images = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
     write_grid(images, min(6, eval_photos), args.out)

@@ -43,12 +43,9 @@ from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import DeepExposure  # noqa: E402
-from agents.oracle import oracle_results  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from exposure_env.metrics import paired_metrics  # noqa: E402
-from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train import policies  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
@@ -58,6 +55,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
     HeldOutEvaluation,
     add_run_arguments,
     check_run_arguments,
+    mean_std,
     new_gan_reward,
     pretrained_reward_state,
     train_one,
@@ -67,7 +65,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
 DEEP_EXPOSURE = {"deepexposure-network": "network", "deepexposure-discriminator": "discriminator"}
 AGENTS = (*DEEP_EXPOSURE, *ALGORITHMS)
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
-BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "global auto-exposure", "CLAHE on L")
+BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
 
 
 def held_out_env(args: argparse.Namespace) -> gym.Env:
@@ -138,22 +136,9 @@ def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Fixed policies and the two oracles on the held-out photos (same metrics as the agents)."""
-    env = held_out_env(args)
-    rows, _ = evaluate(env, {**reference_methods(), "random": policy_method(policies.make_random(0))},
-                       args.eval_photos)
-    baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
-    critic = DiscriminatorScore(load_packaged_critic(args.device))
-    started = time.perf_counter()
-    oracles = oracle_results(EmbeddedPool("test", n_items=args.eval_photos), args.eval_photos, args.size,
-                             args.num_segments, env.unwrapped.max_ev)
-    seconds = (time.perf_counter() - started) / args.eval_photos
-    for name, photos in oracles.items():
-        metrics = [paired_metrics(photo["fused"], photo["target"]) for photo in photos]
-        row = {"algo": name, "score": float(np.mean(critic.batch(np.stack([p["fused"] for p in photos]))))}
-        row.update({m: float(np.mean([x[m] for x in metrics])) for m in EVAL_METRICS[1:]})
-        baselines.append(row)
-    tqdm.write(f"oracles: {seconds:.2f} s per photo (both)")
-    return baselines
+    methods = {**reference_methods(paired=True), "random": policy_method(policies.make_random(0))}
+    rows, _ = evaluate(held_out_env(args), methods, args.eval_photos)
+    return [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
 
 
 def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -> str:
@@ -165,8 +150,7 @@ def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -
         groups[run["algo"]].append(run)
     for algo, group in groups.items():
         def cell(metric: str, digits: int) -> str:
-            values = np.array([run[metric] for run in group])
-            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+            return mean_std([run[metric] for run in group], digits)
 
         gap = oracle_psnr - np.mean([run["psnr"] for run in group])
         lines.append(f"| {algo} | {len(group)} | {cell('psnr', 2)} | {gap:.2f} | {cell('ssim', 3)} | "

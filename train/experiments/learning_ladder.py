@@ -59,6 +59,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
     add_run_arguments,
     algorithm_kwargs,
     check_run_arguments,
+    mean_std,
     new_gan_reward,
     pretrained_reward_state,
     write_csv,
@@ -136,8 +137,7 @@ def results_table(runs: list[dict], baselines: list[dict]) -> str:
         groups[(run["rung"], label(run))].append(run)
     for (rung, name), group in groups.items():
         def cell(metric: str, digits: int) -> str:
-            values = np.array([run[metric] for run in group])
-            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}"
+            return mean_std([run[metric] for run in group], digits)
 
         lines.append(f"| {rung} | {name} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | {cell('delta_e', 2)} | "
                      f"{cell('score', 1)} | {cell('ev_spread', 2)} | {cell('wall_s', 0)} |")

@@ -170,6 +170,12 @@ def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
     atomic_write(path, write)
 
 
+def mean_std(values: list[float], digits: int) -> str:
+    """``"mean ± std"`` of ``values`` rounded to ``digits`` (over seeds; the value alone when there is one)."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f}" if len(values) == 1 else f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
 def summary_table(runs: list[dict]) -> str:
     """Markdown: mean ± std over seeds per algorithm and mode."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -179,8 +185,7 @@ def summary_table(runs: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for (algo, mode), group in groups.items():
         def cell(metric: str, digits: int) -> str:
-            values = np.array([run[metric] for run in group])
-            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+            return mean_std([run[metric] for run in group], digits)
 
         lines.append(f"| {algo} | {mode} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | "
                      f"{cell('delta_e', 2)} | {cell('score', 1)} | {cell('steps_per_s', 0)} |")
