@@ -165,7 +165,9 @@ class DeepExposure(BaseAlgorithm):
     :param ou_sigma: σ of the Ornstein–Uhlenbeck exploration noise, in action units (1 = ``max_ev`` stops).
     :param ou_theta: θ, its pull back to 0 per step (one env step is one unit of time).
     :param p_steps: critic pre-training updates before the first roll-out (Alg. 1–2: 30).
-    :param d_steps: critic updates after every policy update (Alg. 1–2: 5).
+    :param d_steps: critic updates after every policy update (Alg. 1–2: 5). ``0``: no critic is
+        built or trained; with a discriminator reward (e.g. the packaged critic) the agent values
+        with the env's critic as it is, a fixed reward (``p_steps`` is then unused).
     :param gan_reward: the GAN reward to share (default: found in the env, or built).
     :param critic: start of a critic the agent builds: ``"packaged"`` or ``"scratch"`` (the paper).
     :param policy_kwargs: extra arguments of the policy (e.g. ``widths``).
@@ -221,6 +223,8 @@ class DeepExposure(BaseAlgorithm):
                 raise ValueError(f"DeepExposure: {name} must be an integer >= 1, got {number!r}")
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"DeepExposure: gamma must be in (0, 1], got {gamma!r}")
+        if p_steps < 0 or d_steps < 0:
+            raise ValueError(f"DeepExposure: p_steps and d_steps must be >= 0, got {p_steps!r}, {d_steps!r}")
         if ou_sigma < 0 or ou_theta < 0:
             raise ValueError(f"DeepExposure: ou_sigma and ou_theta must be >= 0, got {ou_sigma!r}, {ou_theta!r}")
         if isinstance(env, str) and env.split(":")[-1] == ENV_ID:  # the batched env, one photo per env
@@ -243,6 +247,14 @@ class DeepExposure(BaseAlgorithm):
         self._episode_steps: np.ndarray | None = None
         if _init_setup_model:
             self._setup_model()
+
+    @property
+    def critic(self) -> nn.Module | None:
+        """The discriminator the agent values with: the GAN reward's (retrained), or with ``d_steps=0`` the env's
+        own critic, fixed; ``None`` when there is none (e.g. the reference reward)."""
+        if self.gan_reward is not None:
+            return self.gan_reward.critic
+        return getattr(self, "_fixed_critic", None)
 
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
@@ -281,6 +293,14 @@ class DeepExposure(BaseAlgorithm):
         discriminator_reward = found is not None or any(isinstance(env.score_fn, DiscriminatorScore) for env in envs)
         # the reference reward (−RMSE to the target) is differentiable: with it, it is the value of P_T itself
         self._reference_reward = bool(envs) and all(env.score_fn is reference_score for env in envs)
+        self._fixed_critic = None
+        if self.gan_reward is None and self.d_steps == 0:  # no critic training: the env's critic, as it is
+            scorers = [env.score_fn for env in envs if isinstance(env.score_fn, DiscriminatorScore)]
+            self._fixed_critic = scorers[0].critic if scorers else None
+            if self.value == "discriminator" and self._fixed_critic is None and not self._reference_reward:
+                raise ValueError("DeepExposure: d_steps=0 keeps the env's critic fixed, but this env's reward is no "
+                                 "discriminator; value='discriminator' needs one (or the reference reward)")
+            return
         if self.gan_reward is None and not self._reference_reward and (self.value == "discriminator"
                                                                         or discriminator_reward):
             self.gan_reward = GANReward(envs[0].pool, p_steps=self.p_steps, d_steps=self.d_steps, update_every=None,
@@ -306,9 +326,9 @@ class DeepExposure(BaseAlgorithm):
         total_timesteps, callback = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name,
                                                          progress_bar)
         if self.value == "network" and self._n_updates == 0:  # a fresh V_ω
-            from_critic = self.value_init == "discriminator" and self.gan_reward is not None
+            from_critic = self.value_init == "discriminator" and self.critic is not None
             if from_critic:  # V_ω starts as Eq. 19's value, from the critic after the p-step (a wrapper's: at the reset)
-                self.policy.value_net.init_from_discriminator(self.gan_reward.critic, self.gamma)
+                self.policy.value_net.init_from_discriminator(self.critic, self.gamma)
             rate = self.value_learning_rate or VALUE_LEARNING_RATES["critic" if from_critic else "random"]
             for group in self.policy.value_optimizer.param_groups:
                 group["lr"] = rate
@@ -434,8 +454,8 @@ class DeepExposure(BaseAlgorithm):
             if targets is None:
                 raise ValueError("DeepExposure: the reference reward needs the episodes' targets (a paired pool)")
             return negative_rmse_torch(fused, targets)
-        with frozen(self.gan_reward.critic):
-            return self.gan_reward.critic(fused)
+        with frozen(self.critic):
+            return self.critic(fused)
 
     def _train_fused(self, rollout: Rollout) -> None:
         """Actor updates through the whole unrolled episode and P_T itself (appendix C, ∇θJ ≈ C·∇θL_G).
@@ -519,8 +539,8 @@ class DeepExposure(BaseAlgorithm):
                 if row_targets is not None:
                     values = negative_rmse_torch(policy_after_state, row_targets[batch])
                 else:
-                    with frozen(self.gan_reward.critic):
-                        values = self.gan_reward.critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
+                    with frozen(self.critic):
+                        values = self.critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
                 actor_loss = -(advantage_weight * values).mean()  # Eq. 24: ascend |C_t|·D
             else:
                 with frozen(self.policy.value_net):  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t))); V(s_t) does not depend on a
@@ -583,7 +603,7 @@ class DeepExposure(BaseAlgorithm):
         self.logger.dump(step=self.num_timesteps)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "gan_reward", "_gan_reward_file"]
+        return [*super()._excluded_save_params(), "gan_reward", "_gan_reward_file", "_fixed_critic"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts = ["policy", "policy.actor_optimizer"]

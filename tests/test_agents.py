@@ -291,3 +291,16 @@ def test_exposure_statistics_move_with_exposure():
     torch.testing.assert_close((after[:, 9] - before[:, 9]) * scale, torch.ones(2), atol=1e-3, rtol=0)
     for histogram in (after[:, -32:-16], after[:, -16:]):  # S^l's histograms (photo, segment) are distributions
         torch.testing.assert_close(histogram.sum(dim=1), torch.ones(2))
+
+
+def test_d_steps_zero_values_with_the_envs_critic_kept_fixed(pools):
+    venv = batched(pools["train"], 8)  # the default reward: the packaged critic
+    env_critic = venv.env.score_fn.critic
+    before = {name: tensor.clone() for name, tensor in env_critic.state_dict().items()}
+    model = DeepExposure("MultiInputPolicy", venv, value="discriminator", n_images=8, d_steps=0, seed=0, device="cpu")
+    model.learn(3 * 8 * SEGMENTS)
+    assert model.gan_reward is None and model.critic is env_critic and venv.env.score_fn.critic is env_critic
+    assert all(torch.equal(before[name], tensor) for name, tensor in env_critic.state_dict().items())
+    with pytest.raises(ValueError, match="no discriminator"):  # nothing to value with
+        DeepExposure("MultiInputPolicy", batched(pools["train"], 8, reward=lambda image, info: 0.0),
+                     value="discriminator", n_images=8, d_steps=0, device="cpu").learn(8)

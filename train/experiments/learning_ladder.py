@@ -4,7 +4,8 @@ Three rungs, each with DeepExposure I (value network), DeepExposure II (discrimi
 and PPO, trained on the embedded training photos and evaluated on the held-out split:
 
   reference  −RMSE to the known target: isolates the RL machinery from the reward's taste
-  critic     the packaged critic, fixed: does the learner climb the critic it is given?
+  critic     the packaged critic, fixed (DeepExposure with d_steps=0): does the learner climb the
+             critic it is given?
   gan        the GAN reward retrained between roll-outs (p-step, then d-steps): the paper
 
 ``--ablations`` adds DeepExposure II runs on the reference rung, each changing one choice the
@@ -18,6 +19,8 @@ Writes into ``--out`` (default ``reports/learning_ladder``):
   results.md    learners (mean ± std over seeds) and fixed rows: PSNR, SSIM, ΔE2000, packaged-critic
                 score, EV spread across photos, wall seconds
   runs.csv      one row per rung, agent, variant and seed; baselines.csv: the fixed rows
+  runs/*.json   each finished run with its curve: an interrupted ladder, run again with the same
+                --out, skips them
   curves.csv    held-out metrics at every evaluation point (env steps and training seconds)
   curves.png    held-out PSNR against env steps and against wall-clock seconds, one column per rung
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -93,6 +97,8 @@ def train_run(rung: str, agent: str, seed: int, args: argparse.Namespace, reward
         gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the tensors it is given
     callbacks = []
     if agent in DEEP_EXPOSURE:
+        if rung == "critic":
+            kwargs["d_steps"] = 0  # value with the env's packaged critic as it is: no p-step, no d-step
         envs = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
         venv = SB3VecEnv(envs if gan_reward is None else GANRewardVectorWrapper(envs, gan_reward))
         model = DeepExposure("MultiInputPolicy", venv, value=DEEP_EXPOSURE[agent], n_images=args.n_images,
@@ -202,10 +208,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     reward_states: dict[int, dict] = {}
     runs: list[dict] = []
     for rung, agent, variant, seed in tqdm(plan(args), desc="runs", unit="run"):
+        done = args.out / "runs" / f"{rung}_{agent}_{variant}_seed{seed}.json".replace(" ", "_").replace("/", "_")
+        if done.is_file():  # finished by an earlier, interrupted invocation with the same --out
+            runs.append(json.loads(done.read_text()))
+            continue
         if rung == "gan" and seed not in reward_states:
             reward_states[seed] = pretrained_reward_state(seed, args)  # one p-step per seed, shared by its learners
         runs.append(train_run(rung, agent, seed, args, reward_states.get(seed), variant))
-        write_csv(args.out / "runs.csv", runs, RUN_FIELDS)  # grows as runs finish: a cut-off ladder keeps them
+        done.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(done, lambda path: Path(path).write_text(json.dumps(runs[-1])))
+        write_csv(args.out / "runs.csv", runs, RUN_FIELDS)  # grows as runs finish
         tqdm.write(f"{rung} / {label(runs[-1])} / seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, "
                    f"EV spread {runs[-1]['ev_spread']:.2f}, {runs[-1]['wall_s']:.0f} s")
     write_csv(args.out / "curves.csv", [{"rung": r["rung"], "algo": label(r), "seed": r["seed"], **point}
