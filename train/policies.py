@@ -39,7 +39,7 @@ def make_bracket(evs: tuple[float, ...]) -> Policy:
     return bracket
 
 
-def _ev_to_mid_grey(pixels: np.ndarray) -> float:
+def ev_to_mid_grey(pixels: np.ndarray) -> float:
     """EV that brings the mean linear luminance of ``(N, 3)`` uint8 pixels to mid-grey."""
     if len(pixels) == 0:
         return 0.0
@@ -49,12 +49,12 @@ def _ev_to_mid_grey(pixels: np.ndarray) -> float:
 
 def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """One EV for the whole photo (every step), bringing its mean to mid-grey."""
-    ev = _ev_to_mid_grey(observation["original"].reshape(-1, 3))
+    ev = ev_to_mid_grey(observation["original"].reshape(-1, 3))
     return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
 
 
 def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """Per segment: the EV that brings that segment's mean to mid-grey."""
     seg = observation["seg"].reshape(-1, 3)
-    ev = _ev_to_mid_grey(seg[seg.any(axis=1)])
+    ev = ev_to_mid_grey(seg[seg.any(axis=1)])
     return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
