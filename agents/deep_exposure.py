@@ -244,6 +244,8 @@ class DeepExposure(BaseAlgorithm):
         self.p_steps, self.d_steps, self.critic_start = int(p_steps), int(d_steps), critic
         self.gan_reward = gan_reward
         self._records_results = False  # the agent itself puts results into M1 (no wrapper does)
+        self._reference_reward = False  # the env's reward is −RMSE to the target (set by _resolve_gan_reward)
+        self._fixed_critic: nn.Module | None = None  # d_steps=0: the env's critic, kept as it is
         self._episode_steps: np.ndarray | None = None
         if _init_setup_model:
             self._setup_model()
@@ -254,7 +256,7 @@ class DeepExposure(BaseAlgorithm):
         own critic, fixed; ``None`` when there is none (e.g. the reference reward)."""
         if self.gan_reward is not None:
             return self.gan_reward.critic
-        return getattr(self, "_fixed_critic", None)
+        return self._fixed_critic
 
     # ------------------------------------------------------------------ set-up
     def _setup_model(self) -> None:
@@ -439,23 +441,28 @@ class DeepExposure(BaseAlgorithm):
         episodes = torch.stack(rows, dim=1)[whole]
         return episodes, torch.searchsorted(torch.nonzero(rollout.dones).squeeze(1), episodes[:, -1].contiguous())
 
-    def _value_of_result(self, fused: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
-        """The value the actor ascends, of P_T ``(B, 3, H, W)`` -> ``(B,)``; gradients reach ``fused`` only.
+    def _score(self, images: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+        """Alg. 2's value of ``(B, 3, H, W)`` images -> ``(B,)``; gradients reach ``images`` only.
 
-        Alg. 1: V_ω(P_T) (its last-step head). Alg. 2: the discriminator D(P_T) (Eq. 15: V = D(P_T)
-        at the last step), or with the reference reward that reward itself, −RMSE(P_T, target).
+        The discriminator D (Eq. 15: V = D(P_T) at the last step), or with the reference reward
+        that reward itself, −RMSE to the photos' ``targets``.
         """
+        if self._reference_reward:
+            if targets is None:
+                raise ValueError("DeepExposure: the reference reward needs the episodes' targets (a paired pool)")
+            return negative_rmse_torch(images, targets)
+        with frozen(self.critic):
+            return self.critic(images)
+
+    def _value_of_result(self, fused: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+        """The value the actor ascends, of P_T ``(B, 3, H, W)`` -> ``(B,)``: V_ω(P_T) (Alg. 1, its last-step
+        head) or :meth:`_score` (Alg. 2)."""
         if self.value == "network":
             network = self.policy.value_net
             steps = torch.full((len(fused),), self.num_segments - 1, device=fused.device)
             with frozen(network):
                 return network(fused, steps)
-        if self._reference_reward:
-            if targets is None:
-                raise ValueError("DeepExposure: the reference reward needs the episodes' targets (a paired pool)")
-            return negative_rmse_torch(fused, targets)
-        with frozen(self.critic):
-            return self.critic(fused)
+        return self._score(fused, targets)
 
     def _train_fused(self, rollout: Rollout) -> None:
         """Actor updates through the whole unrolled episode and P_T itself (appendix C, ∇θJ ≈ C·∇θL_G).
@@ -529,18 +536,14 @@ class DeepExposure(BaseAlgorithm):
         batch_size = min(self.batch_size * self.num_segments, count)  # batch_size episodes' worth of transitions
         for _ in range(self.gradient_steps):
             batch = rows[torch.randperm(count, device=rollout.steps.device)[:batch_size]]
-            state = torch.cat([images[key][batch] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
-            policy_actions = self.policy.actor(state)  # π_θ(s_t)
             batch_images = {key: images[key][batch] for key in STATE_KEYS}
+            state = torch.cat([batch_images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
+            policy_actions = self.policy.actor(state)  # π_θ(s_t)
             policy_after_state = after_state(batch_images, policy_actions, self.max_ev)  # p(s_t, π_θ(s_t))
             if self.value == "discriminator":
                 # Eq. 19: C_t = (γ − 1)·γ^{T−t} for t = 1..T; our steps count from 0
                 advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - rollout.steps[batch].float())
-                if row_targets is not None:
-                    values = negative_rmse_torch(policy_after_state, row_targets[batch])
-                else:
-                    with frozen(self.critic):
-                        values = self.critic(policy_after_state)  # D(S^l_{t+1}) ≈ D(P_T)
+                values = self._score(policy_after_state, None if row_targets is None else row_targets[batch])  # ≈ P_T
                 actor_loss = -(advantage_weight * values).mean()  # Eq. 24: ascend |C_t|·D
             else:
                 with frozen(self.policy.value_net):  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t))); V(s_t) does not depend on a

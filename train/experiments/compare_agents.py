@@ -161,6 +161,18 @@ def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -
     return "\n".join(lines) + "\n"
 
 
+def draw_fixed_rows(axis: plt.Axes, baselines: list[dict], labelled: bool = True) -> None:
+    """Each fixed row's held-out PSNR as a horizontal line: oracles black, the rest grey, each its own dashes.
+
+    The colour cycle stays with the learners' curves.
+    """
+    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
+    for index, row in enumerate(baselines):
+        colour = "black" if "oracle" in row["algo"] else str(0.25 + 0.1 * (index % 5))
+        axis.axhline(row["psnr"], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
+                     label=row["algo"] if labelled else None)
+
+
 def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
     """curves.png: held-out PSNR vs env steps per learner (mean ± std over seeds); fixed rows as lines."""
     figure, axis = plt.subplots(figsize=(8, 5))
@@ -172,11 +184,7 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
         axis.plot(steps, values.mean(axis=0), marker="o", markersize=3, label=algo)
         axis.fill_between(steps, values.mean(axis=0) - values.std(axis=0), values.mean(axis=0) + values.std(axis=0),
                           alpha=0.2)
-    # fixed rows in black (oracles) and greys, each its own dash pattern: the colour cycle belongs to the learners
-    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
-    for index, row in enumerate(baselines):
-        colour = "black" if "oracle" in row["algo"] else str(0.25 + 0.1 * (index % 5))
-        axis.axhline(row["psnr"], color=colour, dashes=dashes[index % len(dashes)], linewidth=1, label=row["algo"])
+    draw_fixed_rows(axis, baselines)
     axis.set_xlabel("environment steps")
     axis.set_ylabel("held-out PSNR (dB)")
     axis.set_title("DeepExposure vs stock SB3 agents under the same GAN reward")

@@ -55,7 +55,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
-from train.experiments.compare_agents import DEEP_EXPOSURE, baseline_rows, held_out_env  # noqa: E402
+from train.experiments.compare_agents import DEEP_EXPOSURE, baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
 from train.experiments.reward_shaping import (  # noqa: E402
     ALGORITHMS,
     EVAL_METRICS,
@@ -157,7 +157,6 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
     """curves.png: held-out PSNR vs env steps (top) and vs training seconds (bottom), one column per rung."""
     rungs = list(dict.fromkeys(run["rung"] for run in runs))
     figure, axes = plt.subplots(2, len(rungs), figsize=(6 * len(rungs), 8), squeeze=False, sharey=True)
-    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
     for column, rung in enumerate(rungs):
         for name in dict.fromkeys(label(run) for run in runs if run["rung"] == rung):
             curves = [run["curve"] for run in runs if run["rung"] == rung and label(run) == name]
@@ -166,11 +165,8 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
             for row, axis_key in enumerate(("steps", "seconds")):
                 x = np.array([[point[axis_key] for point in curve[:length]] for curve in curves]).mean(axis=0)
                 axes[row, column].plot(x, psnr, marker="o", markersize=3, label=name)
-        for row in range(2):  # fixed rows in black (oracles) and greys: the colour cycle belongs to the learners
-            for index, baseline in enumerate(baselines):
-                colour = "black" if "oracle" in baseline["algo"] else str(0.2 + 0.08 * (index % 7))
-                axes[row, column].axhline(baseline["psnr"], color=colour, dashes=dashes[index % len(dashes)],
-                                          linewidth=1, label=baseline["algo"] if column == 0 and row == 0 else None)
+        for row in range(2):
+            draw_fixed_rows(axes[row, column], baselines, labelled=column == 0 and row == 0)
         axes[0, column].set_title(f"rung: {rung}")
         axes[0, column].set_xlabel("environment steps")
         axes[1, column].set_xlabel("training seconds (evaluations excluded)")

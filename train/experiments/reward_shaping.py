@@ -53,7 +53,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.env import REWARD_MODES  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from train.evaluate import evaluate, model_policy, policy_method, roll_out, save_figure  # noqa: E402
+from train.evaluate import evaluate, model_policy, roll_out, save_figure  # noqa: E402
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "td3": TD3, "sac": SAC, "ddpg": DDPG}
 EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
@@ -94,9 +94,13 @@ class HeldOutEvaluation(BaseCallback):
         self._since = 0.0
 
     def evaluate(self) -> dict[str, float]:
-        policy = model_policy(self.model)
-        rows, _ = evaluate(self.env, {"model": policy_method(policy)}, self.num_photos, progress=False)
-        evs = np.array([roll_out(self.env, policy, index)["evs"] for index in range(self.num_photos)])
+        episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
+
+        def played(env: gym.Env, index: int):  # each photo's episode, rolled out once for metrics and EVs
+            return episodes[index]["fused"], episodes[index]["raw"], episodes[index]["target"]
+
+        rows, _ = evaluate(self.env, {"model": played}, self.num_photos, progress=False)
+        evs = np.array([episode["evs"] for episode in episodes])
         return {**{metric: rows[0][metric] for metric in EVAL_METRICS}, "ev_spread": float(evs.std(axis=0).mean())}
 
     def _record(self) -> None:
