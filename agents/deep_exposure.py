@@ -267,7 +267,7 @@ class DeepExposure(BaseAlgorithm):
             self.max_ev = float(_env_attribute(self.env, "max_ev"))
             self.fusion_weights = tuple(float(w) for w in _env_attribute(self.env, "fusion_weights"))
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
-                                        num_segments=self.num_segments,
+                                        num_segments=self.num_segments, max_ev=self.max_ev,
                                         value_learning_rate=self.value_learning_rate or VALUE_LEARNING_RATES["random"],
                                         **self.policy_kwargs).to(self.device)
         if self.action_noise is None or len(self.action_noise.noises) != self.n_envs:  # load() keeps a saved OU state

@@ -50,6 +50,7 @@ def load_packaged_policy() -> ActorPolicy:
         raise FileNotFoundError(f"packaged policy {PACKAGED_POLICY} is missing; rebuild it with "
                                 "`python -m train.package_policy`")
     provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
-    actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]))
+    actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]), provenance["ev_prior"],
+                  float(provenance["env_kwargs"]["max_ev"]))
     actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
     return ActorPolicy(actor, provenance["env_kwargs"])

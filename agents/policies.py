@@ -18,6 +18,7 @@ from torch import nn
 
 from agents.transition import STATE_KEYS, segment_mask
 from exposure_env.ops.color import luminance_torch, srgb_to_linear_torch
+from exposure_env.ops.exposure import auto_exposure_ev_torch
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
 from exposure_env.rewards.networks import ConvTrunk, Discriminator
 
@@ -94,6 +95,10 @@ def exposure_statistics(state: torch.Tensor) -> torch.Tensor:
     return torch.cat(scalars + histograms, dim=1)
 
 
+#: what the actor's exposure starts from, before its learned part (see :class:`Actor`)
+EV_PRIORS = ("auto-exposure", "none")
+
+
 class Actor(nn.Module):
     """π_θ: the state ``(B, 9, H, W)`` in ``[0, 1]`` (seg, original, local) -> action ``(B, 1)`` in ``[-1, 1]``.
 
@@ -101,17 +106,35 @@ class Actor(nn.Module):
     :func:`exposure_statistics` (histograms and means of log-luminance, in the photo and in the
     segment) through an MLP. With ``widths`` a :class:`ConvTrunk` of the state adds pooled
     image features (appendix Fig. 2's design); on the embedded photos it learned the training
-    scenes and generalised worse (see ``docs/results/learning_ladder``). The last layer starts
-    at 1/10 scale, so the first actions are near 0 EV, far from tanh's saturation.
+    scenes and generalised worse (see ``docs/results/learning_ladder``).
+
+    With ``ev_prior="auto-exposure"`` (the default) the MLP's output is a residual in stops added
+    to the photo's global auto-exposure EV (:func:`~exposure_env.ops.exposure.auto_exposure_ev_torch`
+    of S0): ``e_t = e_auto + max_ev·tanh(h)``, ``a_t = clamp(e_t / max_ev, −1, 1)``. The residual
+    spans the whole action range, so every action stays reachable; the prior only sets where
+    learning starts, like the skip connection of a residual network. The policy stays deterministic
+    and is trained only by the RL objective. With ``ev_prior="none"``: ``a_t = tanh(h)``, the
+    paper's plain actor. The last layer starts at 1/10 scale, so the first actions are near the
+    prior (0 EV without one), far from tanh's saturation.
 
     Args:
         widths: channels of the optional convolution trunk (``()``: statistics only).
         hidden: width of the MLP's two hidden layers.
+        ev_prior: one of :data:`EV_PRIORS`.
+        max_ev: stops of exposure at ``|a| = 1`` (the env's ``max_ev``).
+
+    Raises:
+        ValueError: unknown ``ev_prior`` or ``max_ev <= 0``.
     """
 
-    def __init__(self, widths: tuple[int, ...] = (), hidden: int = HIDDEN):
+    def __init__(self, widths: tuple[int, ...] = (), hidden: int = HIDDEN, ev_prior: str = "auto-exposure",
+                 max_ev: float = 3.0):
         super().__init__()
-        self.widths, self.hidden = tuple(widths), int(hidden)
+        if ev_prior not in EV_PRIORS:
+            raise ValueError(f"Actor: ev_prior must be one of {EV_PRIORS}, got {ev_prior!r}")
+        if not max_ev > 0:
+            raise ValueError(f"Actor: max_ev must be > 0, got {max_ev!r}")
+        self.widths, self.hidden, self.ev_prior, self.max_ev = tuple(widths), int(hidden), ev_prior, float(max_ev)
         self.trunk = ConvTrunk(3 * len(STATE_KEYS), hidden, self.widths) if self.widths else None
         inputs = NUM_STATISTICS + (hidden if self.widths else 0)
         self.mlp = nn.Sequential(nn.Linear(inputs, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
@@ -124,7 +147,11 @@ class Actor(nn.Module):
         features = exposure_statistics(state)
         if self.trunk is not None:
             features = torch.cat([features, self.trunk(state * 2.0 - 1.0)], dim=1)
-        return torch.tanh(self.mlp(features))
+        learned = torch.tanh(self.mlp(features))
+        if self.ev_prior == "none":
+            return learned
+        prior = auto_exposure_ev_torch(state[:, 3:6]).unsqueeze(1) / self.max_ev  # S0's auto-exposure, in action units
+        return torch.clamp(prior + learned, -1.0, 1.0)
 
 
 class ValueNetwork(nn.Module):
@@ -174,6 +201,8 @@ class DeepExposurePolicy(BasePolicy):
         it can start from it).
     :param actor_widths: channels of the actor's optional convolution trunk (``()``: none).
     :param actor_hidden: width of the actor's MLP.
+    :param ev_prior: where the actor's exposure starts (:data:`EV_PRIORS`; see :class:`Actor`).
+    :param max_ev: the env's stops at ``|a| = 1`` (the actor's prior is in stops).
     :param value_learning_rate: learning rate of V_ω.
     """
 
@@ -187,6 +216,8 @@ class DeepExposurePolicy(BasePolicy):
         widths: tuple[int, ...] = WIDTHS,
         actor_widths: tuple[int, ...] = (),
         actor_hidden: int = HIDDEN,
+        ev_prior: str = "auto-exposure",
+        max_ev: float = 3.0,
         value_learning_rate: float = 1e-3,
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
@@ -195,8 +226,9 @@ class DeepExposurePolicy(BasePolicy):
                          optimizer_kwargs=optimizer_kwargs, squash_output=True)
         self.value, self.num_segments, self.widths = value, int(num_segments), tuple(widths)
         self.actor_widths, self.actor_hidden = tuple(actor_widths), int(actor_hidden)
+        self.ev_prior, self.max_ev = ev_prior, float(max_ev)
         self.value_learning_rate = value_learning_rate
-        self.actor = Actor(self.actor_widths, self.actor_hidden)
+        self.actor = Actor(self.actor_widths, self.actor_hidden, ev_prior, self.max_ev)
         self.actor_optimizer = self.optimizer_class(self.actor.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
         self.value_net: ValueNetwork | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
@@ -208,7 +240,8 @@ class DeepExposurePolicy(BasePolicy):
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(value=self.value, num_segments=self.num_segments, widths=self.widths,
-                    actor_widths=self.actor_widths, actor_hidden=self.actor_hidden,
+                    actor_widths=self.actor_widths, actor_hidden=self.actor_hidden, ev_prior=self.ev_prior,
+                    max_ev=self.max_ev,
                     value_learning_rate=self.value_learning_rate)
         return data
 

@@ -32,17 +32,25 @@ def delta_e(result: np.ndarray, target: np.ndarray) -> float:
     return float(deltaE_ciede2000(rgb2lab(target), rgb2lab(np.clip(result, 0.0, 1.0))).mean())
 
 
-def clipped_share(image: np.ndarray, low: float = 0.02, high: float = 0.98) -> float:
-    """Share of pixels whose luminance is crushed below ``low`` or blown above ``high``."""
+#: luma at or above which a pixel counts as a blown highlight, and at or below which as a crushed shadow
+HIGHLIGHT_LEVEL, SHADOW_LEVEL = 254.0 / 255.0, 1.0 / 255.0
+
+
+def clipped_shares(image: np.ndarray) -> dict[str, float]:
+    """Shares of pixels clipped at each end, by Rec. 709 luma of the sRGB values.
+
+    Returns:
+        ``{"highlights": share with luma >= 254/255, "shadows": share with luma <= 1/255}``, each in ``[0, 1]``.
+    """
     lum = luminance(image)
-    return float(((lum < low) | (lum > high)).mean())
+    return {"highlights": float((lum >= HIGHLIGHT_LEVEL).mean()), "shadows": float((lum <= SHADOW_LEVEL).mean())}
 
 
 def paired_metrics(result: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """PSNR, SSIM, ΔE2000 and clipped share of ``result`` against ``target``."""
+    """PSNR, SSIM and ΔE2000 of ``result`` against ``target``, and the clipped shares of ``result``."""
     return {
         "psnr": psnr(result, target),
         "ssim": ssim(result, target),
         "delta_e": delta_e(result, target),
-        "clipped": clipped_share(result),
+        **clipped_shares(result),
     }

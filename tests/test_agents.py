@@ -15,7 +15,7 @@ from agents.transition import after_state, segment_mask, unroll
 from exposure_env import GANReward, GANRewardWrapper
 from exposure_env.data import EmbeddedPool
 from exposure_env.data.pool import ImagePool, Sample
-from exposure_env.ops.exposure import expose
+from exposure_env.ops.exposure import MID_GREY, auto_exposure_ev, expose
 from exposure_env.rewards.adversarial import companion_path
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 
@@ -32,9 +32,11 @@ class MisexposedPool(ImagePool):
     paired = True
     has_experts = True
 
-    def __init__(self, split: str, n: int, low: float = -2.0, high: float = 1.5):
+    def __init__(self, split: str, n: int, low: float = -2.0, high: float = 1.5, key: float | None = None):
         base = EmbeddedPool(split, n_items=n)
         self.targets = [base[i].target for i in range(n)]
+        if key is not None:  # every target re-exposed so that auto-exposure would bring it to `key`, not mid-grey
+            self.targets = [expose(t, np.log2(key / MID_GREY) + auto_exposure_ev(t)) for t in self.targets]
         self.evs = np.random.default_rng(0 if split == "train" else 1).uniform(low, high, n)
 
     def __len__(self) -> int:
@@ -86,8 +88,10 @@ def small_gan_reward(pool: ImagePool) -> GANReward:
 ])
 def test_every_variant_learns_the_tiny_problem_and_beats_random(pools, value, objective, steps, margin):
     # the held-out reference return rises by a clear margin, and ends above random EVs on the same photos
+    # the paper's plain actor (no auto-exposure prior): the RL machinery must learn the whole mapping
     model = DeepExposure("MultiInputPolicy", batched(pools["train"], reward="reference"), value=value,
-                         objective=objective, n_images=16, batch_size=16, seed=0, device="cpu")
+                         objective=objective, n_images=16, batch_size=16, seed=0, device="cpu",
+                         policy_kwargs={"ev_prior": "none"})
     before = held_out_return(model, pools["test"])
     model.learn(steps)
     after = held_out_return(model, pools["test"])
@@ -103,7 +107,7 @@ def test_the_actor_reads_its_input(pools):
     # each photo's error (a constant action has spread 0; the ideal one has the errors' spread, ~1 EV).
     # Measured: spread 0.00 → 0.85 EV, correlation with the errors 0.91
     model = DeepExposure("MultiInputPolicy", batched(pools["train"], reward="reference"), value="discriminator",
-                         n_images=16, batch_size=16, seed=0, device="cpu")
+                         n_images=16, batch_size=16, seed=0, device="cpu", policy_kwargs={"ev_prior": "none"})
     policy = lambda observation: model.predict(observation, deterministic=True)[0]  # noqa: E731
     spread_before = held_out_episodes(policy, pools["test"])[1].std(axis=0).mean()
     model.learn(640)
@@ -111,6 +115,25 @@ def test_the_actor_reads_its_input(pools):
     assert spread_before < 0.05
     assert evs.std(axis=0).mean() > 0.5
     assert np.corrcoef(evs[:, 0], -pools["test"].evs)[0, 1] > 0.8
+
+
+def test_the_actor_starts_at_auto_exposure_and_learns_what_it_misses():
+    # targets brighter than mid-grey (auto-exposure would bring them to 0.30, not 0.18): auto-exposure is then
+    # log2(0.30/0.18) = 0.74 EV short on every photo. The default actor starts exactly at auto-exposure and must
+    # learn that residual from the reward alone. Measured: −0.119 (auto-exposure) → −0.035 after 640 steps, the
+    # learned EVs 0.61 above auto-exposure's on average
+    train, test = MisexposedPool("train", 32, key=0.30), MisexposedPool("test", 16, key=0.30)
+    model = DeepExposure("MultiInputPolicy", batched(train, reward="reference"), value="discriminator", n_images=16,
+                         batch_size=16, seed=0, device="cpu")
+    auto = lambda observation: np.stack([[np.clip(auto_exposure_ev(o / 255.0) / 3.0, -1, 1)]  # noqa: E731
+                                         for o in observation["original"]]).astype(np.float32)
+    auto_return, auto_evs = held_out_episodes(auto, test)
+    start_return, start_evs = held_out_episodes(lambda o: model.predict(o, deterministic=True)[0], test)
+    np.testing.assert_allclose(start_evs, auto_evs, atol=0.1)  # the untrained actor is auto-exposure (± its 1/10 init)
+    model.learn(640)
+    after_return, after_evs = held_out_episodes(lambda o: model.predict(o, deterministic=True)[0], test)
+    assert after_return > auto_return + 0.04
+    assert 0.3 < (after_evs - auto_evs).mean() < 1.2  # it learned to expose brighter than auto-exposure
 
 
 def test_gradient_reaches_the_action_through_the_transition(pools):

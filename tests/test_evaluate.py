@@ -12,6 +12,7 @@ from PIL import Image
 from agents import DeepExposure
 from exposure_env.data import EmbeddedPool
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+from sequences import write_sequences
 from train import evaluate
 
 
@@ -26,7 +27,8 @@ def test_eval_scores_a_saved_model_beside_the_reference_rows(tmp_path):
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
     assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV",
                           "oracle: best global EV", "oracle: best T EVs", "tiny_agent"]
-    assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["clipped"]) <= 1 for row in rows.values())
+    assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["highlights"]) <= 1
+               and 0 <= float(row["shadows"]) <= 1 for row in rows.values())
     # the oracles know the target: nothing beats the best T EVs, and they contain the best single EV
     best = float(rows["oracle: best T EVs"]["psnr"])
     assert best >= float(rows["oracle: best global EV"]["psnr"]) - 1e-6
@@ -77,7 +79,37 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
 
 
 def test_eval_names_the_packaged_policy(tmp_path):
+    # the shipped policy, trained on real bracketed sequences, on synthetic ones (the real data is not needed)
+    write_sequences(tmp_path / "sequences", sequences=2, evs=(-3.0, -1.5, 0.0, 1.5))
     out = tmp_path / "report"
-    evaluate.main(["--model", "packaged", "--photos", "4", "--grid-rows", "1", "--out", str(out)])
+    evaluate.main(["--model", "packaged", "--pool", str(tmp_path / "sequences"), "--photos", "8", "--grid-rows", "1",
+                   "--out", str(out)])
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
-    assert float(rows["packaged"]["psnr"]) > float(rows["identity"]["psnr"]) + 1.0  # the shipped policy is trained
+    assert float(rows["packaged"]["psnr"]) > float(rows["identity"]["psnr"]) + 3.0  # the shipped policy is trained
+
+
+def test_eval_reads_the_raw_expert_layout_at_the_models_ev_range(tmp_path):
+    write_sequences(tmp_path / "sequences")
+    model = DeepExposure("MultiInputPolicy", SB3VecEnv(ExposureRetouchVectorEnv(2, size=32, num_segments=2, max_ev=5.0,
+                                                                                 reward="reference")),
+                         n_images=2, seed=0, device="cpu")
+    model.save(tmp_path / "wide.zip")
+    out = tmp_path / "report"
+    evaluate.main(["--model", str(tmp_path / "wide.zip"), "--pool", str(tmp_path / "sequences"), "--photos", "6",
+                   "--size", "32", "--num-segments", "2", "--grid-rows", "2", "--out", str(out)])
+    rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
+    # paired by file name: the oracles and the paired metrics are there for every method
+    assert {"oracle: best global EV", "oracle: best T EVs", "wide"} <= set(rows)
+    assert all(np.isfinite(float(row["psnr"])) for row in rows.values())
+    # the -2 EV frames need +2 EV: within the model's ±5 EV the global oracle reaches the fused target closely
+    assert float(rows["oracle: best global EV"]["psnr"]) > float(rows["identity"]["psnr"]) + 3
+    assert evaluate.trained_max_ev([model]) == 5.0
+
+
+def test_eval_refuses_models_of_different_ev_ranges():
+    narrow, wide = (DeepExposure("MultiInputPolicy", SB3VecEnv(ExposureRetouchVectorEnv(2, size=32, num_segments=2,
+                                                                                         max_ev=ev, reward="reference")),
+                                 n_images=2, seed=0, device="cpu") for ev in (3.0, 5.0))
+    assert evaluate.trained_max_ev([]) == evaluate.DEFAULT_MAX_EV
+    with pytest.raises(ValueError, match="different EV ranges"):
+        evaluate.trained_max_ev([narrow, wide])

@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 
 import cv2
+import numpy as np
 import pytest
+from sequences import write_sequences
 
-from train.experiments import compare_agents, reward_shaping
+from agents import DeepExposure
+from exposure_env.rewards.adversarial import companion_path
+from train.experiments import compare_agents, real_sequences, reward_shaping
 
 
 def test_reward_shaping_runner_writes_tables_and_curves(tmp_path):
@@ -60,3 +64,42 @@ def test_compare_agents_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         compare_agents.main(["--n-images", "0"])
     assert "--n-images must be >= 1" in capsys.readouterr().err
+
+
+def test_real_sequences_trains_on_train_judges_on_dev_and_resumes(tmp_path):
+    write_sequences(tmp_path / "data" / "train", sequences=3)
+    write_sequences(tmp_path / "data" / "dev", sequences=1)
+    out = tmp_path / "report"
+    argv = ["--data", str(tmp_path / "data"), "--rungs", "critic", "--seeds", "1", "--steps", "16", "--n-images", "4",
+            "--out", str(out)]
+    table = real_sequences.main(argv)
+    model_path = out / "runs" / "critic_seed0" / "model.zip"
+    model = DeepExposure.load(model_path)
+    # the fixed packaged critic: no critic trained (no GAN reward saved), and the EV range asked for
+    assert model.max_ev == 5.0 and model.d_steps == 0 and not companion_path(model_path).exists()
+    assert "| DeepExposure II, critic reward | 1 |" in table
+    for row in ("global auto-exposure", "bracket -2..+2 EV", "oracle: best global EV", "oracle: best T EVs"):
+        assert f"| {row} | – |" in table
+    assert "3 real frames" in table  # every dev frame, and only those
+    assert cv2.imread(str(out / "grid.png")) is not None
+    trained_at = model_path.stat().st_mtime_ns
+    real_sequences.main(argv)  # run again: the finished run is kept, only the evaluation is redone
+    assert model_path.stat().st_mtime_ns == trained_at
+
+
+def test_real_sequences_bad_data_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        real_sequences.main(["--data", str(tmp_path)])
+    assert "no train/raw folder" in capsys.readouterr().err
+
+
+def test_exposure_residual_ridge_recovers_a_linear_residual():
+    from train.experiments.exposure_residual import fit_ridge, r_squared
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 6))
+    residual = features @ np.array([0.5, -0.3, 0.0, 0.0, 0.2, 0.0]) + 0.1 + rng.normal(0, 0.05, 200)
+    weights, mean, scale = fit_ridge(features[:150], residual[:150])
+    predicted = ((features[150:] - mean) / scale) @ weights[:-1] + weights[-1]
+    assert r_squared(predicted, residual[150:]) > 0.9
+    assert r_squared(np.full(50, residual[150:].mean()), residual[150:]) == pytest.approx(0.0)

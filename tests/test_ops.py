@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from exposure_env.ops import (
+    auto_exposure_ev,
+    auto_exposure_ev_torch,
     critic_features,
     critic_features_torch,
     expose,
@@ -61,6 +63,17 @@ def test_expose_torch_twin_and_lut(photo):
     codes = np.arange(256, dtype=np.uint8)
     np.testing.assert_allclose(expose_lut(1.0)[codes] / 255.0, expose(codes / 255.0, 1.0), atol=0.5 / 255 + 1e-9)
     assert expose_lut(1.0, bit_depth=16).shape == (65536,)
+
+
+def test_auto_exposure_ev_brings_the_mean_to_mid_grey_and_twins_agree(photo):
+    ev = auto_exposure_ev(photo)
+    exposed = expose(photo, ev)
+    assert srgb_to_linear(exposed @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean() == pytest.approx(0.18, rel=0.15)
+    assert auto_exposure_ev(expose(photo, -1.0)) == pytest.approx(ev + 1.0, abs=0.2)  # a stop darker: a stop more
+    batch = torch.from_numpy(np.stack([photo, expose(photo, -1.0)])).permute(0, 3, 1, 2)
+    np.testing.assert_allclose(auto_exposure_ev_torch(batch).numpy(),
+                               [ev, auto_exposure_ev(expose(photo, -1.0))], rtol=1e-4)
+    assert auto_exposure_ev(np.zeros((0, 3), np.float32)) == 0.0
 
 
 def test_local_composite_changes_only_the_segment(photo):

@@ -1,7 +1,7 @@
 """Roll out ``ExposureRetouch-v0`` with fixed policies on held-out photos and write a report.
 
 Writes into ``--out`` (default ``reports/demo``):
-  results.csv / results.md  per-method packaged-critic score, PSNR, SSIM, CIEDE2000, clipped share
+  results.csv / results.md  per-method packaged-critic score, PSNR, SSIM, CIEDE2000, clipped highlight and shadow shares
   grid.png                  before/after grid: raw | each method | expert target
   episode.png               the env's own render of one episode, step by step
 

@@ -4,7 +4,8 @@ Every method turns each photo's thumbnail S0 into a result: a policy plays one e
 ``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
 Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
 −1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
-(best single EV, best T EVs for the PSNR to the target: the ceiling of the action space). Metrics: packaged-critic score, share of clipped pixels,
+(best single EV, best T EVs for the PSNR to the target: the ceiling of the action space). Metrics: packaged-critic score, shares of
+clipped highlights (luma ≥ 254/255) and crushed shadows (luma ≤ 1/255),
 and on paired sets PSNR, SSIM and CIEDE2000 to the expert target (DESIGN §7).
 
 Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
@@ -22,7 +23,7 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import cv2
 import gymnasium as gym
@@ -40,7 +41,7 @@ from agents import DeepExposure  # noqa: E402
 from agents.oracle import GLOBAL_ORACLE, SET_ORACLE, best_exposure_set, best_global_ev  # noqa: E402
 from agents.packaged import ActorPolicy, load_packaged_policy  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from exposure_env.metrics import clipped_share, paired_metrics  # noqa: E402
+from exposure_env.metrics import clipped_shares, paired_metrics  # noqa: E402
 from exposure_env.ops.exposure import expose  # noqa: E402
 from exposure_env.ops.fusion import mertens_fusion  # noqa: E402
 from exposure_env.ops.layout import to_uint8  # noqa: E402
@@ -51,9 +52,11 @@ from train import policies  # noqa: E402
 MODEL_CLASSES: dict[str, type[BaseAlgorithm]] = {"deepexposure": DeepExposure, "ppo": PPO, "a2c": A2C, "td3": TD3,
                                                  "sac": SAC, "ddpg": DDPG}
 
+#: the env's default EV range, used when no model records its own
+DEFAULT_MAX_EV = 3.0
 #: ``--model`` name of the shipped policy
 PACKAGED = "packaged"
-METRICS = ("score", "psnr", "ssim", "delta_e", "clipped")
+METRICS = ("score", "psnr", "ssim", "delta_e", "highlights", "shadows")
 #: ``method(env, index) -> (result, raw, target or None)``, all ``(S, S, 3)`` float32 sRGB
 Method = Callable[[gym.Env, int], tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
 
@@ -147,7 +150,7 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
         per_photo = []
         for index in range(num_photos):
             result, raw, target = method(env, index)
-            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, "clipped": clipped_share(result)}
+            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(result)}
             if target is not None:
                 metrics = paired_metrics(result, target)
             per_photo.append({"score": float(critic(result)), **metrics})
@@ -169,10 +172,10 @@ def write_tables(rows: list[dict], out: Path) -> None:
             writer.writerows(rows)
 
     atomic_write(out / "results.csv", write_csv)
-    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | clipped ↓ |\n"
-              "|---|---|---|---|---|---|\n")
+    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | highlights ≥254 ↓ | shadows ≤1 ↓ |\n"
+              "|---|---|---|---|---|---|---|\n")
     lines = [f"| {r['method']} | {r['score']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['delta_e']:.2f} | "
-             f"{r['clipped']:.3f} |" for r in rows]
+             f"{r['highlights']:.3f} | {r['shadows']:.3f} |" for r in rows]
     atomic_write(out / "results.md", lambda path: Path(path).write_text(header + "\n".join(lines) + "\n"))
 
 
@@ -210,6 +213,21 @@ def load_model(path: Path, algo: str) -> BaseAlgorithm | ActorPolicy:
         raise ValueError(f"{path}: not a {algo} model ({type(error).__name__}: {error})") from None
 
 
+def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:
+    """The EV range the models were trained with (DeepExposure and the packaged policy record it), else
+    :data:`DEFAULT_MAX_EV`.
+
+    Raises:
+        ValueError: the models were trained with different ranges.
+    """
+    ranges = {float(model.max_ev) if isinstance(model, DeepExposure) else float(model.env_kwargs["max_ev"])
+              for model in models if isinstance(model, (DeepExposure, ActorPolicy))}
+    if len(ranges) > 1:
+        raise ValueError(f"the models were trained with different EV ranges {sorted(ranges)}; evaluate them "
+                         "separately or give --max-ev")
+    return ranges.pop() if ranges else DEFAULT_MAX_EV
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="exposure-eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -224,14 +242,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=int, default=32, help="photos to evaluate, from the first (default: 32)")
     parser.add_argument("--size", type=int, default=64, help="thumbnail side S the models were trained at (default: 64)")
     parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
+    parser.add_argument("--max-ev", type=float, default=None,
+                        help="EV range ±max_ev of every policy and of the oracles (default: the range the models "
+                             f"were trained with, else {DEFAULT_MAX_EV:g})")
     parser.add_argument("--grid-rows", type=int, default=6, help="photos shown in grid.png (default: 6)")
     parser.add_argument("--out", type=Path, default=Path("reports/eval"), help="report folder (default: reports/eval)")
     args = parser.parse_args(argv)
     if args.photos < 1 or args.grid_rows < 1:
         parser.error("--photos and --grid-rows must be >= 1")
     try:
-        env = gym.make("ExposureRetouch-v0", pool=args.pool, size=args.size, num_segments=args.num_segments)
         models = {path.stem: load_model(path, args.algo) for path in args.model}
+        max_ev = args.max_ev if args.max_ev is not None else trained_max_ev(models.values())
+        env = gym.make("ExposureRetouch-v0", pool=args.pool, size=args.size, num_segments=args.num_segments,
+                       max_ev=max_ev)
     except (ValueError, OSError) as error:
         parser.error(str(error))
     photos = min(args.photos, len(env.unwrapped.pool))

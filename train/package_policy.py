@@ -1,9 +1,12 @@
 """Ship a trained DeepExposure actor as the package's default policy (``agents/weights``).
 
-    exposure-train --algo deepexposure-discriminator --steps 16384 --out runs/packaged
-    python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..."
+    exposure-train --pool sice_sequences/train --reward critic --max-ev 5 --out runs/packaged
+    python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..." \
+        --training-data "sice_sequences/train (CC BY-NC 4.0: research, non-commercial)" \
+        --results docs/results/real_sequences/results.md
 
-``--command`` records the exact training command in the provenance file.
+``--command`` records the exact training command, ``--training-data`` what it was trained on and
+under which terms, ``--results`` the evaluation to cite (default: the run's own ``results.md``).
 
 Writes ``agents/weights/policy.pt`` (actor weights) and ``policy_provenance.json`` (the command,
 steps, seed, env settings and the run's held-out results table), both atomically.
@@ -27,18 +30,26 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True, help="a DeepExposure model.zip saved by exposure-train")
     parser.add_argument("--command", required=True, help="the exposure-train command that produced it (provenance)")
+    parser.add_argument("--training-data", required=True,
+                        help="the photos it was trained on and their terms of use (provenance)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="results table to record (default: results.md beside the model)")
     args = parser.parse_args(argv)
     if not args.model.is_file():
         parser.error(f"{args.model}: no such model file")
     model = DeepExposure.load(args.model, device="cpu")
-    results = args.model.with_name("results.md")
+    results = args.results or args.model.with_name("results.md")
+    if args.results is not None and not results.is_file():
+        parser.error(f"--results {results}: no such file")
     provenance = {
         "command": args.command,
         "algorithm": f"DeepExposure value={model.value}",
+        "training_data": args.training_data,
         "env_steps": int(model.num_timesteps),
         "seed": model.seed,
         "actor_widths": list(model.policy.actor_widths),
         "actor_hidden": model.policy.actor_hidden,
+        "ev_prior": model.policy.ev_prior,
         "env_kwargs": {"size": int(model.observation_space["seg"].shape[-1]), "num_segments": model.num_segments,
                        "max_ev": model.max_ev},
         "held_out_results": results.read_text() if results.is_file() else None,

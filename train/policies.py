@@ -11,10 +11,9 @@ from typing import Callable
 import numpy as np
 
 from exposure_env.env import ExposureRetouchEnv
-from exposure_env.ops.color import luminance, srgb_to_linear
+from exposure_env.ops.exposure import auto_exposure_ev
 
 Policy = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
-MID_GREY = 0.18  # linear luminance of a mid-grey card
 #: the ±2 EV bracket, spread evenly over T = 4 steps (cycled for other T)
 WIDE_BRACKET = (-2.0, -2.0 / 3.0, 2.0 / 3.0, 2.0)
 
@@ -39,22 +38,14 @@ def make_bracket(evs: tuple[float, ...]) -> Policy:
     return bracket
 
 
-def ev_to_mid_grey(pixels: np.ndarray) -> float:
-    """EV that brings the mean linear luminance of ``(N, 3)`` uint8 pixels to mid-grey."""
-    if len(pixels) == 0:
-        return 0.0
-    mean_linear = float(srgb_to_linear(luminance(pixels.astype(np.float32) / 255.0)).mean())
-    return float(np.log2(MID_GREY / max(mean_linear, 1e-4)))
-
-
 def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """One EV for the whole photo (every step), bringing its mean to mid-grey."""
-    ev = ev_to_mid_grey(observation["original"].reshape(-1, 3))
+    ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0)
     return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
 
 
 def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """Per segment: the EV that brings that segment's mean to mid-grey."""
     seg = observation["seg"].reshape(-1, 3)
-    ev = ev_to_mid_grey(seg[seg.any(axis=1)])
+    ev = auto_exposure_ev(seg[seg.any(axis=1)] / 255.0)
     return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)

@@ -2,8 +2,9 @@
 
 The reward is the paper's GAN reward by default: a critic pre-trained on random-policy results
 (p-step) and retrained against the expert photos between roll-outs (d-step), shared by the env
-and, for DeepExposure, the agent. ``--reward reference`` uses the negative RMSE to paired
-targets instead. Checkpoints are written atomically every ``--checkpoint-every`` env steps
+and, for DeepExposure, the agent. ``--reward critic`` keeps the packaged critic fixed instead
+(no critic training, no paired targets); ``--reward reference`` uses the negative RMSE to paired
+targets (a diagnostic: it needs the pairs). Checkpoints are written atomically every ``--checkpoint-every`` env steps
 (with the GAN reward's state beside them); Ctrl-C keeps the last one, and ``--resume``
 continues from it with the same step count, optimiser, critic and exploration state.
 
@@ -16,6 +17,7 @@ Writes into ``--out`` (default ``runs/<algo>``):
 
     exposure-train --algo deepexposure-discriminator --steps 8192
     exposure-train --algo ppo --pool ~/photos --reward-mode shaped --out runs/ppo_shaped
+    exposure-train --pool sice_sequences/train --eval-pool sice_sequences/dev --max-ev 5 --reward critic
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -
 
 def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCallback]]:
     """The training env (with the GAN reward when asked for) and the callbacks the algorithm needs."""
-    env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments,
+    env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments, "max_ev": args.max_ev,
                   "reward_mode": args.reward_mode, "gamma": args.gamma,
                   "reward": "reference" if args.reward == "reference" else "discriminator"}
     gan_reward = None
@@ -114,7 +116,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
     tensorboard = str(args.tensorboard or args.out / "tb")
     if args.algo in DEEP_EXPOSURE:
         return DeepExposure("MultiInputPolicy", envs, value=DEEP_EXPOSURE[args.algo], n_images=args.n_images,
-                            gamma=args.gamma, seed=args.seed, device=args.device, tensorboard_log=tensorboard)
+                            gamma=args.gamma, seed=args.seed, device=args.device, tensorboard_log=tensorboard,
+                            d_steps=0 if args.reward == "critic" else args.d_steps)
     kwargs = {**algorithm_kwargs(args.algo, args.n_envs), "gamma": args.gamma}
     return ALGORITHMS[args.algo]("MultiInputPolicy", envs, seed=args.seed, device=args.device,
                                  tensorboard_log=tensorboard, **kwargs)
@@ -153,8 +156,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pool", default="embedded",
                         help="training photos: embedded (default), a folder (raw/ + expert/) or a FiveK export")
     parser.add_argument("--eval-pool", default="embedded:test", help="held-out photos (default: embedded:test)")
-    parser.add_argument("--reward", default="gan", choices=("gan", "reference"),
-                        help="gan: the paper's retrained critic (default); reference: −RMSE to paired targets")
+    parser.add_argument("--reward", default="gan", choices=("gan", "critic", "reference"),
+                        help="gan: the paper's retrained critic (default); critic: the packaged critic, kept fixed; "
+                             "reference: −RMSE to paired targets (needs them)")
+    parser.add_argument("--max-ev", type=float, default=3.0,
+                        help="EV range: an action of ±1 exposes ±max_ev stops (default: 3; real dark photos need 5)")
     parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,
                         help="sparse (the paper, default), shaped or dense (appendix Eq. 20–23)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
@@ -169,6 +175,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("n_images", "checkpoint_every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not 0 < args.max_ev <= 10:
+        parser.error(f"--max-ev must be in (0, 10] stops, got {args.max_ev}")
     check_run_arguments(parser, args, min_size=16 if args.algo in DEEP_EXPOSURE else 36)
     args.out = args.out or Path("runs") / args.algo
     return args
@@ -179,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     try:
         envs, gan_reward, callbacks = build(args)
-        eval_env = gym.make("ExposureRetouch-v0", pool=args.eval_pool, size=args.size, num_segments=args.num_segments)
+        eval_env = gym.make("ExposureRetouch-v0", pool=args.eval_pool, size=args.size, num_segments=args.num_segments,
+                            max_ev=args.max_ev)
         model = resume(args, envs, gan_reward) if args.resume else new_model(args, envs)
     except (ValueError, OSError) as error:
         print(f"exposure-train: {error}", file=sys.stderr)

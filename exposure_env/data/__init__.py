@@ -32,7 +32,9 @@ def make_pool(pool: ImagePool | str | os.PathLike | None = None) -> ImagePool:
 
     ``None`` or ``"embedded"`` -> ``EmbeddedPool()`` (the training split);
     ``"embedded:<split>"`` (e.g. ``"embedded:test"``) -> that split; an :class:`ImagePool` ->
-    itself; a path (``str`` or ``os.PathLike``) to a folder -> ``FolderPool(path)``.
+    itself; a path (``str`` or ``os.PathLike``) to a folder: with a ``raw/`` sub-folder ->
+    ``FolderPool(path/raw, path/expert)`` (the expert folder when it exists: paired by file name
+    when every raw photo has one, else unpaired experts), otherwise ``FolderPool(path)``.
 
     Raises:
         ValueError: an unknown split, or a string/path that is neither ``embedded[:split]``
@@ -48,6 +50,9 @@ def make_pool(pool: ImagePool | str | os.PathLike | None = None) -> ImagePool:
     if isinstance(pool, (str, os.PathLike)):
         if not Path(pool).is_dir():
             raise ValueError(f"pool {os.fspath(pool)!r} is neither 'embedded[:split]' nor an existing folder")
+        raw, expert = Path(pool) / "raw", Path(pool) / "expert"
+        if raw.is_dir():
+            return FolderPool(raw, expert if expert.is_dir() else None)
         return FolderPool(pool)
     raise TypeError(
         f"pool must be None, 'embedded[:split]', a folder path or an ImagePool; got {type(pool).__name__}"

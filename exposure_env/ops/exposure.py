@@ -12,9 +12,16 @@ import torch
 from exposure_env.ops.color import (
     linear_to_srgb,
     linear_to_srgb_torch,
+    luminance,
+    luminance_torch,
     srgb_to_linear,
     srgb_to_linear_torch,
 )
+
+#: linear luminance of a mid-grey card, the target of global auto-exposure
+MID_GREY = 0.18
+#: mean linear luminance below which auto-exposure stops brightening (about 13 stops under white)
+_AUTO_EXPOSURE_FLOOR = 1e-4
 
 
 def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
@@ -92,3 +99,27 @@ def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Ten
     """
     weight = mask if mask.dim() == 4 else mask.unsqueeze(1)
     return local * (1.0 - weight) + expose_torch(local, ev) * weight
+
+
+def auto_exposure_ev(srgb: np.ndarray) -> float:
+    """Global auto-exposure: the EV that brings the mean linear luminance of ``srgb`` to :data:`MID_GREY`.
+
+    ``e = log2(0.18 / mean(srgb_to_linear(luma(x))))``: Rec. 709 luma of the sRGB values, decoded to
+    linear light, averaged; the mean is floored at 1e-4.
+
+    Args:
+        srgb: ``(..., 3)`` float sRGB in ``[0, 1]``; an empty array gives 0 EV.
+
+    Returns:
+        The exposure value in stops (not clipped to any action range).
+    """
+    if srgb.size == 0:
+        return 0.0
+    mean_linear = float(srgb_to_linear(luminance(srgb.astype(np.float32, copy=False))).mean())
+    return float(np.log2(MID_GREY / max(mean_linear, _AUTO_EXPOSURE_FLOOR)))
+
+
+def auto_exposure_ev_torch(srgb: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`auto_exposure_ev`, one EV per image: ``(B, 3, H, W)`` -> ``(B,)`` stops."""
+    mean_linear = srgb_to_linear_torch(luminance_torch(srgb)).flatten(1).mean(dim=1)
+    return torch.log2(MID_GREY / mean_linear.clamp_min(_AUTO_EXPOSURE_FLOOR))

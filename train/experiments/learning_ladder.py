@@ -9,7 +9,8 @@ and PPO, trained on the embedded training photos and evaluated on the held-out s
   gan        the GAN reward retrained between roll-outs (p-step, then d-steps): the paper
 
 ``--ablations`` adds DeepExposure II runs on the reference rung, each changing one choice the
-paper leaves open (objective, actor network, learning rate, gradient steps, OU noise, EV range).
+paper leaves open (EV prior, objective, actor network, learning rate, gradient steps, OU noise,
+EV range).
 
 Every report shows the fixed rows beside the learners, measured the same way on the same
 photos: identity, global auto-exposure, CLAHE, the ±1.5 and ±2 EV brackets, random EVs, and the
@@ -74,6 +75,7 @@ RUNGS = {"reference": "reference", "critic": "discriminator", "gan": "discrimina
 AGENTS = (*DEEP_EXPOSURE, "ppo")
 #: DeepExposure II on the reference rung, one open choice changed per row (DeepExposure and env kwargs)
 ABLATIONS: dict[str, dict[str, Any]] = {
+    "no EV prior (plain tanh actor, as in the paper)": {"policy_kwargs": {"ev_prior": "none"}},
     "objective=local (S^l_{t+1} for P_T)": {"objective": "local"},
     "actor + CNN trunk (32-256)": {"policy_kwargs": {"actor_widths": (32, 64, 128, 256)}},
     "learning rate 1e-4": {"learning_rate": 1e-4},
