@@ -43,6 +43,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise, VectorizedActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.utils import obs_as_tensor, safe_mean
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecMonitor, is_vecenv_wrapped
 from torch import nn
@@ -231,6 +232,8 @@ class DeepExposure(BaseAlgorithm):
             env = SB3VecEnv(ExposureRetouchVectorEnv(int(n_images)))
         if isinstance(env, VecEnv) and not is_vecenv_wrapped(env, VecMonitor) and not any(env.env_is_wrapped(Monitor)):
             env = VecMonitor(env)  # episode returns for rollout/ep_rew_mean
+        # the actor's EV prior is always recorded, so a saved model keeps the actor it was trained with
+        policy_kwargs = {"ev_prior": "auto-exposure", **(policy_kwargs or {})}
         super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, verbose=verbose, device=device, support_multi_env=True,
                          seed=seed)
@@ -626,7 +629,11 @@ class DeepExposure(BaseAlgorithm):
     @classmethod
     def load(cls, path: str | Path, env: GymEnv | None = None, device: torch.device | str = "auto",
              **kwargs: Any) -> "DeepExposure":
-        """SB3's ``load``; a GAN-reward file beside the model is restored when training resumes."""
+        """SB3's ``load``; a GAN-reward file beside the model is restored when training resumes.
+
+        A model saved before the actor's EV prior existed loads with ``ev_prior="none"``, the actor it
+        was trained with.
+        """
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".zip")
@@ -634,6 +641,11 @@ class DeepExposure(BaseAlgorithm):
             raise FileNotFoundError(f"DeepExposure.load: {path} does not exist")
         if isinstance(env, str) and env.split(":")[-1] == ENV_ID:
             env = gym.make(ENV_ID)
+        saved_policy_kwargs = load_from_zip_file(path, load_data=True, device="cpu")[0].get("policy_kwargs", {})
+        if "ev_prior" not in saved_policy_kwargs:  # saved before the EV prior existed: the plain tanh actor
+            custom = dict(kwargs.pop("custom_objects", None) or {})
+            custom.setdefault("policy_kwargs", {**saved_policy_kwargs, "ev_prior": "none"})
+            kwargs["custom_objects"] = custom
         model = super().load(path, env=env, device=device, **kwargs)
         if companion_path(path).is_file():
             model._gan_reward_file = companion_path(path)

@@ -226,6 +226,37 @@ def test_save_load_round_trip_gives_identical_actions(tmp_path, pools):
     assert loaded.gan_reward.num_critic_updates == gan_reward.num_critic_updates + loaded.gan_reward.d_steps
 
 
+def test_a_model_saved_before_the_ev_prior_loads_with_the_plain_actor(tmp_path, pools):
+    import json
+    import zipfile
+
+    model = DeepExposure("MultiInputPolicy", batched(pools["train"], 4, reward="reference"), n_images=4, seed=0,
+                         device="cpu", policy_kwargs={"ev_prior": "none"})
+    assert DeepExposure.load(_save(model, tmp_path / "new.zip")).policy.actor.ev_prior == "none"  # recorded
+    old = tmp_path / "old.zip"  # the same file as an earlier version wrote it: no ev_prior in policy_kwargs
+    with zipfile.ZipFile(tmp_path / "new.zip") as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "data":
+                data = json.loads(content)
+                kwargs = {key: value for key, value in json.loads(json.dumps(data["policy_kwargs"])).items()
+                          if key != "ev_prior"}
+                data["policy_kwargs"] = kwargs
+                content = json.dumps(data).encode()
+            target.writestr(item, content)
+    loaded = DeepExposure.load(old, device="cpu")
+    assert loaded.policy.actor.ev_prior == "none"
+    observation, _ = ExposureRetouchVectorEnv(4, pool=pools["test"], size=SIZE, num_segments=SEGMENTS,
+                                              reward="reference").reset(seed=5)
+    np.testing.assert_array_equal(model.predict(observation, deterministic=True)[0],
+                                  loaded.predict(observation, deterministic=True)[0])
+
+
+def _save(model: DeepExposure, path) -> str:
+    model.save(path)
+    return str(path)
+
+
 def test_single_env_with_gan_reward_wrapper_shares_the_critic(tmp_path):
     shared = GANReward("embedded", p_steps=1, d_steps=2, batch_size=8, seed=0)
     env = GANRewardWrapper(gym.make("ExposureRetouch-v0", size=SIZE, num_segments=SEGMENTS), shared)

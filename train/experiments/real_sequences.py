@@ -20,7 +20,8 @@ Writes into ``--out`` (default ``reports/real_sequences``):
   results.md    learned rows (mean ± std over seeds) and the fixed rows: PSNR, SSIM, ΔE2000,
                 packaged-critic score, clipped highlight and shadow shares
   results.csv   one row per method and per run
-  grid.png      before/after: raw | each fixed method | each rung's first seed | target
+  grid.png      before/after on 8 frames spread over dev: raw | each fixed method | each rung's first
+                seed | target
   runs/         each exposure-train run (model, curves, its own report)
 
     python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3
@@ -33,6 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.files import atomic_write
@@ -113,9 +115,13 @@ def main(argv: list[str] | None = None) -> str:
                   for name, path in models.items()}}
     rows, images = evaluate.evaluate(env, methods, photos)
     evaluate.write_tables(rows, args.out)
-    shown = {name: pictures for name, pictures in images.items() if not name.endswith(tuple(
-        f"_seed{seed}" for seed in range(1, args.seeds)))}  # the grid: fixed methods and each rung's first seed
-    evaluate.write_grid(shown, min(8, photos), args.out)
+    # the grid: fixed methods and each rung's first seed, on frames spread over the whole dev set (its
+    # files are sorted by sequence, so the first rows would all show one scene)
+    rows_shown = np.unique(np.linspace(0, photos - 1, min(8, photos)).round().astype(int))
+    later_seeds = tuple(f"_seed{seed}" for seed in range(1, args.seeds))
+    shown = {name: dict(enumerate(pictures[index] for index in rows_shown))
+             for name, pictures in images.items() if not name.endswith(later_seeds)}
+    evaluate.write_grid(shown, len(rows_shown), args.out)
     header = (f"`sice_sequences/dev`: {photos} real frames of 40 sequences never trained on, 64×64, T = 4, "
               f"EVs within ±{args.max_ev:g}; {args.steps} env steps per run on `train/` ({args.n_images} photos per "
               f"roll-out). Target: the Mertens fusion of the frame's whole sequence. Per-run rows: results.csv.\n\n")
