@@ -4,9 +4,10 @@ Every method turns each photo's thumbnail S0 into a result: a policy plays one e
 ``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
 Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
 −1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
-(best single EV, best T EVs for the PSNR to the target: the ceiling of the action space). Metrics: packaged-critic score, shares of
-clipped highlights (luma ≥ 254/255) and crushed shadows (luma ≤ 1/255),
-and on paired sets PSNR, SSIM and CIEDE2000 to the expert target (DESIGN §7).
+(best single EV, best T EVs for the PSNR to the target: the ceiling of the action space).
+Metrics: packaged-critic score, shares of clipped highlights (luma ≥ 254/255) and crushed
+shadows (luma ≤ 1/255), and on paired sets PSNR, SSIM and CIEDE2000 to the expert target
+(DESIGN §7).
 
 Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
 ``grid.png`` (raw | each method | target).

@@ -1,7 +1,15 @@
 """Pure image operations, numpy functions and their ``*_torch`` twins (batched BCHW tensors)."""
 
 from exposure_env.ops.color import linear_to_srgb, linear_to_srgb_torch, srgb_to_linear, srgb_to_linear_torch
-from exposure_env.ops.exposure import auto_exposure_ev, auto_exposure_ev_torch, expose, expose_lut, expose_torch, local_composite, local_composite_torch
+from exposure_env.ops.exposure import (
+    auto_exposure_ev,
+    auto_exposure_ev_torch,
+    expose,
+    expose_lut,
+    expose_torch,
+    local_composite,
+    local_composite_torch,
+)
 from exposure_env.ops.features import critic_features, critic_features_torch
 from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.segmentation import SEGMENTATION_METHODS, segment

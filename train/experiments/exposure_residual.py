@@ -59,23 +59,24 @@ def measure(pool_spec: str, photos: int, size: int, max_ev: float) -> dict[str, 
 def fit_ridge(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Ridge regression with standardised features and the penalty of least leave-one-out error.
 
-    numpy's ``lstsq`` on the augmented system ``[X; √λ·I] w = [y; 0]`` is ridge regression; scikit-learn's
-    ``RidgeCV`` gives the same fit but is not a dependency of this package, for this one diagnostic.
+    One linear solve per penalty gives both the weights and the hat matrix whose diagonal makes the
+    leave-one-out error exact. scikit-learn's ``RidgeCV`` gives the same fit but is not a dependency
+    of this package, for this one diagnostic.
 
     Returns:
         ``(weights, mean, scale)``: predict with ``((x − mean) / scale) @ weights[:-1] + weights[-1]``.
     """
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
     design = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
+    unpenalised_intercept = np.diag([*np.ones(design.shape[1] - 1), 0.0])
     best = (np.inf, None)
     for penalty in RIDGE_PENALTIES:
-        regulariser = np.sqrt(penalty) * np.eye(design.shape[1])[:-1]  # the intercept is not penalised
-        hat = design @ np.linalg.solve(design.T @ design + regulariser.T @ regulariser, design.T)
-        leave_one_out = ((targets - hat @ targets) / (1.0 - np.diag(hat))) ** 2
-        if leave_one_out.mean() < best[0]:
-            weights = np.linalg.lstsq(np.vstack([design, regulariser]),
-                                      np.concatenate([targets, np.zeros(len(regulariser))]), rcond=None)[0]
-            best = (leave_one_out.mean(), weights)
+        solution = np.linalg.solve(design.T @ design + penalty * unpenalised_intercept, design.T)  # (p, n)
+        hat_diagonal = (design * solution.T).sum(axis=1)
+        weights = solution @ targets
+        leave_one_out = (((targets - design @ weights) / (1.0 - hat_diagonal)) ** 2).mean()
+        if leave_one_out < best[0]:
+            best = (leave_one_out, weights)
     return best[1], mean, scale
 
 

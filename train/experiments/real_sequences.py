@@ -45,13 +45,9 @@ RUNGS = ("critic", "gan", "reference")
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
 
-def run_dir(out: Path, rung: str, seed: int) -> Path:
-    return out / "runs" / f"{rung}_seed{seed}"
-
-
 def train_run(rung: str, seed: int, args: argparse.Namespace) -> Path:
     """``exposure-train`` for one rung and seed (skipped when its model exists); returns the model path."""
-    folder = run_dir(args.out, rung, seed)
+    folder = args.out / "runs" / f"{rung}_seed{seed}"
     if not (folder / "model.zip").is_file():
         code = train.main(["--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
                            "--reward", rung, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
