@@ -52,6 +52,20 @@ def prepare_photo(
     return PreparedPhoto(original_u8, original, masks, None if target is None else thumbnail(target, size))
 
 
+def pool_index(index: object, pool_size: int, name: str = "options['index']") -> int:
+    """``index`` as a pool index: an integer (Python or numpy, any byte order) in ``[0, pool_size)``.
+
+    Raises:
+        TypeError: not an integer.
+        IndexError: outside the pool.
+    """
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer pool index, got {index!r}")
+    if not 0 <= index < pool_size:
+        raise IndexError(f"{name} is {index}, outside the pool's [0, {pool_size})")
+    return int(index)
+
+
 def check_arguments(
     size: int, num_segments: int, max_ev: float, segmentation: Segmentation, feather: float, reward_mode: str,
     gamma: float,
@@ -111,8 +125,13 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
     paper's stand-in for P_T (appendix B, after Eq. 19).
 
     ## Starting State
-    A photo drawn from ``pool`` with the env's seeded generator (or ``options["image"]``);
-    ``local`` equals ``original``.
+    A photo drawn from ``pool`` with the env's seeded generator; ``local`` equals ``original``.
+    ``reset(options=...)`` takes ``{"index": i}`` (pool photo i, an integer in ``[0, len(pool))``)
+    or ``{"image": array}`` (any ``(H, W[, 1|3|4])`` array that
+    :func:`~exposure_env.ops.layout.as_float_rgb` takes, any sample type and byte order) with an
+    optional paired ``"target"`` of the same height and width. Other keys, ``"image"`` with
+    ``"index"``, ``"target"`` without ``"image"`` or of another size raise ``ValueError``, an
+    index outside the pool ``IndexError``.
 
     ## Episode End
     Exactly T steps (an empty segment is still a step), then ``terminated=True``;
@@ -187,12 +206,22 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         if unknown:
             raise ValueError(f"reset: unknown option(s) {unknown}; expected any of {RESET_OPTIONS}")
         if "image" in options:
+            if "index" in options:
+                raise ValueError("reset: give options['image'] or options['index'], not both")
             raw = as_float_rgb(options["image"], "options['image']")
             target = options.get("target")
             target = None if target is None else as_float_rgb(target, "options['target']")
+            if target is not None and target.shape != raw.shape:
+                raise ValueError(f"reset: options['target'] is {target.shape[1]}x{target.shape[0]} but options['image'] "
+                                 f"is {raw.shape[1]}x{raw.shape[0]}; a paired target must be the photo's size")
             name = "options['image']"
+        elif "target" in options:
+            raise ValueError("reset: options['target'] needs options['image'], the photo it is the target of")
         else:
-            index = options["index"] if "index" in options else int(self.np_random.integers(len(self.pool)))
+            if "index" in options:
+                index = pool_index(options["index"], len(self.pool))
+            else:
+                index = int(self.np_random.integers(len(self.pool)))
             sample = self.pool[index]
             raw, target, name = sample.raw, sample.target, sample.name
 

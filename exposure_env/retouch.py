@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import struct
+import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,15 +32,14 @@ import cv2
 import numpy as np
 import tifffile
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from exposure_env.data import io
-from exposure_env.data.io import ImageReadError
+from exposure_env.data.io import PhotoWarning, matching_profile, read_photo
 from exposure_env.env import ExposureRetouchEnv
 from exposure_env.files import atomic_write
 from exposure_env.ops.exposure import expose, expose_lut
 from exposure_env.ops.fusion import _is_grey, _merger, mertens_fusion_torch
-from exposure_env.ops.layout import as_float_rgb
+from exposure_env.ops.layout import as_float, as_float_rgb
 from exposure_env.ops.resize import thumbnail
 from exposure_env.ops.segmentation import Segmentation
 
@@ -52,11 +52,10 @@ SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".ti
 EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
 #: formats that hold no alpha channel; it is dropped for them
 NO_ALPHA_FORMATS = ("JPEG",)
-#: source formats whose EXIF is a separate block; a TIFF's tags describe its own layout and are not copied
-EXIF_SOURCE_FORMATS = ("JPEG", "PNG", "WEBP")
+#: the most EXIF bytes a JPEG holds: one APP1 segment of 65535 bytes less its 2-byte length
+JPEG_MAX_EXIF_BYTES = 65533
 #: quality of lossy outputs (JPEG with 4:4:4 chroma, WebP)
 LOSSY_QUALITY = 95
-_ORIENTATION_TAG = 0x0112
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,8 @@ class RetouchResult:
 
     Attributes:
         image: the retouched photo, same shape as the input; uint8 for uint8, uint16 for uint16,
-            float32 in ``[0, 1]`` for float input. Alpha, if any, is passed through unchanged.
+            float32 in ``[0, 1]`` for any other sample type. Alpha, if any, is passed through
+            unchanged (scaled as the colour for other sample types).
         evs: the T exposures ``e_t`` the policy chose, in stops, in step order.
         fused_thumbnail: ``(size, size, 3)`` float32: the env's fused thumbnail P_T.
     """
@@ -73,21 +73,6 @@ class RetouchResult:
     image: np.ndarray
     evs: tuple[float, ...]
     fused_thumbnail: np.ndarray
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo read from a file with its bit depth and metadata.
-
-    Attributes:
-        pixels: ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``, uint8, uint16 or float32, upright.
-        icc_profile: the embedded ICC profile, or ``None``.
-        exif: EXIF block (``b"Exif\\0\\0"`` + TIFF data) with the orientation reset to 1, or ``None``.
-    """
-
-    pixels: np.ndarray
-    icc_profile: bytes | None
-    exif: bytes | None
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -109,7 +94,9 @@ def retouch(
 
     Args:
         image: ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` (alpha kept as it is),
-            uint8, uint16 or float in ``[0, 1]``, sRGB; at least 2×2.
+            sRGB, at least 2×2, any byte order. uint8 and uint16 are kept; any other sample
+            type (floats in ``[0, 1]``, other integers, bool) is scaled to float32 by
+            :func:`exposure_env.ops.layout.as_float`.
         policy: anything with ``predict(observation, deterministic=True) -> (action, state)``
             (an SB3 model, :class:`agents.DeepExposure`), or a callable
             ``policy(observation, info, env) -> action`` as in ``train/policies.py``.
@@ -127,6 +114,7 @@ def retouch(
             policy that is neither kind, or a bad env argument.
     """
     photo = as_float_rgb(image, "image")  # (H, W, 3) float32: validates, and is what the env would shrink
+    image = _native(image)
     evs, fused_thumbnail = _choose_exposures(
         thumbnail(photo, size), _action_fn(policy),
         size=size, num_segments=num_segments, max_ev=max_ev, segmentation=segmentation, feather=feather,
@@ -145,6 +133,13 @@ def retouch(
     output_dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
     result = _restore_layout(_quantise(fused, output_dtype), image)
     return RetouchResult(result, evs, fused_thumbnail)
+
+
+def _native(image: np.ndarray) -> np.ndarray:
+    """uint8 and uint16 in native byte order (the lookup tables index with them); anything else as float32."""
+    if image.dtype.kind == "u" and image.dtype.itemsize <= 2:
+        return image.astype(image.dtype.newbyteorder("="), copy=False)
+    return as_float(image, "image")
 
 
 def _choose_exposures(
@@ -290,13 +285,15 @@ def retouch_file(
 ) -> RetouchResult:
     """Retouch the photo in ``src`` and write it to ``dst`` (Alg. 3 on a file).
 
-    The photo is read at its bit depth, turned upright by its EXIF orientation, retouched by
-    :func:`retouch` and written atomically (temporary file in ``dst``'s folder, then rename) in
-    the format of ``dst``'s suffix (see :data:`SUFFIXES`). 16-bit results stay 16-bit in PNG and
-    TIFF (float TIFFs stay float; float results become 16-bit PNG), and are rounded to 8 bits
-    for JPEG, WebP and BMP. The ICC profile is kept in JPEG, PNG, TIFF and WebP outputs; EXIF
-    from JPEG, PNG and WebP sources is kept, orientation reset to 1, in JPEG, PNG, WebP and
-    8-bit TIFF outputs (16-bit TIFF gets none). JPEG drops alpha.
+    The photo is read by :func:`exposure_env.data.io.read_photo` (bit depth kept, turned upright
+    once, sample types other than uint8/uint16 as float32), retouched by :func:`retouch` and
+    written by :func:`write_photo` in the format of ``dst``'s suffix (see :data:`SUFFIXES`).
+    16-bit results stay 16-bit in PNG and TIFF (float results stay float in TIFF and become
+    16-bit PNG), and are rounded to 8 bits for JPEG, WebP and BMP. The ICC profile, when it
+    matches the pixels' colour space, is kept in JPEG, PNG, TIFF and WebP outputs; EXIF from
+    JPEG, PNG and WebP sources is kept, orientation reset to 1, in JPEG, PNG, WebP and 8-bit
+    TIFF outputs (16-bit TIFF gets none). JPEG drops alpha. What is left out is said by a
+    :class:`~exposure_env.data.io.PhotoWarning`.
 
     Args:
         src: the photo.
@@ -307,7 +304,7 @@ def retouch_file(
 
     Raises:
         ValueError: ``dst`` is ``src`` or has an unsupported suffix.
-        ImageReadError: ``src`` is missing, empty, not an image, truncated or corrupt, smaller
+        exposure_env.data.io.ImageReadError: ``src`` is missing, empty, not an image, truncated or corrupt, smaller
             than 2×2 or over the pixel limit (a ValueError naming the file).
     """
     src, dst = Path(src), Path(dst)
@@ -318,50 +315,6 @@ def retouch_file(
     result = retouch(photo.pixels, policy, **kwargs)
     write_photo(dst, result.image, photo.icc_profile, photo.exif, output_format)
     return result
-
-
-def read_photo(path: str | os.PathLike, max_pixels: int | None = None) -> Photo:
-    """Read a photo at its bit depth, upright, with its ICC profile and EXIF.
-
-    The decoding is :func:`exposure_env.data.io.read_image`'s, stopped before the float
-    conversion: grey stays ``(H, W)``, alpha is kept (except in 16-bit colour files, which
-    OpenCV decodes), palette modes become RGB(A).
-
-    Args:
-        path: the file.
-        max_pixels: refuse larger photos before decoding; default :data:`exposure_env.data.io.MAX_PIXELS`.
-
-    Raises:
-        ImageReadError: missing, empty, not an image, truncated or corrupt, smaller than 2×2,
-            over ``max_pixels``, or in an unsupported mode; the message names the file.
-    """
-    path = Path(path)
-    try:
-        with io._open(path, io.MAX_PIXELS if max_pixels is None else max_pixels) as image:
-            pixels = io._decode(path, image)
-            exif = image.getexif()
-            pixels = io.apply_orientation(pixels, exif.get(_ORIENTATION_TAG, 1))
-            icc_profile = image.info.get("icc_profile") or None
-            exif_block = _upright_exif(exif) if image.format in EXIF_SOURCE_FORMATS else None
-    except UnidentifiedImageError:
-        pixels = io._decode_with_opencv(path)  # Pillow cannot identify it; OpenCV may (float TIFF)
-        if pixels is None:
-            raise ImageReadError(f"{path}: not a readable image (unknown or corrupt format)") from None
-        icc_profile, exif_block = None, None
-    except ImageReadError:
-        raise
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageReadError(f"{path}: corrupt or truncated image ({io._one_line(error)})") from None
-    return Photo(pixels, icc_profile, exif_block)
-
-
-def _upright_exif(exif: Image.Exif) -> bytes | None:
-    """The EXIF block with orientation 1 (the pixels are turned upright), or ``None`` when empty."""
-    if not len(exif):
-        return None
-    if _ORIENTATION_TAG in exif:
-        exif[_ORIENTATION_TAG] = 1
-    return exif.tobytes()
 
 
 def _output_format(path: Path) -> str:
@@ -381,6 +334,10 @@ def write_photo(
 
     8-bit pixels are written by Pillow (ICC and EXIF in JPEG, PNG, TIFF, WebP); 16-bit and float
     ones by OpenCV as PNG (ICC and EXIF chunks added) and by tifffile as TIFF (ICC only).
+    A profile is written only with pixels of its colour space
+    (:func:`~exposure_env.data.io.matching_profile`), and EXIF only into a JPEG that can hold
+    it (:data:`JPEG_MAX_EXIF_BYTES`); each is otherwise left out with a
+    :class:`~exposure_env.data.io.PhotoWarning` naming ``path``.
 
     Args:
         path: the output file (its folder is created).
@@ -392,6 +349,11 @@ def write_photo(
     path = Path(path)
     output_format = output_format or _output_format(path)
     pixels = _storable(pixels, output_format)
+    icc_profile = matching_profile(icc_profile, pixels, str(path))
+    if output_format == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF_BYTES:
+        warnings.warn(f"{path}: EXIF left out: its {len(exif)} bytes are over the {JPEG_MAX_EXIF_BYTES} a JPEG holds",
+                      PhotoWarning, stacklevel=2)
+        exif = None
     if pixels.dtype == np.uint8:
         return atomic_write(path, lambda temporary: _write_pillow(temporary, pixels, icc_profile, exif, output_format))
     if output_format == "TIFF":

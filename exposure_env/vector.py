@@ -21,7 +21,7 @@ from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv as SB3BaseVecEnv
 
 from exposure_env.data import ImagePool, make_pool
-from exposure_env.env import PreparedPhoto, check_arguments, prepare_photo
+from exposure_env.env import PreparedPhoto, check_arguments, pool_index, prepare_photo
 from exposure_env.ops.exposure import expose, expose_torch, local_composite, local_composite_torch
 from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.layout import to_uint8
@@ -35,6 +35,8 @@ from exposure_env.rewards.functions import (
 )
 
 VECTOR_RESET_OPTIONS = ("reset_mask", "index")
+#: what :meth:`SB3VecEnv.set_options` takes per env
+SB3_RESET_OPTIONS = ("index",)
 _CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 
 
@@ -249,7 +251,7 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if pool_indices is None:
             indices = [int(self._rngs[env].integers(len(self.pool))) for env in envs]
         else:
-            indices = [int(index) for index in pool_indices]
+            indices = [pool_index(index, len(self.pool)) for index in pool_indices]
             if len(indices) != len(envs):
                 raise ValueError(f"reset: options['index'] must give one pool index per env reset ({len(envs)}), "
                                  f"got {len(indices)}")
@@ -547,6 +549,7 @@ class SB3VecEnv(SB3BaseVecEnv):
 
     SB3 resets a finished env within the same step and puts its last observation in
     ``info["terminal_observation"]``; this adapter does that with one partial reset.
+    ``set_options`` and ``seed`` apply at the next ``reset()`` only, as SB3's contract says.
     """
 
     def __init__(self, env: ExposureRetouchVectorEnv | gym.vector.VectorWrapper):
@@ -556,9 +559,44 @@ class SB3VecEnv(SB3BaseVecEnv):
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions: np.ndarray | None = None
 
+    def set_options(self, options: list[dict] | dict | None = None) -> None:
+        """Options for the next ``reset()`` only (SB3's contract), checked now.
+
+        Args:
+            options: ``None`` or ``{}`` (photos drawn as usual); ``{"index": i}`` (every env starts
+                on pool photo i); ``{"index": [i_0, ..., i_{N-1}]}`` (env k on photo i_k, as
+                :meth:`ExposureRetouchVectorEnv.reset` takes it); or SB3's list of N per-env
+                dicts ``{"index": i_k}``, all with an index or all without.
+
+        Raises:
+            ValueError: a key other than ``"index"``, a list or an index sequence without one
+                entry per env, or some envs with an index and others without.
+            TypeError: an index that is not an integer.
+            IndexError: an index outside the pool.
+        """
+        options = {} if options is None else options
+        if isinstance(options, dict) and np.ndim(options.get("index")):  # one index per env
+            per_env = [{**options, "index": index} for index in options["index"]]
+        elif isinstance(options, dict):
+            per_env = [dict(options)] * self.num_envs
+        else:
+            per_env = [dict(env_options or {}) for env_options in options]
+        if len(per_env) != self.num_envs:
+            raise ValueError(f"set_options: {len(per_env)} option sets given for {self.num_envs} envs")
+        unknown = sorted(set().union(*per_env) - set(SB3_RESET_OPTIONS))
+        if unknown:
+            raise ValueError(f"set_options: unknown option(s) {unknown}; expected any of {SB3_RESET_OPTIONS}")
+        indexed = sum("index" in env_options for env_options in per_env)
+        if 0 < indexed < self.num_envs:
+            raise ValueError(f"set_options: {indexed} of {self.num_envs} envs have an 'index'; give all or none")
+        pool_size = len(self.env.unwrapped.pool)
+        self._options = [{"index": pool_index(env_options["index"], pool_size, f"set_options env {k} 'index'")}
+                         if indexed else {} for k, env_options in enumerate(per_env)]
+
     def reset(self):
         seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else None
-        observation, _ = self.env.reset(seed=seed)
+        indices = [env_options["index"] for env_options in self._options if "index" in env_options]
+        observation, _ = self.env.reset(seed=seed, options={"index": indices} if indices else None)
         self._reset_seeds()
         self._reset_options()
         return observation

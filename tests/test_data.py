@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image, ImageOps
 
 from exposure_env.data import (
@@ -229,7 +230,7 @@ def test_read_image_orientation_matches_pillow(tmp_path, orientation):
 
 def bad_file(tmp_path: Path, kind: str) -> Path:
     """Write one kind of unreadable file and return its path."""
-    path = tmp_path / {"tiny": "dot.png", "int32": "int32.tif", "hdr": "hdr.tif"}.get(kind, f"{kind}.png")
+    path = tmp_path / {"tiny": "dot.png", "complex": "complex.tif", "lab": "lab.tif", "hdr": "hdr.tif"}.get(kind, f"{kind}.png")
     if kind == "empty":
         path.write_bytes(b"")
     elif kind == "noise":
@@ -239,8 +240,10 @@ def bad_file(tmp_path: Path, kind: str) -> Path:
         path.write_bytes(path.read_bytes()[:2000])
     elif kind == "tiny":
         Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(path)
-    elif kind == "int32":
-        Image.fromarray(np.full((4, 4), 70000, np.int32), "I").save(path)
+    elif kind == "complex":
+        tifffile.imwrite(path, np.ones((4, 4), np.complex64))
+    elif kind == "lab":
+        tifffile.imwrite(path, np.zeros((4, 4, 3), np.uint8), photometric="cielab")
     elif kind == "hdr":
         cv2.imwrite(str(path), np.full((4, 4, 3), 3.0, np.float32))
     return path
@@ -249,7 +252,8 @@ def bad_file(tmp_path: Path, kind: str) -> Path:
 @pytest.mark.parametrize(
     "kind, reason",
     [("empty", "empty file"), ("noise", "not a readable image"), ("truncated", "corrupt or truncated"),
-     ("tiny", "1x1 pixels"), ("missing", "no such file"), ("int32", "unsupported mode 'I'"),
+     ("tiny", "1x1 pixels"), ("missing", "no such file"), ("complex", "unsupported TIFF sample type complex64"),
+     ("lab", "unsupported TIFF colour space CIELAB"),
      ("hdr", r"values must lie in \[0, 1\]")],
 )
 def test_read_image_bad_files(tmp_path, kind, reason):

@@ -53,7 +53,7 @@ def test_retouch_a_folder_reports_bad_files_and_keeps_going(tmp_path, model_path
 def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
     before = photo_folder(tmp_path / "in")
     assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / "in"), "--model",
-                         str(model_path)]) == 1
+                         str(model_path)]) == 2
     assert "refusing to overwrite the input" in capsys.readouterr().err
     assert (tmp_path / "in" / "p0.jpg").read_bytes() == before["p0.jpg"]
 

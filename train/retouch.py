@@ -2,10 +2,13 @@
 
 Each photo is shrunk to the policy's thumbnail size and segmented, the policy picks one exposure
 per segment, and those exposures of the *full-resolution* photo are fused (Mertens). Files keep
-their bit depth (8 or 16), orientation, ICC profile and EXIF where the format allows. Inputs are
-never overwritten: results go to ``--out`` under the same names (``--suffix`` to change the
-format), written to a temporary file and renamed. A file that cannot be read is reported by
-name and skipped; the exit code is 1 when any failed.
+their bit depth (8 or 16; other sample types become float), orientation, ICC profile and EXIF
+where the format allows. Results go to ``--out`` under the same names (``--suffix`` to change the
+format), a photo found in a folder at its path below that folder (sub-folders with
+``--recursive``), each written to a temporary file and renamed. Every output path is planned
+before anything is written: two photos that would get one output name, or an output that is
+an input, stop the run with one message and nothing written (exit code 2). A file that cannot
+be read is reported by name and skipped; the exit code is 1 when any failed.
 
     exposure-retouch photo.jpg holiday/ --out retouched/
     exposure-retouch raw/ --out out/ --model runs/deepexposure-discriminator/model.zip --device cuda
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from tqdm import tqdm
@@ -25,20 +29,62 @@ from tqdm import tqdm
 from agents import DeepExposure
 from agents.packaged import load_packaged_policy
 from exposure_env.data.folder import IMAGE_EXTENSIONS, list_images
-from exposure_env.retouch import retouch_file
+from exposure_env.data.io import PhotoWarning
+from exposure_env.retouch import SUFFIXES, retouch_file
 
 
-def input_files(inputs: list[Path], recursive: bool) -> list[Path]:
-    """The photos named by ``inputs`` (files, and image files inside folders), in order, without repeats."""
-    files: list[Path] = []
+def output_suffix(text: str) -> str:
+    """``--suffix``: a format :func:`~exposure_env.retouch.retouch_file` writes, with or without the dot (``png``, ``.PNG``)."""
+    suffix = text if text.startswith(".") else f".{text}"
+    if suffix.lower() not in SUFFIXES:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r} files; use one of {', '.join(SUFFIXES)}")
+    return suffix
+
+
+def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: bool) -> list[tuple[Path, Path]]:
+    """Every ``(photo, output)`` pair of a run, checked before anything is written.
+
+    A photo named directly goes to ``out / name``; one found in a folder to ``out / its path
+    below that folder`` (so sub-folders are kept with ``recursive``). ``suffix`` replaces the
+    photo's own. A photo named twice (a folder and a file in it) is retouched once.
+
+    Raises:
+        ValueError: an input is missing or a folder holds no photo; an output is one of the
+            inputs (same path, or the same file by another name); or two photos would be
+            written to one output (one message lists all of them).
+    """
+    planned: dict[Path, tuple[Path, Path]] = {}  # resolved photo -> (photo, output)
     for path in inputs:
         if path.is_dir():
-            files += list_images(path, IMAGE_EXTENSIONS, recursive)
+            found = [(photo, photo.relative_to(path)) for photo in list_images(path, IMAGE_EXTENSIONS, recursive)]
         elif path.exists():
-            files.append(path)
+            found = [(path, Path(path.name))]
         else:
             raise ValueError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(files))
+        for photo, relative in found:
+            output = out / (relative if suffix is None else relative.with_suffix(suffix))
+            planned.setdefault(photo.resolve(), (photo, output))
+    pairs = list(planned.values())
+    input_files = {_file_id(photo): photo for photo, _ in pairs}
+    for photo, output in pairs:  # an input exists, so an output that is one exists too
+        overwritten = input_files.get(_file_id(output)) if output.exists() else None
+        if overwritten is not None:
+            raise ValueError(f"refusing to overwrite the input {overwritten} with the result of {photo}; "
+                             "nothing was written: choose another --out")
+    by_output: dict[Path, list[Path]] = {}
+    for photo, output in pairs:
+        by_output.setdefault(output.resolve(), []).append(photo)
+    clashes = [f"{output} (from {', '.join(map(str, photos))})" for output, photos in by_output.items() if len(photos) > 1]
+    if clashes:
+        raise ValueError(f"{len(clashes)} output name(s) would be written twice, nothing was written: "
+                         f"{'; '.join(clashes)}. Retouch those photos in separate runs or with --suffix")
+    return pairs
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    """Device and inode: the same file under any name or link."""
+    status = path.stat()
+    return status.st_dev, status.st_ino
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,14 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output folder (created; inputs are never written)")
     parser.add_argument("--model", type=Path, default=None,
                         help="a DeepExposure model.zip from exposure-train (default: the packaged policy)")
-    parser.add_argument("--suffix", default=None,
-                        help="output format by suffix, e.g. .png or .tif (default: each input's own)")
+    parser.add_argument("--suffix", default=None, type=output_suffix,
+                        help=f"output format by suffix, one of {' '.join(SUFFIXES)}, the dot optional "
+                             "(default: each input's own)")
     parser.add_argument("--recursive", action="store_true", help="look for photos in sub-folders too")
     parser.add_argument("--device", default=None,
                         help="cuda fuses on the GPU with the torch Mertens twin (default: OpenCV on CPU)")
     args = parser.parse_args(argv)
     try:
-        files = input_files(args.inputs, args.recursive)
+        pairs = plan_outputs(args.inputs, args.out, args.suffix, args.recursive)
         if args.model is None:
             policy = load_packaged_policy()
             settings = policy.env_kwargs
@@ -71,17 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     # one photo at a time: OpenCV's Mertens already uses every core. Measured on 2 cores, 8 JPEGs of 3 MP:
     # two photos at once in threads was only 1.11-1.15x faster, at twice the peak memory (12 MP: ~2 GB each)
-    for src in tqdm(files, desc="retouching", unit="photo"):
-        dst = args.out / (src.name if args.suffix is None else src.with_suffix(args.suffix).name)
-        try:
-            result = retouch_file(src, dst, policy, device=args.device, **settings)
-        except (ValueError, OSError) as error:
-            failed += 1
-            tqdm.write(f"exposure-retouch: skipped {src}: {error}", file=sys.stderr)
-            continue
+    for src, dst in tqdm(pairs, desc="retouching", unit="photo"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PhotoWarning)
+            try:
+                result = retouch_file(src, dst, policy, device=args.device, **settings)
+            except (ValueError, OSError) as error:
+                failed += 1
+                tqdm.write(f"exposure-retouch: skipped {src}: {error}", file=sys.stderr)
+                continue
+            finally:
+                for warning in caught:
+                    tqdm.write(f"exposure-retouch: warning: {warning.message}", file=sys.stderr)
         tqdm.write(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}")
     if failed:
-        print(f"exposure-retouch: {failed} of {len(files)} photos failed", file=sys.stderr)
+        print(f"exposure-retouch: {failed} of {len(pairs)} photos failed", file=sys.stderr)
     return 1 if failed else 0
 
 
