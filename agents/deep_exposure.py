@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, NamedTuple, TypeVar
 
-import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
@@ -631,6 +630,9 @@ class DeepExposure(BaseAlgorithm):
              **kwargs: Any) -> "DeepExposure":
         """SB3's ``load``; a GAN-reward file beside the model is restored when training resumes.
 
+        ``env="ExposureRetouch-v0"`` builds the batched env as ``__init__`` does, with the saved
+        model's size, T, ``max_ev`` and fusion weights; an env object is used as it is.
+
         A model saved before the actor's EV prior existed loads with ``ev_prior="none"``, the actor it
         was trained with.
         """
@@ -639,9 +641,13 @@ class DeepExposure(BaseAlgorithm):
             path = path.with_suffix(".zip")
         if not path.is_file():
             raise FileNotFoundError(f"DeepExposure.load: {path} does not exist")
-        if isinstance(env, str) and env.split(":")[-1] == ENV_ID:
-            env = gym.make(ENV_ID)
-        saved_policy_kwargs = load_from_zip_file(path, load_data=True, device="cpu")[0].get("policy_kwargs", {})
+        saved = load_from_zip_file(path, load_data=True, device="cpu")[0]
+        if isinstance(env, str) and env.split(":")[-1] == ENV_ID:  # the batched env, as __init__ builds it, with
+            env = SB3VecEnv(ExposureRetouchVectorEnv(  # the settings the model was trained with
+                int(saved.get("n_images", 1)), size=int(saved["observation_space"]["seg"].shape[-1]),
+                num_segments=int(saved["num_segments"]), max_ev=float(saved["max_ev"]),
+                fusion_weights=tuple(saved["fusion_weights"])))
+        saved_policy_kwargs = saved.get("policy_kwargs", {})
         if "ev_prior" not in saved_policy_kwargs:  # saved before the EV prior existed: the plain tanh actor
             custom = dict(kwargs.pop("custom_objects", None) or {})
             custom.setdefault("policy_kwargs", {**saved_policy_kwargs, "ev_prior": "none"})

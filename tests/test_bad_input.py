@@ -17,6 +17,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms, ImageOps
 
+from agents import DeepExposure
 from exposure_env.data import FolderPool
 from exposure_env.data.io import PhotoWarning, read_image, read_photo
 from exposure_env.ops.layout import as_float, as_float_rgb
@@ -398,3 +399,12 @@ def test_array_arguments_of_any_dtype_and_byte_order(dtype):
     vector.reset(seed=0)
     rewards = vector.step(np.array([[0.5], [-0.5]], ">f4"))[1]
     assert np.isfinite(rewards).all()
+
+
+def test_load_with_the_env_id_keeps_the_saved_settings(tmp_path):
+    env = SB3VecEnv(ExposureRetouchVectorEnv(2, size=16, num_segments=2, max_ev=5.0, reward="reference"))
+    DeepExposure("MultiInputPolicy", env, n_images=2, seed=0, device="cpu").save(tmp_path / "model.zip")
+    loaded = DeepExposure.load(tmp_path / "model.zip", env="ExposureRetouch-v0", device="cpu")
+    assert (loaded.max_ev, loaded.num_segments, loaded.n_envs) == (5.0, 2, 2)
+    assert loaded.observation_space["seg"].shape[-1] == 16  # (3, 16, 16) after SB3's image transpose
+    assert loaded.get_env().get_attr("max_ev") == [5.0, 5.0]  # the env it built, not a default one
