@@ -73,11 +73,11 @@ def test_real_sequences_trains_on_train_judges_on_dev_and_resumes(tmp_path):
     argv = ["--data", str(tmp_path / "data"), "--rungs", "critic", "--seeds", "1", "--steps", "16", "--n-images", "4",
             "--out", str(out)]
     table = real_sequences.main(argv)
-    model_path = out / "runs" / "critic_seed0" / "model.zip"
+    model_path = out / "runs" / "critic-embedded_seed0" / "model.zip"
     model = DeepExposure.load(model_path)
     # the fixed packaged critic: no critic trained (no GAN reward saved), and the EV range asked for
     assert model.max_ev == 5.0 and model.d_steps == 0 and not companion_path(model_path).exists()
-    assert "| DeepExposure II, critic reward | 1 |" in table
+    assert "| DeepExposure II, critic reward (embedded critic) | 1 |" in table
     for row in ("global auto-exposure", "bracket -2..+2 EV", "oracle: best global EV", "oracle: best T EVs"):
         assert f"| {row} | – |" in table
     assert "3 real frames" in table  # every dev frame, and only those

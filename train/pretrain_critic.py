@@ -1,11 +1,18 @@
-"""Pre-train the critic that ships with the package, on the embedded data.
+"""Pre-train a critic D (WGAN-GP) on a photo pool: the packaged one, or one for your own photos.
 
-Fakes (M1) are the agent's kind of failures: raw degraded crops, random-policy results (T
-random EVs per segment, fused by Mertens) and expert crops re-exposed by a random global EV;
-reals (M2) are the clean expert crops. Writes ``critic.pt`` and ``critic_provenance.json``
-(data, steps, seed, held-out score gap) atomically.
+Fakes (M1) are the agent's kind of failures: raw photos, random-policy results (T random EVs
+within ±max_ev, fused by Mertens, Eq. 30–31) and expert photos re-exposed by a random global EV
+of 0.5–2 stops; reals (M2) are the pool's expert photos, drawn independently of the fakes (no
+pairing is used in training). Writes ``critic.pt`` and ``critic_provenance.json`` (data, steps,
+seed, held-out preference shares) atomically.
 
-    python -m train.pretrain_critic --steps 1500 --seed 0
+The held-out preference shares, on a paired ``--eval-pool``: how often D scores the target above
+its raw photo, above the ±2 EV bracket fusion and above global auto-exposure (64×64, T = 4).
+
+    python -m train.pretrain_critic --steps 1200 --batch-size 48 --seed 0          # the embedded critic
+    python -m train.pretrain_critic --pool sice_sequences/train --eval-pool sice_sequences/dev \
+        --max-ev 5 --steps 1200 --batch-size 48 --training-data "..." \
+        --out exposure_env/rewards/weights/real/critic.pt                               # the real-photo critic
 """
 
 from __future__ import annotations
@@ -16,32 +23,39 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from exposure_env.data import EmbeddedPool
+from exposure_env.data import make_pool
+from exposure_env.data.pool import ImagePool
 from exposure_env.files import atomic_write
-from exposure_env.ops.exposure import expose
+from exposure_env.ops.exposure import auto_exposure_ev, expose
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.critic_trainer import CriticTrainer
-from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE
+from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore
+from exposure_env.rewards.networks import Discriminator
+from train.policies import WIDE_BRACKET
 
 IMAGE_SIZE = 64
 NUM_SEGMENTS = 4
-MAX_EV = 3.0
+EMBEDDED_DATA = "EmbeddedPool: crops of scikit-image's bundled photos (their licences), degraded synthetically"
 
 
-def random_policy_result(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """P_T of a uniformly random policy on ``raw`` (T global exposures fused, Eq. 30–31)."""
-    evs = rng.uniform(-MAX_EV, MAX_EV, size=NUM_SEGMENTS)
-    return mertens_fusion(np.stack([expose(raw, ev) for ev in evs]))
+def fused(raw: np.ndarray, evs: np.ndarray | tuple[float, ...]) -> np.ndarray:
+    """P_T of global exposures ``evs`` of ``raw`` fused by Mertens (Eq. 30–31): ``(H, W, 3)`` sRGB."""
+    return mertens_fusion(np.stack([expose(raw, float(ev)) for ev in evs]))
 
 
-def fake_batch(pool: EmbeddedPool, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n, S, S, 3)`` non-expert photos: a third each of raw, random-policy and mis-exposed experts."""
+def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float) -> np.ndarray:
+    """``(n, S, S, 3)`` non-expert photos: a third each of raw, random-policy and mis-exposed experts.
+
+    A mis-exposed expert is the sample's own target when the pool is paired, else an expert
+    drawn from M2; either way it is a fake, so no pairing reaches the critic's reals.
+    """
     fakes = []
     for i in range(n):
         sample = pool.sample(rng)
@@ -50,18 +64,40 @@ def fake_batch(pool: EmbeddedPool, n: int, rng: np.random.Generator) -> np.ndarr
         if kind == 0:
             fakes.append(raw)
         elif kind == 1:
-            fakes.append(random_policy_result(raw, rng))
+            fakes.append(fused(raw, rng.uniform(-max_ev, max_ev, size=NUM_SEGMENTS)))
         else:
+            expert = sample.target if sample.target is not None else pool.expert(rng)
             ev = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)
-            fakes.append(expose(thumbnail(sample.target, IMAGE_SIZE), ev))
+            fakes.append(expose(thumbnail(expert, IMAGE_SIZE), ev))
     return np.stack(fakes)
 
 
-def held_out_gap(trainer: CriticTrainer, pool: EmbeddedPool) -> dict[str, float]:
-    """Score gap of experts over their degraded versions on the held-out split."""
+def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool, max_ev: float) -> dict[str, float]:
+    """How a critic ranks each target of a paired ``pool`` against what fixed methods make of its raw photo.
+
+    Every photo of ``pool`` at 64×64: the target against the raw photo, the ±2 EV bracket
+    (:data:`~train.policies.WIDE_BRACKET`, fused) and global auto-exposure (clipped to ±``max_ev``).
+
+    Args:
+        score: the critic's batch score, ``(N, 64, 64, 3)`` float32 sRGB -> ``(N,)``, higher is
+            better (e.g. ``DiscriminatorScore(critic).batch``).
+        pool: a paired pool.
+        max_ev: EV range of auto-exposure.
+
+    Returns:
+        ``pairs_ranked_right`` (share of targets scored above their raw photo), ``beats_bracket``,
+        ``beats_auto_exposure``, the mean scores and gap, and ``num_photos``.
+
+    Raises:
+        ValueError: ``pool`` is not paired.
+    """
+    if not pool.paired:
+        raise ValueError(f"preference shares need a paired pool (raw + expert by name), got {type(pool).__name__}")
     raws = np.stack([thumbnail(pool[i].raw, IMAGE_SIZE) for i in range(len(pool))])
     targets = np.stack([thumbnail(pool[i].target, IMAGE_SIZE) for i in range(len(pool))])
-    raw_scores, target_scores = trainer.score(raws), trainer.score(targets)
+    brackets = np.stack([fused(raw, WIDE_BRACKET) for raw in raws])
+    autos = np.stack([expose(raw, float(np.clip(auto_exposure_ev(raw), -max_ev, max_ev))) for raw in raws])
+    target_scores, raw_scores = score(targets), score(raws)
     gap = target_scores - raw_scores
     return {
         "mean_expert_score": float(target_scores.mean()),
@@ -69,12 +105,24 @@ def held_out_gap(trainer: CriticTrainer, pool: EmbeddedPool) -> dict[str, float]
         "mean_gap": float(gap.mean()),
         "gap_over_raw_std": float(gap.mean() / (raw_scores.std() + 1e-8)),
         "pairs_ranked_right": float((gap > 0).mean()),
+        "beats_bracket": float((target_scores > score(brackets)).mean()),
+        "beats_auto_exposure": float((target_scores > score(autos)).mean()),
         "num_photos": len(pool),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool", default="embedded",
+                        help="training photos: embedded[:split] or a folder with raw/ and expert/ (default: embedded)")
+    parser.add_argument("--eval-pool", default="embedded:test",
+                        help="paired held-out photos for the preference shares (default: embedded:test)")
+    parser.add_argument("--max-ev", type=float, default=3.0,
+                        help="EV range of the random-policy fakes and of auto-exposure (default: 3)")
+    parser.add_argument("--training-data", default=None,
+                        help="what the training photos are and their terms, for the provenance (required with a folder)")
+    parser.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256],
+                        help="channels of the critic's stride-2 convolutions (default: 32 64 128 256)")
     parser.add_argument("--steps", type=int, default=1500, help="critic updates (default: 1500)")
     parser.add_argument("--batch-size", type=int, default=64, help="photos of each kind per update (default: 64)")
     parser.add_argument("--learning-rate", type=float, default=1e-4, help="Adam learning rate (default: 1e-4)")
@@ -83,33 +131,48 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
+    if min(args.widths) < 1:
+        parser.error(f"--widths must be >= 1, got {args.widths}")
+    if not 0.0 < args.max_ev <= 10.0:
+        parser.error(f"--max-ev must be in (0, 10], got {args.max_ev}")
+    embedded = args.pool.startswith("embedded")
+    if not embedded and not args.training_data:
+        parser.error("--training-data is required with a folder --pool: name the photos and their terms")
+    try:
+        train_pool, eval_pool = make_pool(args.pool), make_pool(args.eval_pool)
+    except ValueError as error:
+        parser.error(str(error))
+    if not eval_pool.paired:
+        parser.error(f"--eval-pool {args.eval_pool}: needs raw/ and expert/ photos paired by name")
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     rng = np.random.default_rng(args.seed)
-    train_pool, test_pool = EmbeddedPool("train", seed=args.seed), EmbeddedPool("test", seed=args.seed)
-    trainer = CriticTrainer(
-        train_pool, learning_rate=args.learning_rate, batch_size=args.batch_size, image_size=IMAGE_SIZE, seed=args.seed
-    )
+    trainer = CriticTrainer(train_pool, Discriminator(widths=tuple(args.widths)), learning_rate=args.learning_rate,
+                            batch_size=args.batch_size, image_size=IMAGE_SIZE, seed=args.seed)
     start = time.perf_counter()
     progress = tqdm(range(args.steps), desc="critic", unit="update")
     for _ in progress:
-        trainer.add_results(fake_batch(train_pool, args.batch_size, rng))
+        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev))
         losses = trainer.update(1)
         progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
     seconds = time.perf_counter() - start
 
-    gap = held_out_gap(trainer, test_pool)
+    shares = preference_shares(DiscriminatorScore(trainer.critic).batch, eval_pool, args.max_ev)
     provenance = {
-        "data": {"pool": "EmbeddedPool", "train_split": "train", "held_out_split": "test", "image_size": IMAGE_SIZE,
-                 "fakes": "raw crops, random-policy results (T=4, |e|<=3 EV), experts re-exposed by 0.5-2 EV"},
+        "data": {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
+                 "training_data": args.training_data or EMBEDDED_DATA,
+                 "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
+                          "experts re-exposed by 0.5-2 EV",
+                 "reals": "expert photos of the training pool, drawn independently of the fakes"},
+        "max_ev": args.max_ev,
         "steps": args.steps,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "gp_weight": trainer.gp_weight,
         "seed": args.seed,
         "widths": list(trainer.critic.widths),
-        "held_out": gap,
+        "held_out": shares,
         "last_train_losses": trainer.last_losses,
         "train_seconds": round(seconds, 1),
         "torch": torch.__version__,
@@ -119,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     atomic_write(args.out, lambda path: torch.save(state, path))
     provenance_path = args.out.with_name(PACKAGED_CRITIC_PROVENANCE.name)
     atomic_write(provenance_path, lambda path: Path(path).write_text(json.dumps(provenance, indent=2) + "\n"))
-    print(json.dumps(gap, indent=2))
+    print(json.dumps(shares, indent=2))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 The reward is the paper's GAN reward by default: a critic pre-trained on random-policy results
 (p-step) and retrained against the expert photos between roll-outs (d-step), shared by the env
 and, for DeepExposure, the agent. ``--reward critic`` keeps the packaged critic fixed instead
-(no critic training, no paired targets); ``--reward reference`` uses the negative RMSE to paired
+(no critic training, no paired targets); ``--critic real`` takes the shipped real-photo critic
+for either (``embedded``, the default, is the packaged one), ``--critic PATH`` any critic built by
+``python -m train.pretrain_critic``. ``--reward reference`` uses the negative RMSE to paired
 targets (a diagnostic: it needs the pairs). Checkpoints are written atomically every ``--checkpoint-every`` env steps
 (with the GAN reward's state beside them); Ctrl-C keeps the last one, and ``--resume``
 continues from it with the same step count, optimiser, critic and exploration state.
@@ -17,12 +19,14 @@ Writes into ``--out`` (default ``runs/<algo>``):
 
     exposure-train --algo deepexposure-discriminator --steps 8192
     exposure-train --algo ppo --pool ~/photos --reward-mode shaped --out runs/ppo_shaped
-    exposure-train --pool sice_sequences/train --eval-pool sice_sequences/dev --max-ev 5 --reward critic
+    exposure-train --pool sice_sequences/train --eval-pool sice_sequences/dev --max-ev 5 --reward critic \
+        --critic real
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from exposure_env.callbacks import GANRewardCallback
 from exposure_env.env import REWARD_MODES
 from exposure_env.files import atomic_write
 from exposure_env.rewards.adversarial import companion_path
+from exposure_env.rewards.functions import load_critic
 from exposure_env.vector import ExposureRetouchVectorEnv
 from train.evaluate import evaluate, model_policy, policy_method, reference_methods, save_figure, write_grid, \
     write_tables
@@ -91,12 +96,14 @@ def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -
 
 def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCallback]]:
     """The training env (with the GAN reward when asked for) and the callbacks the algorithm needs."""
+    critic = None if args.critic is None else load_critic(args.critic, args.device)
     env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments, "max_ev": args.max_ev,
                   "reward_mode": args.reward_mode, "gamma": args.gamma,
-                  "reward": "reference" if args.reward == "reference" else "discriminator"}
+                  "reward": "reference" if args.reward == "reference" else critic or "discriminator"}
     gan_reward = None
     if args.reward == "gan":
-        gan_reward = GANReward(args.pool, p_steps=args.p_steps, d_steps=args.d_steps,
+        start = "packaged" if critic is None else copy.deepcopy(critic).train()
+        gan_reward = GANReward(args.pool, p_steps=args.p_steps, d_steps=args.d_steps, critic=start,
                                batch_size=args.critic_batch_size, seed=args.seed, device=args.device)
     if args.algo in DEEP_EXPOSURE:
         vector_env = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
@@ -159,6 +166,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reward", default="gan", choices=("gan", "critic", "reference"),
                         help="gan: the paper's retrained critic (default); critic: the packaged critic, kept fixed; "
                              "reference: −RMSE to paired targets (needs them)")
+    parser.add_argument("--critic", default=None, metavar="embedded|real|PATH",
+                        help="the critic of --reward critic, or the one --reward gan starts from: embedded (the "
+                             "packaged one, default), real (trained on real sequences) or a critic.pt from "
+                             "python -m train.pretrain_critic")
     parser.add_argument("--max-ev", type=float, default=3.0,
                         help="EV range: an action of ±1 exposes ±max_ev stops (default: 3; real dark photos need 5)")
     parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,
@@ -177,6 +188,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if not 0 < args.max_ev <= 10:
         parser.error(f"--max-ev must be in (0, 10] stops, got {args.max_ev}")
+    if args.critic is not None and args.reward == "reference":
+        parser.error("--critic: the reference reward uses no critic")
     check_run_arguments(parser, args, min_size=16 if args.algo in DEEP_EXPOSURE else 36)
     args.out = args.out or Path("runs") / args.algo
     return args

@@ -3,8 +3,10 @@
 from exposure_env.rewards.adversarial import GANReward, companion_path, random_policy_results
 from exposure_env.rewards.critic_trainer import CriticTrainer, wgan_gp_loss
 from exposure_env.rewards.functions import (
+    PACKAGED_CRITICS,
     REWARD_SOURCES,
     DiscriminatorScore,
+    load_critic,
     load_packaged_critic,
     make_score_fn,
     reference_score,
@@ -12,6 +14,7 @@ from exposure_env.rewards.functions import (
 from exposure_env.rewards.networks import ConvTrunk, Discriminator
 
 __all__ = [
+    "PACKAGED_CRITICS",
     "REWARD_SOURCES",
     "ConvTrunk",
     "CriticTrainer",
@@ -20,6 +23,7 @@ __all__ = [
     "GANReward",
     "companion_path",
     "random_policy_results",
+    "load_critic",
     "load_packaged_critic",
     "make_score_fn",
     "reference_score",

@@ -26,6 +26,34 @@ REWARD_SOURCES = ("discriminator", "reference")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 PACKAGED_CRITIC = WEIGHTS_DIR / "critic.pt"
 PACKAGED_CRITIC_PROVENANCE = WEIGHTS_DIR / "critic_provenance.json"
+#: the critics that ship, by name: ``embedded`` (the env's default reward, trained on the embedded
+#: photos) and ``real`` (trained on real bracketed sequences; see its provenance for data and terms)
+PACKAGED_CRITICS = {"embedded": PACKAGED_CRITIC, "real": WEIGHTS_DIR / "real" / "critic.pt"}
+
+
+def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
+    """A critic saved by ``python -m train.pretrain_critic``: weights file plus its provenance beside it.
+
+    Args:
+        path: a name of :data:`PACKAGED_CRITICS` (``"embedded"``, ``"real"``) or a weights file
+            (``critic.pt``) whose ``critic_provenance.json`` in the same folder gives the widths.
+        device: torch device to load onto.
+
+    Returns:
+        The critic in eval mode.
+
+    Raises:
+        FileNotFoundError: the weights file or its provenance is missing.
+    """
+    path = PACKAGED_CRITICS.get(str(path), Path(path))
+    provenance_path = path.with_name(PACKAGED_CRITIC_PROVENANCE.name)
+    for required in (path, provenance_path):
+        if not required.is_file():
+            raise FileNotFoundError(f"critic {path}: {required.name} is missing; "
+                                    "build it with `python -m train.pretrain_critic --out PATH`")
+    critic = Discriminator(widths=tuple(json.loads(provenance_path.read_text())["widths"]))
+    critic.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    return critic.to(device).eval()
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,14 +63,7 @@ def load_packaged_critic(device: str = "cpu") -> Discriminator:
     One module per device is shared by every environment of the process (it costs ~3 MB);
     treat it as read-only and give a trainer its own copy to train (``copy.deepcopy``).
     """
-    if not PACKAGED_CRITIC.is_file():
-        raise FileNotFoundError(
-            f"packaged critic {PACKAGED_CRITIC} is missing; rebuild it with `python -m train.pretrain_critic`"
-        )
-    provenance = json.loads(PACKAGED_CRITIC_PROVENANCE.read_text())
-    critic = Discriminator(widths=tuple(provenance["widths"]))
-    critic.load_state_dict(torch.load(PACKAGED_CRITIC, map_location=device, weights_only=True))
-    return critic.to(device).eval()
+    return load_critic(PACKAGED_CRITIC, device)
 
 
 class DiscriminatorScore:

@@ -5,13 +5,18 @@ real tripod sequences of 3–10 exposures, each frame paired with the Mertens fu
 sequence. Training uses ``train/`` and evaluation ``dev/`` (other scenes).
 
 Rungs (DeepExposure II, discriminator as value, actor starting at global auto-exposure):
-  critic     the packaged critic, kept fixed (``exposure-train --reward critic``): no paired target
+  critic     a pre-trained critic, kept fixed (``exposure-train --reward critic``): no paired target
              is used in training
-  gan        the paper's GAN reward, retrained between roll-outs against ``train/expert`` as a whole
-             (M2: fusions of any training sequence, never drawn with the raw frame they belong to)
+  gan        the paper's GAN reward: the critic retrained between roll-outs against ``train/expert``
+             as a whole (M2: fusions of any training sequence, never drawn with the raw frame they
+             belong to)
   reference  −RMSE to the paired target: a diagnostic of the learner, since it uses the pairs
 
-Each run is ``exposure-train`` itself (kept in ``<out>/runs/<rung>_seed<k>``, skipped when its
+The critic and gan rungs run once per ``--critics`` entry: a shipped critic (``embedded``, trained
+on the embedded photos; ``real``, trained on ``train/`` with the sequences' fusions as M2) or
+``NAME=PATH`` for any critic built by ``python -m train.pretrain_critic``.
+
+Each run is ``exposure-train`` itself (kept in ``<out>/runs/``, skipped when its
 ``model.zip`` exists, so an interrupted experiment resumes). Then one evaluation on the dev frames
 (``exposure-eval``'s) scores every model beside identity, auto-exposure, CLAHE, the ±1.5 and ±2 EV
 brackets and both oracles, all at the same ``--max-ev``.
@@ -22,9 +27,11 @@ Writes into ``--out`` (default ``reports/real_sequences``):
   results.csv   one row per method and per run
   grid.png      before/after on 8 frames spread over dev: raw | each fixed method | each rung's first
                 seed | target
-  runs/         each exposure-train run (model, curves, its own report)
+  runs/         each exposure-train run (model, curves, its own report): <rung>-<critic>_seed<k>,
+                reference_seed<k>
 
-    python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3
+    python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3 \
+        --critics embedded real
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.files import atomic_write
+from exposure_env.metrics import clipped_shares
+from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
 from train.experiments.reward_shaping import mean_std
 
@@ -45,20 +54,31 @@ RUNGS = ("critic", "gan", "reference")
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
 
-def train_run(rung: str, seed: int, args: argparse.Namespace) -> Path:
-    """``exposure-train`` for one rung and seed (skipped when its model exists); returns the model path."""
-    folder = args.out / "runs" / f"{rung}_seed{seed}"
+def run_names(rungs: list[str], critics: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """``run name -> (rung, --critic value)``: each critic rung once per critic (``<rung>-<critic>``)."""
+    names: dict[str, tuple[str, str | None]] = {}
+    for rung in rungs:
+        if rung == "reference":
+            names[rung] = (rung, None)
+        for critic_name, critic in critics.items() if rung != "reference" else ():
+            names[f"{rung}-{critic_name}"] = (rung, critic)
+    return names
+
+
+def train_run(name: str, rung: str, critic: str | None, seed: int, args: argparse.Namespace) -> Path:
+    """``exposure-train`` for one run (skipped when its model exists); returns the model path."""
+    folder = args.out / "runs" / f"{name}_seed{seed}"
     if not (folder / "model.zip").is_file():
         code = train.main(["--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
                            "--reward", rung, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
                            "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", "32",
-                           "--out", str(folder)])
+                           "--out", str(folder), *(["--critic", critic] if critic else [])])
         if code != 0:
-            raise SystemExit(f"real_sequences: exposure-train failed for {rung}, seed {seed} (exit {code})")
+            raise SystemExit(f"real_sequences: exposure-train failed for {name}, seed {seed} (exit {code})")
     return folder / "model.zip"
 
 
-def results_table(rows: dict[str, dict]) -> str:
+def results_table(rows: dict[str, dict], run_names: dict[str, tuple[str, str | None]]) -> str:
     """Markdown: learned rows (mean ± std over seeds), then the fixed rows, all from one exposure-eval."""
     header = ["| method | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | highlights ≥254 ↓ | "
               "shadows ≤1 ↓ |", "|---|---|---|---|---|---|---|---|"]
@@ -66,14 +86,16 @@ def results_table(rows: dict[str, dict]) -> str:
     fixed = []
     for name, row in rows.items():
         rung, _, seed = name.rpartition("_seed")
-        if rung in RUNGS and seed.isdigit():
+        if rung in run_names and seed.isdigit():
             learned[rung].append(row)
         else:
             fixed.append(row)
     lines = []
-    for rung, group in learned.items():
+    for name, group in learned.items():
+        rung, _, critic = name.partition("-")
         cells = [mean_std([float(row[metric]) for row in group], digits) for metric, digits in ROW_METRICS]
-        lines.append(f"| DeepExposure II, {rung} reward | {len(group)} | " + " | ".join(cells) + " |")
+        label = f"DeepExposure II, {rung} reward" + (f" ({critic} critic)" if critic else "")
+        lines.append(f"| {label} | {len(group)} | " + " | ".join(cells) + " |")
     for row in fixed:
         cells = [f"{float(row[metric]):.{digits}f}" for metric, digits in ROW_METRICS]
         lines.append(f"| {row['method']} | – | " + " | ".join(cells) + " |")
@@ -86,6 +108,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/sice_sequences"),
                         help="folder with train/ and dev/, each raw/ + expert/ (default: ../shared/data/sice_sequences)")
     parser.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=RUNGS, help="rewards to train with")
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|NAME=PATH",
+                        help="critics of the critic and gan rungs: shipped ones by name, others as NAME=PATH "
+                             "(default: embedded)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per rung: 0..N-1 (default: 3)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64, help="photos per roll-out (default: 64)")
@@ -98,12 +123,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--data {args.data}: no {split}/raw folder (expected the sice_sequences layout)")
     if args.seeds < 1 or args.steps < 1:
         parser.error("--seeds and --steps must be >= 1")
+    args.critic_files = {}
+    for entry in args.critics:
+        name, _, path = entry.partition("=")
+        if entry not in PACKAGED_CRITICS and not (name.isidentifier() and path and Path(path).is_file()):
+            parser.error(f"--critics {entry!r}: expected {' or '.join(PACKAGED_CRITICS)} or NAME=PATH of an "
+                         "existing critic file")
+        args.critic_files[name] = path or name
     return args
 
 
 def main(argv: list[str] | None = None) -> str:
     args = parse_args(argv)
-    models = {f"{rung}_seed{seed}": train_run(rung, seed, args) for seed in range(args.seeds) for rung in args.rungs}
+    names = run_names(args.rungs, args.critic_files)
+    models = {f"{name}_seed{seed}": train_run(name, rung, critic, seed, args)
+              for seed in range(args.seeds) for name, (rung, critic) in names.items()}
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),
@@ -118,10 +152,14 @@ def main(argv: list[str] | None = None) -> str:
     shown = {name: dict(enumerate(pictures[index] for index in rows_shown))
              for name, pictures in images.items() if not name.endswith(later_seeds)}
     evaluate.write_grid(shown, len(rows_shown), args.out)
+    target_clips = [clipped_shares(target) for target in images["expert target"].values()]
     header = (f"`sice_sequences/dev`: {photos} real frames of 40 sequences never trained on, 64×64, T = 4, "
               f"EVs within ±{args.max_ev:g}; {args.steps} env steps per run on `train/` ({args.n_images} photos per "
-              f"roll-out). Target: the Mertens fusion of the frame's whole sequence. Per-run rows: results.csv.\n\n")
-    table = header + results_table({row["method"]: row for row in rows})
+              f"roll-out). Target: the Mertens fusion of the frame's whole sequence; the targets themselves clip "
+              f"{np.mean([clips['highlights'] for clips in target_clips]):.3f} of their pixels in the highlights "
+              f"and {np.mean([clips['shadows'] for clips in target_clips]):.3f} in the shadows. "
+              f"Per-run rows: results.csv.\n\n")
+    table = header + results_table({row["method"]: row for row in rows}, names)
     atomic_write(args.out / "results.md", lambda path: Path(path).write_text(table))
     print(table)
     return table

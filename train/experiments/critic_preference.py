@@ -1,0 +1,71 @@
+"""Does the critic prefer what people prefer? Preference shares of critics on paired photos.
+
+For each critic and each paired pool: the share of photos whose target (the expert photo) the
+critic scores above the raw photo, above the ±2 EV bracket fusion and above global auto-exposure
+(:func:`train.pretrain_critic.preference_shares`; 64×64, EVs within ±``--max-ev``). A critic
+that is a good GAN reward ranks the target first; one that ranks the bracket above the target
+pulls an agent toward the bracket.
+
+Writes ``results.md`` into ``--out`` (default ``reports/critic_preference``).
+
+    python -m train.experiments.critic_preference --critics embedded real \\
+        --pools embedded:test ../shared/data/sice_sequences/dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from exposure_env.data import make_pool
+from exposure_env.files import atomic_write
+from exposure_env.rewards.functions import PACKAGED_CRITIC_PROVENANCE, PACKAGED_CRITICS, DiscriminatorScore, load_critic
+from train.pretrain_critic import preference_shares
+
+COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > ±2 EV bracket"),
+           ("beats_auto_exposure", "target > auto-exposure"), ("mean_gap", "mean score gap target − raw"))
+
+
+def describe(critic: str) -> str:
+    """A critic's name for the table: as given (a shipped name or a file) and its training pool."""
+    path = PACKAGED_CRITICS.get(critic, Path(critic))
+    data = json.loads(path.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())["data"]
+    return f"{critic} (trained on {data['pool']})"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|PATH",
+                        help="shipped critics by name, or critic.pt files from python -m train.pretrain_critic "
+                             "(default: embedded)")
+    parser.add_argument("--pools", nargs="+", default=["embedded:test"],
+                        help="paired pools: embedded:test or folders with raw/ and expert/ (default: embedded:test)")
+    parser.add_argument("--max-ev", type=float, default=5.0, help="EV range of auto-exposure (default: 5)")
+    parser.add_argument("--out", type=Path, default=Path("reports/critic_preference"), help="report folder")
+    args = parser.parse_args(argv)
+    try:
+        critics = {critic: load_critic(critic) for critic in args.critics}
+        pools = {name: make_pool(name) for name in args.pools}
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    unpaired = [name for name, pool in pools.items() if not pool.paired]
+    if unpaired:
+        parser.error(f"--pools: not paired (raw/ and expert/ by name): {', '.join(unpaired)}")
+
+    lines = [f"Share of photos whose target the critic scores above what a fixed method makes of the raw photo "
+             f"(64×64, T = 4, auto-exposure within ±{args.max_ev:g} EV). Higher is better.", "",
+             "| critic | photos | n | " + " | ".join(label for _, label in COLUMNS) + " |",
+             "|---|---|---|" + "---|" * len(COLUMNS)]
+    for critic_name, critic in critics.items():
+        for name, pool in pools.items():
+            shares = preference_shares(DiscriminatorScore(critic).batch, pool, args.max_ev)
+            cells = [f"{shares[key]:.2f}" if key != "mean_gap" else f"{shares[key]:+.2f}" for key, _ in COLUMNS]
+            lines.append(f"| {describe(critic_name)} | {name} | {shares['num_photos']} | " + " | ".join(cells) + " |")
+    report = "\n".join(lines) + "\n"
+    atomic_write(args.out / "results.md", lambda temporary: Path(temporary).write_text(report))
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
