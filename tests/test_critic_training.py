@@ -1,13 +1,18 @@
 """Critics for any photo pool: ``train.pretrain_critic --pool``, ``load_critic``, ``exposure-train --critic``,
-the preference-share report, and the real-sequence experiment with a second critic."""
+the preference shares and their report, and the real-sequence experiment with a second critic.
+
+(The critic's learning itself is tested in ``test_critic.py``.)"""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from exposure_env.data import FolderPool
 from exposure_env.rewards.functions import PACKAGED_CRITIC_PROVENANCE, load_critic
 from exposure_env.rewards.networks import Discriminator
 from tests.sequences import write_sequences
@@ -34,24 +39,31 @@ def sequences(tmp_path_factory):
     return root
 
 
-def pretrain(sequences, out, steps: int) -> dict:
+def test_pretrain_critic_on_a_folder_pool_records_its_data_and_held_out_shares(sequences, tmp_path):
+    out = tmp_path / "critic" / "critic.pt"
     pretrain_critic.main(["--pool", str(sequences / "train"), "--eval-pool", str(sequences / "dev"), "--max-ev", "5",
-                          "--training-data", "synthetic sequences", "--steps", str(steps), "--batch-size", "6",
-                          "--widths", "8", "16", "16", "16", "--learning-rate", "1e-3", "--out", str(out)])
-    return json.loads(out.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())
-
-
-def test_pretrain_critic_on_real_style_sequences_learns_to_rank_targets_first(sequences, tmp_path):
-    untrained = pretrain(sequences, tmp_path / "start" / "critic.pt", steps=1)["held_out"]
-    provenance = pretrain(sequences, tmp_path / "trained" / "critic.pt", steps=60)
-    shares = provenance["held_out"]
+                          "--training-data", "synthetic sequences", "--steps", "2", "--batch-size", "3",
+                          "--widths", "8", "8", "8", "8", "--out", str(out)])
+    provenance = json.loads(out.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())
     assert provenance["data"]["training_data"] == "synthetic sequences" and provenance["max_ev"] == 5.0
-    assert shares["num_photos"] == 4  # every dev frame
-    # held-out sequences: the fusion is scored above its raw frames, by a margin an untrained critic lacks
-    assert untrained["pairs_ranked_right"] <= 0.5 and abs(untrained["gap_over_raw_std"]) < 0.5
-    assert shares["pairs_ranked_right"] >= 0.75 and shares["gap_over_raw_std"] > 1.0
-    critic = load_critic(tmp_path / "trained" / "critic.pt")
-    assert critic.widths == tuple(provenance["widths"]) and not critic.training
+    assert provenance["command"].startswith("python -m train.pretrain_critic --pool")
+    assert provenance["held_out"]["num_photos"] == 4  # every dev frame
+    critic = load_critic(out)
+    assert critic.widths == (8, 8, 8, 8) and not critic.training
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_preference_shares_count_each_comparison(tmp_path, sign):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "expert").mkdir()
+    for name in ("a", "b"):  # black raw frames stay black whatever the exposure; the targets are mid-grey
+        Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "raw" / f"{name}.png")
+        Image.fromarray(np.full((32, 32, 3), 128, np.uint8)).save(tmp_path / "expert" / f"{name}.png")
+    shares = pretrain_critic.preference_shares(lambda images: sign * images.mean(axis=(1, 2, 3)),
+                                               FolderPool(tmp_path / "raw", tmp_path / "expert"), max_ev=5.0)
+    expected = 1.0 if sign > 0 else 0.0  # a brightness critic always prefers the target, a darkness one never
+    assert shares["pairs_ranked_right"] == shares["beats_bracket"] == shares["beats_auto_exposure"] == expected
+    assert shares["num_photos"] == 2
 
 
 def test_pretrain_critic_folder_pool_needs_its_terms(sequences, capsys):
@@ -93,18 +105,25 @@ def test_critic_preference_refuses_an_unpaired_pool(tmp_path, capsys):
     assert "not paired" in capsys.readouterr().err
 
 
-def test_real_sequences_runs_each_critic_rung_once_per_critic(tmp_path):
-    write_sequences(tmp_path / "data" / "train", sequences=2)
-    write_sequences(tmp_path / "data" / "dev", sequences=1)
+def test_real_sequences_runs_each_critic_rung_once_per_critic(tmp_path, monkeypatch):
+    write_sequences(tmp_path / "data" / "train")
+    write_sequences(tmp_path / "data" / "dev")
     save_random_critic(tmp_path / "mine" / "critic.pt")
-    out = tmp_path / "report"
-    table = real_sequences.main(["--data", str(tmp_path / "data"), "--rungs", "critic", "--seeds", "1", "--steps", "16",
-                                 "--n-images", "4", "--critics", "embedded", f"mine={tmp_path / 'mine' / 'critic.pt'}",
-                                 "--out", str(out)])
-    assert (out / "runs" / "critic-embedded_seed0" / "model.zip").is_file()
-    assert (out / "runs" / "critic-mine_seed0" / "model.zip").is_file()
-    assert "| DeepExposure II, critic reward (embedded critic) | 1 |" in table
-    assert "| DeepExposure II, critic reward (mine critic) | 1 |" in table
+    calls = []
+    monkeypatch.setattr(real_sequences.train, "main", lambda argv: calls.append(argv) or 1)  # record, train nothing
+    args = real_sequences.parse_args(["--data", str(tmp_path / "data"), "--rungs", "critic", "reference",
+                                      "--critics", "embedded", f"mine={tmp_path / 'mine' / 'critic.pt'}"])
+    names = real_sequences.run_names(args.rungs, args.critic_files)
+    assert names == {"critic-embedded": ("critic", "embedded"), "reference": ("reference", None),
+                     "critic-mine": ("critic", str(tmp_path / "mine" / "critic.pt"))}
+    with pytest.raises(SystemExit, match="critic-mine, seed 0"):
+        real_sequences.train_run("critic-mine", "critic", names["critic-mine"][1], 0, args)
+    argv = calls[0]
+    assert argv[argv.index("--critic") + 1] == str(tmp_path / "mine" / "critic.pt")
+    assert argv[argv.index("--out") + 1].endswith("critic-mine_seed0")
+    rows = {"critic-mine_seed0": {"method": "critic-mine_seed0", **dict.fromkeys(
+        ("psnr", "ssim", "delta_e", "score", "highlights", "shadows"), 1.0)}}
+    assert "| DeepExposure II, critic reward (mine critic) | 1 |" in real_sequences.results_table(rows, names)
 
 
 def test_real_sequences_refuses_a_missing_critic(tmp_path, capsys):

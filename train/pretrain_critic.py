@@ -21,6 +21,8 @@ import argparse
 import json
 import os
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
 
     shares = preference_shares(DiscriminatorScore(trainer.critic).batch, eval_pool, args.max_ev)
     provenance = {
+        "command": shlex.join(["python", "-m", "train.pretrain_critic", *(sys.argv[1:] if argv is None else argv)]),
         "data": {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
                  "training_data": args.training_data or EMBEDDED_DATA,
                  "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 from pathlib import Path
 
 from exposure_env.data import make_pool
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     if unpaired:
         parser.error(f"--pools: not paired (raw/ and expert/ by name): {', '.join(unpaired)}")
 
-    lines = [f"Share of photos whose target the critic scores above what a fixed method makes of the raw photo "
+    command = shlex.join(["python", "-m", "train.experiments.critic_preference",
+                          *(sys.argv[1:] if argv is None else argv)])
+    lines = [f"Command: `{command}`", "", f"Share of photos whose target the critic scores above what a fixed method makes of the raw photo "
              f"(64×64, T = 4, auto-exposure within ±{args.max_ev:g} EV). Higher is better.", "",
              "| critic | photos | n | " + " | ".join(label for _, label in COLUMNS) + " |",
              "|---|---|---|" + "---|" * len(COLUMNS)]
