@@ -8,18 +8,7 @@ imported on first use, so that command-line tools answer ``--help`` without load
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-#: public name -> the module that defines it
-_EXPORTS = {"DeepExposure": "agents.deep_exposure", "DeepExposurePolicy": "agents.policies",
-            "load_packaged_policy": "agents.packaged"}
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'agents' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # also replaces a submodule of the same name (exposure_env.retouch)
-    return value
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "deep_exposure": ["DeepExposure"], "packaged": ["load_packaged_policy"], "policies": ["DeepExposurePolicy"]})

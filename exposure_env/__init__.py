@@ -7,23 +7,16 @@ package (and answering a command-line tool's ``--help``) does not load torch or 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+import lazy_loader
 from gymnasium.envs.registration import register, registry
 
-#: public name -> the module that defines it
-_EXPORTS = {
-    "ExposureRetouchEnv": "exposure_env.env",
-    "ExposureRetouchVectorEnv": "exposure_env.vector",
-    "GANReward": "exposure_env.rewards.adversarial",
-    "GANRewardVectorWrapper": "exposure_env.wrappers",
-    "GANRewardWrapper": "exposure_env.wrappers",
-    "SB3VecEnv": "exposure_env.vector",
-    "StackedObservation": "exposure_env.wrappers",
-    "retouch": "exposure_env.retouch",
-}
-__all__ = list(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "env": ["ExposureRetouchEnv"],
+    "retouch": ["retouch"],
+    "rewards.adversarial": ["GANReward"],
+    "vector": ["ExposureRetouchVectorEnv", "SB3VecEnv"],
+    "wrappers": ["GANRewardVectorWrapper", "GANRewardWrapper", "StackedObservation"],
+})
 __version__ = "0.1.0"
 
 ENV_ID = "ExposureRetouch-v0"
@@ -37,10 +30,3 @@ if ENV_ID not in registry:
         vector_entry_point="exposure_env.vector:ExposureRetouchVectorEnv",
     )
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'exposure_env' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # also replaces a submodule of the same name (exposure_env.retouch)
-    return value
