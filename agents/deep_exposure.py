@@ -47,6 +47,7 @@ from stable_baselines3.common.utils import obs_as_tensor, safe_mean
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecMonitor, is_vecenv_wrapped
 from torch import nn
 
+from agents import algorithms
 from agents.policies import DeepExposurePolicy
 from agents.transition import STATE_KEYS, after_state, segment_mask, unroll
 from exposure_env import ENV_ID
@@ -278,7 +279,7 @@ class DeepExposure(BaseAlgorithm):
                 self.n_envs)
         self.n_rollout_steps = math.ceil(self.n_images / self.n_envs) * self.num_segments
 
-    def _resolve_gan_reward(self) -> None:
+    def _resolve_gan_reward(self, progress_bar: bool = False) -> None:
         """Find, check or build the GAN reward shared by the env's reward and the agent (once per learn)."""
         found = None
         try:
@@ -319,13 +320,13 @@ class DeepExposure(BaseAlgorithm):
             if isinstance(env.score_fn, DiscriminatorScore):
                 self.gan_reward.attach(env)  # the env's reward is now the critic the agent trains
         if found is None:
-            self.gan_reward.pretrain(envs[0])  # a wrapper does this at its first reset
+            self.gan_reward.pretrain(envs[0], progress_bar)  # a wrapper does this at its first reset
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
         if self.env is None:
             raise ValueError("DeepExposure.learn needs an env: pass one to DeepExposure(...) / load(..., env=) or set_env()")
-        self._resolve_gan_reward()
+        self._resolve_gan_reward(progress_bar)
         first_reset = reset_num_timesteps or self._last_obs is None
         total_timesteps, callback = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name,
                                                          progress_bar)
@@ -617,11 +618,17 @@ class DeepExposure(BaseAlgorithm):
         return state_dicts, []
 
     def save(self, path: str | Path, exclude: Any = None, include: Any = None) -> None:
-        """SB3's ``save``, written atomically; the GAN reward's state goes beside it (``model.gan_reward.pt``)."""
+        """SB3's ``save``, written atomically and naming the algorithm (:mod:`agents.algorithms`); the GAN reward's
+        state goes beside it (``model.gan_reward.pt``)."""
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".zip")  # as SB3 names it
-        atomic_write(path, lambda temporary: super(DeepExposure, self).save(temporary, exclude, include))
+
+        def write(temporary: str) -> None:
+            super(DeepExposure, self).save(temporary, exclude, include)
+            algorithms.record(temporary, algorithms.name_of(self))
+
+        atomic_write(path, write)
         if self.gan_reward is not None:
             self.gan_reward.save(companion_path(path))
 

@@ -1,32 +1,27 @@
 """DeepExposure as a Gymnasium environment.
 
 ``import exposure_env`` registers ``ExposureRetouch-v0``; ``gym.make("exposure_env:ExposureRetouch-v0")``
-works without the import.
+works without the import. The classes below are imported on first use, so that importing the
+package (and answering a command-line tool's ``--help``) does not load torch or OpenCV.
 """
 
 from __future__ import annotations
 
+import lazy_loader
 from gymnasium.envs.registration import register, registry
 
-from exposure_env.env import ExposureRetouchEnv
-from exposure_env.retouch import retouch
-from exposure_env.rewards.adversarial import GANReward
-from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
-from exposure_env.wrappers import GANRewardVectorWrapper, GANRewardWrapper, StackedObservation
-
-__all__ = [
-    "ExposureRetouchEnv",
-    "ExposureRetouchVectorEnv",
-    "GANReward",
-    "GANRewardVectorWrapper",
-    "GANRewardWrapper",
-    "SB3VecEnv",
-    "StackedObservation",
-    "retouch",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "env": ["ExposureRetouchEnv"],
+    "retouch": ["retouch"],
+    "rewards.adversarial": ["GANReward"],
+    "vector": ["ExposureRetouchVectorEnv", "SB3VecEnv"],
+    "wrappers": ["GANRewardVectorWrapper", "GANRewardWrapper", "StackedObservation"],
+})
 __version__ = "0.1.0"
 
 ENV_ID = "ExposureRetouch-v0"
+#: the env's ``reward_mode=`` values
+REWARD_MODES = ("sparse", "shaped", "dense")
 
 if ENV_ID not in registry:
     register(
@@ -34,3 +29,4 @@ if ENV_ID not in registry:
         entry_point="exposure_env.env:ExposureRetouchEnv",
         vector_entry_point="exposure_env.vector:ExposureRetouchVectorEnv",
     )
+

@@ -1,7 +1,11 @@
-"""Stable-Baselines3 callbacks for training against the GAN reward."""
+"""Stable-Baselines3 callbacks: the GAN reward's d-step at roll-out ends, and atomic checkpoints."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
 from exposure_env.rewards.adversarial import GANReward
@@ -54,3 +58,29 @@ class GANRewardCallback(BaseCallback):
         self.logger.record("gan_reward/episodes", self.gan_reward.episodes)
         for name, value in losses.items():
             self.logger.record(f"gan_reward/{name}", value)
+
+
+class AtomicCheckpoint(BaseCallback):
+    """Save the model every ``every`` env steps with ``save(model, path)``, which must write atomically.
+
+    SB3's ``CheckpointCallback`` writes a new file per checkpoint, in place, from any step; here one
+    checkpoint file is replaced by rename, so an interrupt can never leave it half-written, and
+    only at a roll-out start, when the policy, the critic and M1 agree (no roll-out half used).
+
+    :param path: the checkpoint file.
+    :param every: env steps between checkpoints.
+    :param save: ``save(model, path)``, e.g. :func:`agents.algorithms.save` (plus the GAN reward's state).
+    """
+
+    def __init__(self, path: Path, every: int, save: Callable[[BaseAlgorithm, Path], object]):
+        super().__init__()
+        self.path, self.every, self.save = path, every, save
+        self._next = every
+
+    def _on_rollout_start(self) -> None:
+        if self.num_timesteps >= self._next:
+            self._next = self.num_timesteps + self.every
+            self.save(self.model, self.path)
+
+    def _on_step(self) -> bool:
+        return True

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from exposure_env import REWARD_MODES
 from exposure_env.data import ImagePool, make_pool
 from exposure_env.ops.exposure import expose, local_composite
 from exposure_env.ops.fusion import mertens_fusion
@@ -18,7 +19,6 @@ from exposure_env.ops.resize import shrink_photo, thumbnail
 from exposure_env.ops.segmentation import Segmentation, segment
 from exposure_env.rewards.functions import RewardSource, make_score_fn
 
-REWARD_MODES = ("sparse", "shaped", "dense")
 RESET_OPTIONS = ("image", "target", "index")
 
 
@@ -189,7 +189,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         self.fusion_weights = tuple(float(w) for w in fusion_weights)
         self.render_mode = render_mode
         self.score_fn = make_score_fn(reward, device)
-        # DESIGN §9: one OpenCV thread keeps seeded CPU runs bitwise repeatable
+        # one OpenCV thread keeps seeded CPU runs bitwise repeatable
         cv2.setNumThreads(1)
 
         image_space = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)

@@ -1,4 +1,4 @@
-"""Safe file output: every file we write appears whole or not at all."""
+"""Safe file output: every file we write appears whole or not at all; the photo formats we write."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+#: output suffixes :func:`exposure_env.retouch.retouch_file` writes, by format
+SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+            ".bmp": "BMP"}
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:

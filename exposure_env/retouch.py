@@ -6,7 +6,7 @@ are then blended by Mertens fusion (Eq. 30–31). Here the thumbnail episode is 
 :class:`~exposure_env.env.ExposureRetouchEnv` episode, so the policy sees exactly the
 observations it was trained on and the EVs are those an env episode on the same photo chooses.
 
-Costs (DESIGN §9): the fusion dominates. A uint8 or uint16 photo is exposed by a 256- or
+Costs: the fusion dominates. A uint8 or uint16 photo is exposed by a 256- or
 65536-entry lookup table per EV (no per-pixel ``pow``), and its uint8 exposures go to OpenCV's
 ``MergeMertens`` as they are (it converts to float itself); float photos are exposed with
 :func:`~exposure_env.ops.exposure.expose`. Photos that are grey (one channel, or R = G = B
@@ -36,7 +36,7 @@ from PIL import Image
 
 from exposure_env.data.io import PhotoWarning, matching_profile, read_photo
 from exposure_env.env import ExposureRetouchEnv
-from exposure_env.files import atomic_write
+from exposure_env.files import SUFFIXES, atomic_write
 from exposure_env.ops.exposure import expose, expose_lut
 from exposure_env.ops.fusion import _is_grey, _merger, mertens_fusion_torch
 from exposure_env.ops.layout import as_float, as_float_rgb
@@ -45,9 +45,6 @@ from exposure_env.ops.segmentation import Segmentation
 
 #: ``policy(observation, info, env) -> action``, as the fixed policies of ``train/policies.py``
 ActionFn = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
-#: output suffixes :func:`retouch_file` writes, by format
-SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-            ".bmp": "BMP"}
 #: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
 EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
 #: formats that hold no alpha channel; it is dropped for them
@@ -58,9 +55,12 @@ JPEG_MAX_EXIF_BYTES = 65533
 LOSSY_QUALITY = 95
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RetouchResult:
-    """What :func:`retouch` returns.
+    """What :func:`retouch` returns: ``result.image``, ``result.evs`` and ``result.fused_thumbnail``.
+
+    Its ``repr`` is one short line (shapes and dtypes, not pixels), e.g.
+    ``RetouchResult(image=uint8 (3000, 4000, 3), evs=(+0.52, +1.10, +1.31, +2.05), fused_thumbnail=float32 (64, 64, 3))``.
 
     Attributes:
         image: the retouched photo, same shape as the input; uint8 for uint8, uint16 for uint16,
@@ -73,6 +73,11 @@ class RetouchResult:
     image: np.ndarray
     evs: tuple[float, ...]
     fused_thumbnail: np.ndarray
+
+    def __repr__(self) -> str:
+        evs = ", ".join(f"{ev:+.2f}" for ev in self.evs)
+        return (f"RetouchResult(image={self.image.dtype} {self.image.shape}, evs=({evs}), "
+                f"fused_thumbnail={self.fused_thumbnail.dtype} {self.fused_thumbnail.shape})")
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -107,7 +112,8 @@ def retouch(
             wherever it lives.
 
     Returns:
-        The retouched photo, the chosen EVs and the env's fused thumbnail.
+        A :class:`RetouchResult`: ``.image`` the retouched photo, ``.evs`` the chosen EVs, and
+        ``.fused_thumbnail`` the env's fused thumbnail.
 
     Raises:
         TypeError, ValueError: a bad image (wrong shape, dtype or range, smaller than 2×2), a
@@ -158,7 +164,7 @@ def _choose_exposures(
     """
     threads = cv2.getNumThreads()
     try:
-        env = ExposureRetouchEnv(reward=_no_reward, **env_kwargs)  # sets one OpenCV thread (DESIGN §9)
+        env = ExposureRetouchEnv(reward=_no_reward, **env_kwargs)  # sets one OpenCV thread (repeatable results)
         observation, info = env.reset(options={"image": thumbnail_image})
         for _ in range(env.num_segments):
             observation, _, _, _, info = env.step(action_fn(observation, info, env))

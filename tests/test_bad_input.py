@@ -17,6 +17,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms, ImageOps
 
+import agents.packaged
 from agents import DeepExposure
 from exposure_env.data import FolderPool
 from exposure_env.data.io import PhotoWarning, read_image, read_photo
@@ -45,7 +46,7 @@ def zero_ev(observation, info, env):
 @pytest.fixture
 def cli(monkeypatch):
     """``exposure-retouch`` with the stub policy: ``cli(*args) -> exit code``."""
-    monkeypatch.setattr(retouch_cli, "load_packaged_policy", ZeroEV)
+    monkeypatch.setattr(agents.packaged, "load_packaged_policy", ZeroEV)  # exposure-retouch imports it when it runs
     return lambda *args: retouch_cli.main([str(arg) for arg in args])
 
 

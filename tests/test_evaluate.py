@@ -6,10 +6,12 @@ import csv
 
 import cv2
 import numpy as np
+import gymnasium as gym
 import pytest
 from PIL import Image
+from stable_baselines3.common.env_util import make_vec_env
 
-from agents import DeepExposure
+from agents import DeepExposure, algorithms
 from exposure_env.data import EmbeddedPool
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from sequences import write_sequences
@@ -61,7 +63,52 @@ def test_eval_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
     bogus.write_text("not a zip")
     with pytest.raises(SystemExit):
         evaluate.main(["--model", str(bogus), "--out", str(tmp_path)])
-    assert "notes.zip: not a deepexposure model" in capsys.readouterr().err
+    assert "notes.zip: not a saved model (not a zip file)" in capsys.readouterr().err
+
+
+def test_a_saved_model_names_its_algorithm_so_eval_needs_no_algo(tmp_path, capsys):
+    envs = make_vec_env(lambda: gym.make("ExposureRetouch-v0", size=36, num_segments=2, reward="reference"), n_envs=1)
+    ppo = algorithms.make("ppo", "MultiInputPolicy", envs, n_steps=8, batch_size=8, seed=0, device="cpu")
+    algorithms.save(ppo, tmp_path / "named.zip")
+    ppo.save(tmp_path / "plain.zip")  # plain SB3 save: names no algorithm
+    assert algorithms.saved_name(tmp_path / "named.zip") == "ppo" and algorithms.saved_name(tmp_path / "plain.zip") is None
+    out = tmp_path / "report"
+    common = ["--photos", "2", "--size", "36", "--num-segments", "2", "--grid-rows", "1", "--out", str(out)]
+    evaluate.main(["--model", str(tmp_path / "named.zip"), *common])
+    assert "| named |" in (out / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        evaluate.main(["--model", str(tmp_path / "plain.zip"), *common])
+    assert "plain.zip: the file does not say which algorithm saved it" in capsys.readouterr().err
+    evaluate.main(["--model", str(tmp_path / "plain.zip"), "--algo", "ppo", *common])
+    assert "| plain |" in (out / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        evaluate.main(["--model", str(tmp_path / "named.zip"), "--algo", "sac", *common])
+    assert "named.zip: saved by ppo, not sac" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", algorithms.DEEP_EXPOSURE)
+def test_deep_exposure_saves_under_the_name_train_and_compare_agents_use(name, tmp_path):
+    envs = SB3VecEnv(ExposureRetouchVectorEnv(2, size=32, num_segments=2, reward="reference"))
+    model = algorithms.make(name, "MultiInputPolicy", envs, n_images=2, seed=0, device="cpu")
+    model.save(tmp_path / "model.zip")
+    assert algorithms.name_of(model) == algorithms.saved_name(tmp_path / "model.zip") == name
+    assert algorithms.name_of(algorithms.load(tmp_path / "model.zip", device="cpu")) == name
+
+
+def test_the_grid_shows_each_source_photo_once_at_a_readable_size(tmp_path):
+    env = gym.make("ExposureRetouch-v0", pool="embedded:test")
+    methods = evaluate.reference_methods(paired=True)
+    images = evaluate.grid_images(env, methods, num_photos=8, num_rows=6)
+    # the held-out split has two source photos: one row each, not six crops of mostly one of them
+    assert len(images["raw"]) == 2
+    assert {env.unwrapped.pool[index].name.split("/")[0] for index in range(8)} == {"chelsea", "camera"}
+    assert all(image.shape == (evaluate.GRID_SIDE, evaluate.GRID_SIDE, 3) for column in images.values()
+               for image in column.values())
+    # each method's decision is rendered on the large photo: auto-exposure brightens the dark crop there too
+    assert images["global auto-exposure"][0].mean() != pytest.approx(images["raw"][0].mean(), abs=0.01)
+    evaluate.write_grid(images, 2, tmp_path)
+    grid = cv2.imread(str(tmp_path / "grid.png"))
+    assert grid.shape[0] >= 2 * evaluate.GRID_SIDE  # shown pixel for pixel, not 64-pixel thumbnails blown up
 
 
 def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):

@@ -45,9 +45,28 @@ def test_retouch_a_folder_reports_bad_files_and_keeps_going(tmp_path, model_path
     assert code == 1  # some failed
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["p0.jpg", "p1.jpg"]
     assert Image.open(tmp_path / "out" / "p0.jpg").size == (150, 100)
-    errors = capsys.readouterr().err
-    assert "broken.jpg" in errors and "notes.png" in errors and "2 of 4 photos failed" in errors
+    output = capsys.readouterr()
+    broken = tmp_path / "in" / "broken.jpg"
+    errors = output.err.splitlines()
+    # one line per skipped photo, naming it once; the per-photo lines on stdout, clean of progress bars
+    assert f"exposure-retouch: skipped {broken}: corrupt or truncated image" in output.err
+    assert all(line.count(str(tmp_path)) <= 1 for line in errors)
+    assert "notes.png: not a readable image" in output.err and errors[-1] == "exposure-retouch: 2 of 4 inputs failed"
+    assert [line.split(" -> ")[0] for line in output.out.splitlines()] == [str(tmp_path / "in" / f"p{i}.jpg")
+                                                                           for i in range(2)]
+    assert "\r" not in output.out + output.err  # no bar (not a terminal), so a log file reads cleanly
     assert {path.name: path.read_bytes() for path in (tmp_path / "in").iterdir()} == before  # inputs untouched
+
+
+def test_a_missing_input_is_skipped_like_an_unreadable_one_and_the_rest_retouched(tmp_path, model_path, capsys):
+    photo_folder(tmp_path / "in")
+    code = retouch.main([str(tmp_path / "in" / "p0.jpg"), str(tmp_path / "missing.jpg"), str(tmp_path / "empty"),
+                         "--out", str(tmp_path / "out"), "--model", str(model_path)])
+    assert code == 1 and (tmp_path / "out" / "p0.jpg").is_file()
+    errors = capsys.readouterr().err.splitlines()
+    assert f"exposure-retouch: skipped {tmp_path / 'missing.jpg'}: no such file or folder" in errors
+    assert f"exposure-retouch: skipped {tmp_path / 'empty'}: no such file or folder" in errors
+    assert errors[-1] == "exposure-retouch: 2 of 3 inputs failed"
 
 
 def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
@@ -56,11 +75,6 @@ def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
                          str(model_path)]) == 2
     assert "refusing to overwrite the input" in capsys.readouterr().err
     assert (tmp_path / "in" / "p0.jpg").read_bytes() == before["p0.jpg"]
-
-
-def test_missing_input_is_one_clear_line(tmp_path, capsys):
-    assert retouch.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
-    assert capsys.readouterr().err.strip() == f"exposure-retouch: {tmp_path / 'nowhere'}: no such file or folder"
 
 
 def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):

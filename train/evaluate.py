@@ -1,19 +1,22 @@
-"""``exposure-eval``: score trained models and reference methods on a set of photos.
+"""exposure-eval: score trained models and reference methods on a set of photos.
 
 Every method turns each photo's thumbnail S0 into a result: a policy plays one episode of
-``ExposureRetouch-v0`` (the result is the fused P_T), CLAHE equalises S0's lightness directly.
+ExposureRetouch-v0 (the result is the fused P_T), CLAHE equalises S0's lightness directly.
 Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
 −1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
 (best single EV, best T EVs for the PSNR to the target: the ceiling of the action space).
 Metrics: packaged-critic score, shares of clipped highlights (luma ≥ 254/255) and crushed
-shadows (luma ≤ 1/255), and on paired sets PSNR, SSIM and CIEDE2000 to the expert target
-(DESIGN §7).
+shadows (luma ≤ 1/255), and on paired sets PSNR, SSIM and CIEDE2000 to the expert target.
+The bar a learned policy must clear is global auto-exposure: it lies inside the action space
+(all T EVs equal).
 
-Writes into ``--out`` (default ``reports/eval``): ``results.csv``, ``results.md`` and
-``grid.png`` (raw | each method | target).
+Writes into --out (default reports/eval): results.csv, results.md and grid.png (raw |
+each method | target, one row per source photo, each method's EVs applied to the photo at its
+own size up to 384 pixels).
 
-    exposure-eval --model run/deepexposure.zip --pool embedded:test --photos 32
-    exposure-eval --model run/ppo.zip --algo ppo --pool ~/photos/raw
+    exposure-eval --model runs/deepexposure-discriminator/model.zip --pool embedded:test --photos 32
+    exposure-eval --model runs/ppo/model.zip runs/sac/model.zip --pool ~/photos
+    exposure-eval --model my_ppo.zip --algo ppo   # a model saved by plain SB3 save(), which names no algorithm
     exposure-eval --model packaged          # the policy that ships with the package
 """
 
@@ -24,42 +27,48 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
-import cv2
-import gymnasium as gym
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3  # noqa: E402
-from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from agents import algorithms
 
-import exposure_env  # noqa: E402,F401  (registers the env)
-from agents import DeepExposure  # noqa: E402
-from agents.oracle import GLOBAL_ORACLE, SET_ORACLE, best_exposure_set, best_global_ev  # noqa: E402
-from agents.packaged import ActorPolicy, load_packaged_policy  # noqa: E402
-from exposure_env.files import atomic_write  # noqa: E402
-from exposure_env.metrics import clipped_shares, paired_metrics  # noqa: E402
-from exposure_env.ops.exposure import expose  # noqa: E402
-from exposure_env.ops.fusion import mertens_fusion  # noqa: E402
-from exposure_env.ops.layout import to_uint8  # noqa: E402
-from exposure_env.ops.resize import thumbnail  # noqa: E402
-from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic  # noqa: E402
-from train import policies  # noqa: E402
+if TYPE_CHECKING:  # the rest is imported where it is used: --help and argument errors answer before torch loads
+    import gymnasium as gym
+    import matplotlib.pyplot as plt
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
-MODEL_CLASSES: dict[str, type[BaseAlgorithm]] = {"deepexposure": DeepExposure, "ppo": PPO, "a2c": A2C, "td3": TD3,
-                                                 "sac": SAC, "ddpg": DDPG}
+    from agents.packaged import ActorPolicy
+    from train import policies
 
 #: the env's default EV range, used when no model records its own
 DEFAULT_MAX_EV = 3.0
 #: ``--model`` name of the shipped policy
 PACKAGED = "packaged"
 METRICS = ("score", "psnr", "ssim", "delta_e", "highlights", "shadows")
-#: ``method(env, index) -> (result, raw, target or None)``, all ``(S, S, 3)`` float32 sRGB
-Method = Callable[[gym.Env, int], tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
+#: longest side of the photos in grid.png
+GRID_SIDE = 384
+
+
+class Outcome(NamedTuple):
+    """What a method made of one photo.
+
+    Attributes:
+        result: ``(S, S, 3)`` float32 sRGB: the method's result on the thumbnail S0.
+        raw: S0 itself.
+        target: the thumbnail of the expert target, or ``None`` (unpaired photos).
+        render: ``render(photo) -> result``: the same decision (EVs, or CLAHE) applied to the photo
+            at any size, as ``exposure-retouch`` applies EVs at full resolution (Alg. 3).
+    """
+
+    result: np.ndarray
+    raw: np.ndarray
+    target: np.ndarray | None
+    render: Callable[[np.ndarray], np.ndarray]
+
+
+#: ``method(env, index) -> Outcome``
+Method = Callable[["gym.Env", int], Outcome]
 
 
 def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
@@ -74,34 +83,50 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
             "evs": list(info["evs"])}
 
 
-def policy_method(policy: policies.Policy) -> Method:
-    """A policy as a method: its episode's fused result."""
+def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -> Callable[[np.ndarray], np.ndarray]:
+    """``render(photo)``: the photo exposed at each EV and fused (Mertens), as Alg. 3 does at full resolution."""
+    from exposure_env.ops.exposure import expose
+    from exposure_env.ops.fusion import mertens_fusion
 
-    def method(env: gym.Env, index: int):
+    evs = list(evs)
+    return lambda photo: mertens_fusion(np.stack([expose(photo, ev) for ev in evs]), *fusion_weights)
+
+
+def policy_method(policy: policies.Policy) -> Method:
+    """A policy as a method: its episode's fused result; it renders with the EVs it chose."""
+
+    def method(env: gym.Env, index: int) -> Outcome:
         episode = roll_out(env, policy, index)
-        return episode["fused"], episode["raw"], episode["target"]
+        render = fuse_evs(episode["evs"], env.unwrapped.fusion_weights)
+        return Outcome(episode["fused"], episode["raw"], episode["target"], render)
 
     return method
 
 
-def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:
+def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:  # noqa: F821
     """An SB3 model (DeepExposure or a stock agent) or the packaged policy, acting deterministically."""
     return lambda observation, info, env: model.predict(observation, deterministic=True)[0]
 
 
 def clahe(image: np.ndarray, clip_limit: float = 2.0, tiles: int = 8) -> np.ndarray:
     """CLAHE on the L channel of CIELAB (OpenCV): ``(H, W, 3)`` float sRGB -> same."""
+    import cv2
+
+    from exposure_env.ops.layout import to_uint8
+
     lab = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB)
     lab[..., 0] = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tiles, tiles)).apply(lab[..., 0])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255.0
 
 
-def clahe_method(env: gym.Env, index: int):
+def clahe_method(env: gym.Env, index: int) -> Outcome:
     """CLAHE applied to the photo's thumbnail S0 (no episode)."""
+    from exposure_env.ops.resize import thumbnail
+
     observation, _ = env.reset(options={"index": index})
     raw = observation["original"].astype(np.float32) / 255.0
     target = env.unwrapped.pool[index].target
-    return clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.size)
+    return Outcome(clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.size), clahe)
 
 
 def oracle_method(kind: str) -> Method:
@@ -111,7 +136,10 @@ def oracle_method(kind: str) -> Method:
     the env's ``[-max_ev, max_ev]``. The ceiling of the action space, not a method a user has.
     """
 
-    def method(env: gym.Env, index: int):
+    from agents.oracle import GLOBAL_ORACLE, best_exposure_set, best_global_ev
+    from exposure_env.ops.resize import thumbnail
+
+    def method(env: gym.Env, index: int) -> Outcome:
         observation, _ = env.reset(options={"index": index})
         unwrapped = env.unwrapped
         raw = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
@@ -119,14 +147,17 @@ def oracle_method(kind: str) -> Method:
         global_ev = best_global_ev(raw, target, unwrapped.max_ev)
         evs = np.full(unwrapped.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
             raw, target, unwrapped.num_segments, unwrapped.max_ev, global_ev=global_ev)
-        fused = mertens_fusion(np.stack([expose(raw, ev) for ev in evs]), *unwrapped.fusion_weights)
-        return fused, raw, target
+        render = fuse_evs(evs, unwrapped.fusion_weights)
+        return Outcome(render(raw), raw, target, render)
 
     return method
 
 
 def reference_methods(paired: bool = False) -> dict[str, Method]:
     """The rows every evaluation shows; with ``paired`` photos also the two oracles."""
+    from agents.oracle import GLOBAL_ORACLE, SET_ORACLE
+    from train import policies
+
     oracles = {kind: oracle_method(kind) for kind in (GLOBAL_ORACLE, SET_ORACLE)} if paired else {}
     return {
         "identity": policy_method(policies.identity),
@@ -145,12 +176,18 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
     The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses); the
     paired metrics are NaN where a photo has no target.
     """
+    from tqdm import tqdm
+
+    from exposure_env.metrics import clipped_shares, paired_metrics
+    from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
+
     critic = DiscriminatorScore(load_packaged_critic())
     rows, images = [], {}
-    for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=not progress):
+    # the bar shows in a terminal only (disable=None), so redirected output stays clean
+    for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
         per_photo = []
         for index in range(num_photos):
-            result, raw, target = method(env, index)
+            result, raw, target, _ = method(env, index)
             metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(result)}
             if target is not None:
                 metrics = paired_metrics(result, target)
@@ -165,6 +202,8 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
 
 def write_tables(rows: list[dict], out: Path) -> None:
     """results.csv and results.md, written atomically."""
+    from exposure_env.files import atomic_write
+
 
     def write_csv(path: str) -> None:
         with open(path, "w", newline="") as handle:
@@ -180,38 +219,106 @@ def write_tables(rows: list[dict], out: Path) -> None:
     atomic_write(out / "results.md", lambda path: Path(path).write_text(header + "\n".join(lines) + "\n"))
 
 
+def pyplot():  # noqa: ANN201 - the module matplotlib.pyplot
+    """``matplotlib.pyplot`` on the Agg backend (files only, never a window), imported on first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(figure: plt.Figure, path: Path) -> None:
     """Render a matplotlib figure to PNG in memory, then write it atomically."""
+    from exposure_env.files import atomic_write
+
+    plt = pyplot()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(figure)
     atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getvalue()))
 
 
+def grid_photo(pool: Any, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Photo ``index`` of ``pool`` and its target (or ``None``) at their own size, shrunk to :data:`GRID_SIDE` at most.
+
+    An embedded pool's crops are 96 pixels; the grid cuts the same crop (same region, same
+    degradation) at :data:`GRID_SIDE` pixels instead.
+    """
+    import cv2
+
+    from exposure_env.data import EmbeddedPool
+
+    if isinstance(pool, EmbeddedPool):
+        pool = EmbeddedPool(pool.split, pool.n_items, crop_size=GRID_SIDE, seed=pool.seed)
+    sample = pool[index]
+    scale = min(1.0, GRID_SIDE / max(sample.raw.shape[:2]))
+    size = (round(sample.raw.shape[1] * scale), round(sample.raw.shape[0] * scale))
+
+    def shrink(image: np.ndarray) -> np.ndarray:
+        return image if scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+    return shrink(sample.raw), None if sample.target is None else shrink(sample.target)
+
+
+def grid_images(env: gym.Env, methods: dict[str, Method], num_photos: int, num_rows: int) -> dict:
+    """The pictures of grid.png: ``{column: {row: image}}``, columns raw | methods | expert target (paired pools).
+
+    Rows are the first of photos ``0..num_photos-1`` from distinct source photos (an embedded
+    crop's source is the part of its name before ``/``), at most ``num_rows``. Each method decides
+    on the photo's thumbnail, as in :func:`evaluate`, and its decision is rendered on the photo at
+    :func:`grid_photo` size, as ``exposure-retouch`` renders at full resolution.
+    """
+    pool = env.unwrapped.pool
+    rows, sources = [], set()
+    for index in range(num_photos):
+        source = pool[index].name.split("/")[0]
+        if source not in sources and len(rows) < num_rows:
+            sources.add(source)
+            rows.append(index)
+    images: dict[str, dict[int, np.ndarray]] = {"raw": {}}
+    for row, index in enumerate(rows):
+        photo, target = grid_photo(pool, index)
+        images["raw"][row] = photo
+        for name, method in methods.items():
+            images.setdefault(name, {})[row] = method(env, index).render(photo)
+        if target is not None:
+            images.setdefault("expert target", {})[row] = target
+    return images
+
+
 def write_grid(images: dict, num_rows: int, out: Path) -> None:
-    """grid.png: one row per photo, columns raw | methods | expert target (when paired)."""
+    """grid.png: one row per photo, columns raw | methods | expert target (when in ``images``), at the images' size."""
+    plt = pyplot()
     ends = ("raw", "expert target")
     columns = ["raw", *[k for k in images if k not in ends], *[k for k in ends[1:] if k in images]]
-    figure, axes = plt.subplots(num_rows, len(columns), figsize=(1.6 * len(columns), 1.6 * num_rows), squeeze=False)
+    side = max(max(image.shape[:2]) for image in images["raw"].values()) / 100  # inches at dpi 100: pixel for pixel
+    figure, axes = plt.subplots(num_rows, len(columns), figsize=(1.03 * side * len(columns), (side + 0.3) * num_rows),
+                                squeeze=False)
+    figure.subplots_adjust(left=0, right=1, bottom=0, top=1 - 0.3 / (side + 0.3) / num_rows, wspace=0.03,
+                           hspace=0.3 / side)
     for row in range(num_rows):
         for col, name in enumerate(columns):
-            axes[row, col].imshow(np.clip(images[name][row], 0, 1))
+            axes[row, col].imshow(np.clip(images[name][row], 0, 1), interpolation="nearest")
             axes[row, col].axis("off")
             if row == 0:
-                axes[row, col].set_title(name, fontsize=7)
+                axes[row, col].set_title(name, fontsize=9)
     save_figure(figure, out / "grid.png")
 
 
-def load_model(path: Path, algo: str) -> BaseAlgorithm | ActorPolicy:
-    """A saved model (``packaged``: the shipped policy), with a one-line error naming the file when it cannot be loaded."""
+def load_model(path: Path, algo: str | None = None) -> BaseAlgorithm | ActorPolicy:
+    """A saved model (``packaged``: the shipped policy), with a one-line error naming the file when it cannot be loaded.
+
+    Args:
+        path: a model file, or ``packaged``.
+        algo: the algorithm (:data:`agents.algorithms.NAMES`), needed only for a file that names none.
+    """
+    from agents.packaged import load_packaged_policy
+
     if str(path) == PACKAGED and not path.exists():
         return load_packaged_policy()
-    if not path.is_file():
-        raise ValueError(f"{path}: no such model file")
-    try:
-        return MODEL_CLASSES[algo].load(path, device="cpu")
-    except Exception as error:  # noqa: BLE001 - any failure to unpickle means the same to the user
-        raise ValueError(f"{path}: not a {algo} model ({type(error).__name__}: {error})") from None
+    return algorithms.load(path, algo, device="cpu")
 
 
 def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:
@@ -221,6 +328,9 @@ def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:
     Raises:
         ValueError: the models were trained with different ranges.
     """
+    from agents import DeepExposure
+    from agents.packaged import ActorPolicy
+
     ranges = {float(model.max_ev) if isinstance(model, DeepExposure) else float(model.env_kwargs["max_ev"])
               for model in models if isinstance(model, (DeepExposure, ActorPolicy))}
     if len(ranges) > 1:
@@ -235,8 +345,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, nargs="*", default=[],
                         help=f"saved models to evaluate (each a row named by its file), or {PACKAGED!r} for the "
                              "policy that ships with the package; none: reference rows only")
-    parser.add_argument("--algo", default="deepexposure", choices=sorted(MODEL_CLASSES),
-                        help="the algorithm that saved the models (default: deepexposure)")
+    parser.add_argument("--algo", default=None, choices=algorithms.NAMES,
+                        help="the algorithm that saved the models, for files that do not say it (exposure-train's "
+                             "and DeepExposure.save's do)")
     parser.add_argument("--pool", default="embedded:test",
                         help="photos: embedded:test (held-out embedded photos, default), embedded, or a folder "
                              "(raw/ + expert/ subfolders for paired metrics)")
@@ -246,11 +357,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-ev", type=float, default=None,
                         help="EV range ±max_ev of every policy and of the oracles (default: the range the models "
                              f"were trained with, else {DEFAULT_MAX_EV:g})")
-    parser.add_argument("--grid-rows", type=int, default=6, help="photos shown in grid.png (default: 6)")
+    parser.add_argument("--grid-rows", type=int, default=6,
+                        help="photos shown in grid.png, one per source photo (default: 6)")
     parser.add_argument("--out", type=Path, default=Path("reports/eval"), help="report folder (default: reports/eval)")
     args = parser.parse_args(argv)
     if args.photos < 1 or args.grid_rows < 1:
         parser.error("--photos and --grid-rows must be >= 1")
+    import gymnasium as gym
+
+    import exposure_env  # noqa: F401  (registers the env)
+
     try:
         models = {path.stem: load_model(path, args.algo) for path in args.model}
         max_ev = args.max_ev if args.max_ev is not None else trained_max_ev(models.values())
@@ -261,9 +377,10 @@ def main(argv: list[str] | None = None) -> None:
     photos = min(args.photos, len(env.unwrapped.pool))
     methods = {**reference_methods(env.unwrapped.pool.paired),
                **{name: policy_method(model_policy(model)) for name, model in models.items()}}
-    rows, images = evaluate(env, methods, photos)
+    rows, _ = evaluate(env, methods, photos)
     write_tables(rows, args.out)
-    write_grid(images, min(args.grid_rows, photos), args.out)
+    images = grid_images(env, methods, photos, args.grid_rows)
+    write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)
 

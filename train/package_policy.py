@@ -1,14 +1,14 @@
-"""Ship a trained DeepExposure actor as the package's default policy (``agents/weights``).
+"""Ship a trained DeepExposure actor as the package's default policy (agents/weights).
 
     exposure-train --pool sice_sequences/train --reward critic --max-ev 5 --out runs/packaged
     python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..." \
         --training-data "sice_sequences/train (CC BY-NC 4.0: research, non-commercial)" \
         --results docs/results/real_sequences/results.md
 
-``--command`` records the exact training command, ``--training-data`` what it was trained on and
-under which terms, ``--results`` the evaluation to cite (default: the run's own ``results.md``).
+--command records the exact training command, --training-data what it was trained on and
+under which terms, --results the evaluation to cite (default: the run's own results.md).
 
-Writes ``agents/weights/policy.pt`` (actor weights) and ``policy_provenance.json`` (the command,
+Writes agents/weights/policy.pt (actor weights) and policy_provenance.json (the command,
 steps, seed, env settings and the run's held-out results table), both atomically.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from agents import DeepExposure
+from agents import DeepExposure, algorithms
 from agents.packaged import PACKAGED_POLICY, PACKAGED_POLICY_PROVENANCE
 from exposure_env.files import atomic_write
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--results {results}: no such file")
     provenance = {
         "command": args.command,
-        "algorithm": f"DeepExposure value={model.value}",
+        "algorithm": algorithms.name_of(model),
         "training_data": args.training_data,
         "env_steps": int(model.num_timesteps),
         "seed": model.seed,

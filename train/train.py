@@ -1,17 +1,17 @@
-"""``exposure-train``: train DeepExposure or a stock SB3 agent on ``ExposureRetouch-v0`` and write a report.
+"""exposure-train: train DeepExposure or a stock SB3 agent on ExposureRetouch-v0 and write a report.
 
 The reward is the paper's GAN reward by default: a critic pre-trained on random-policy results
 (p-step) and retrained against the expert photos between roll-outs (d-step), shared by the env
-and, for DeepExposure, the agent. ``--reward critic`` keeps the packaged critic fixed instead
-(no critic training, no paired targets); ``--critic real`` takes the shipped real-photo critic
-for either (``embedded``, the default, is the packaged one), ``--critic PATH`` any critic built by
-``python -m train.pretrain_critic``. ``--reward reference`` uses the negative RMSE to paired
-targets (a diagnostic: it needs the pairs). Checkpoints are written atomically every ``--checkpoint-every`` env steps
-(with the GAN reward's state beside them); Ctrl-C keeps the last one, and ``--resume``
+and, for DeepExposure, the agent. --reward critic keeps the packaged critic fixed instead
+(no critic training, no paired targets); --critic real takes the shipped real-photo critic
+for either (embedded, the default, is the packaged one), --critic PATH any critic built by
+python -m train.pretrain_critic. --reward reference uses the negative RMSE to paired
+targets (a diagnostic: it needs the pairs). Checkpoints are written atomically every --checkpoint-every env steps
+(with the GAN reward's state beside them); Ctrl-C keeps the last one, and --resume
 continues from it with the same step count, optimiser, critic and exploration state.
 
-Writes into ``--out`` (default ``runs/<algo>``):
-  model.zip (+ model.gan_reward.pt)         the trained agent (``exposure-eval``/``exposure-retouch --model``)
+Writes into --out (default runs/<algo>):
+  model.zip (+ model.gan_reward.pt)         the trained agent (exposure-eval/exposure-retouch --model)
   checkpoint.zip (+ .gan_reward.pt)          the latest checkpoint
   curves.png, curves.csv                     held-out PSNR and packaged-critic score vs env steps
   results.md, results.csv, grid.png          held-out metrics of the agent and the reference methods
@@ -26,76 +26,45 @@ Writes into ``--out`` (default ``runs/<algo>``):
 from __future__ import annotations
 
 import argparse
-import copy
+import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
-import matplotlib.pyplot as plt
-import torch
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.env_util import make_vec_env
+from agents import algorithms
+from exposure_env import REWARD_MODES
+from train.arguments import add_run_arguments, check_run_arguments, log_to_stderr
 
-import exposure_env  # noqa: F401  (registers the env)
-from agents import DeepExposure
-from exposure_env import GANReward, GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv
-from exposure_env.callbacks import GANRewardCallback
-from exposure_env.env import REWARD_MODES
-from exposure_env.files import atomic_write
-from exposure_env.rewards.adversarial import companion_path
-from exposure_env.rewards.functions import load_critic
-from exposure_env.vector import ExposureRetouchVectorEnv
-from train.evaluate import evaluate, model_policy, policy_method, reference_methods, save_figure, write_grid, \
-    write_tables
-from train.experiments.reward_shaping import (
-    ALGORITHMS,
-    HeldOutEvaluation,
-    add_run_arguments,
-    algorithm_kwargs,
-    check_run_arguments,
-    write_csv,
-)
+if TYPE_CHECKING:  # imported in the functions: --help and argument errors answer before torch loads
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
 
-DEEP_EXPOSURE = {"deepexposure-value": "network", "deepexposure-discriminator": "discriminator"}
-ALGOS = (*DEEP_EXPOSURE, "ppo", "sac", "td3", "ddpg", "a2c")
+    from exposure_env import GANReward
 
-
-class AtomicCheckpoint(BaseCallback):
-    """Save the model (and the GAN reward beside it) every ``every`` env steps, each file atomically.
-
-    SB3's ``CheckpointCallback`` writes a new file per checkpoint, in place, from any step; here one
-    ``checkpoint.zip`` is replaced by rename, so an interrupt can never leave it half-written, and
-    only at a roll-out start, when the policy, the critic and M1 agree (no roll-out half used).
-    """
-
-    def __init__(self, path: Path, every: int, gan_reward: GANReward | None):
-        super().__init__()
-        self.path, self.every, self.gan_reward = path, every, gan_reward
-        self._next = every
-
-    def _on_rollout_start(self) -> None:
-        if self.num_timesteps >= self._next:
-            self._next = self.num_timesteps + self.every
-            save_model(self.model, self.path, self.gan_reward)
-
-    def _on_step(self) -> bool:
-        return True
+logger = logging.getLogger("train.train")
 
 
 def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -> None:
-    """``model.zip`` and, with a GAN reward, ``model.gan_reward.pt``: both written atomically."""
-    if isinstance(model, DeepExposure):
-        model.save(path)  # atomic, and writes its GAN reward's companion itself
-        return
-    atomic_write(path, lambda temporary: model.save(temporary))
-    if gan_reward is not None:
+    """``model.zip`` naming its algorithm and, with a GAN reward, ``model.gan_reward.pt``: both written atomically."""
+    from exposure_env.rewards.adversarial import companion_path
+
+    algorithms.save(model, path)  # DeepExposure writes its GAN reward's companion itself
+    if gan_reward is not None and algorithms.name_of(model) not in algorithms.DEEP_EXPOSURE:
         gan_reward.save(companion_path(path))
 
 
 def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCallback]]:
     """The training env (with the GAN reward when asked for) and the callbacks the algorithm needs."""
+    import copy
+
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from exposure_env import GANReward, GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv
+    from exposure_env.callbacks import GANRewardCallback
+    from exposure_env.rewards.functions import load_critic
+    from exposure_env.vector import ExposureRetouchVectorEnv
+
     critic = None if args.critic is None else load_critic(args.critic, args.device)
     env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments, "max_ev": args.max_ev,
                   "reward_mode": args.reward_mode, "gamma": args.gamma,
@@ -105,7 +74,7 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
         start = "packaged" if critic is None else copy.deepcopy(critic).train()
         gan_reward = GANReward(args.pool, p_steps=args.p_steps, d_steps=args.d_steps, critic=start,
                                batch_size=args.critic_batch_size, seed=args.seed, device=args.device)
-    if args.algo in DEEP_EXPOSURE:
+    if args.algo in algorithms.DEEP_EXPOSURE:
         vector_env = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
         if gan_reward is not None:
             vector_env = GANRewardVectorWrapper(vector_env, gan_reward)
@@ -120,30 +89,34 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
 
 
 def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
-    tensorboard = str(args.tensorboard or args.out / "tb")
-    if args.algo in DEEP_EXPOSURE:
-        return DeepExposure("MultiInputPolicy", envs, value=DEEP_EXPOSURE[args.algo], n_images=args.n_images,
-                            gamma=args.gamma, seed=args.seed, device=args.device, tensorboard_log=tensorboard,
-                            d_steps=0 if args.reward == "critic" else args.d_steps)
-    kwargs = {**algorithm_kwargs(args.algo, args.n_envs), "gamma": args.gamma}
-    return ALGORITHMS[args.algo]("MultiInputPolicy", envs, seed=args.seed, device=args.device,
-                                 tensorboard_log=tensorboard, **kwargs)
+    """A fresh model of ``--algo`` (stock agents with the hyperparameters of :mod:`exposure_env.zoo`)."""
+    from train.experiments.reward_shaping import algorithm_kwargs
+
+    common = {"gamma": args.gamma, "seed": args.seed, "device": args.device,
+              "tensorboard_log": str(args.tensorboard or args.out / "tb")}
+    if args.algo in algorithms.DEEP_EXPOSURE:
+        return algorithms.make(args.algo, "MultiInputPolicy", envs, n_images=args.n_images,
+                               d_steps=0 if args.reward == "critic" else args.d_steps, **common)
+    return algorithms.make(args.algo, "MultiInputPolicy", envs, **{**algorithm_kwargs(args.algo, args.n_envs), **common})
 
 
 def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) -> BaseAlgorithm:
     """The checkpoint, continued: step count, optimiser, OU noise (DeepExposure) and critic state."""
+    from exposure_env.rewards.adversarial import companion_path
+
     checkpoint = args.out / "checkpoint.zip"
-    if not checkpoint.is_file():
-        raise ValueError(f"--resume: no checkpoint at {checkpoint}")
-    algorithm = DeepExposure if args.algo in DEEP_EXPOSURE else ALGORITHMS[args.algo]
-    model = algorithm.load(checkpoint, env=envs, device=args.device, tensorboard_log=str(args.tensorboard or args.out / "tb"))
-    if gan_reward is not None and not isinstance(model, DeepExposure):  # DeepExposure restores its own
+    model = algorithms.load(checkpoint, args.algo, env=envs, device=args.device,
+                            tensorboard_log=str(args.tensorboard or args.out / "tb"))
+    if gan_reward is not None and args.algo not in algorithms.DEEP_EXPOSURE:  # DeepExposure restores its own
         gan_reward.restore(companion_path(checkpoint))
     return model
 
 
 def plot_curve(curve: list[dict], out: Path, title: str) -> None:
     """curves.png: held-out PSNR and packaged-critic score vs env steps."""
+    from train.evaluate import pyplot, save_figure
+
+    plt = pyplot()
     steps = [point["steps"] for point in curve]
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for axis, metric, label in zip(axes, ("psnr", "score"), ("held-out PSNR (dB)", "held-out packaged-critic score")):
@@ -157,9 +130,9 @@ def plot_curve(curve: list[dict], out: Path, title: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="exposure-train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", default="deepexposure-discriminator", choices=ALGOS,
-                        help="deepexposure-value (Alg. 1), deepexposure-discriminator (Alg. 2, default) or a "
-                             "stock SB3 agent")
+    parser.add_argument("--algo", default=None, choices=algorithms.NAMES,
+                        help="deepexposure-value (Alg. 1), deepexposure-discriminator (Alg. 2, the default) or a "
+                             "stock SB3 agent; --resume reads it from the checkpoint")
     parser.add_argument("--pool", default="embedded",
                         help="training photos: embedded (default), a folder (raw/ + expert/) or a FiveK export")
     parser.add_argument("--eval-pool", default="embedded:test", help="held-out photos (default: embedded:test)")
@@ -180,7 +153,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
-    add_run_arguments(parser, out=None)
+    add_run_arguments(parser, out=None, tensorboard="tb/ in the run folder")
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<algo>)")
     args = parser.parse_args(argv)
     for name in ("n_images", "checkpoint_every"):
@@ -190,13 +163,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--max-ev must be in (0, 10] stops, got {args.max_ev}")
     if args.critic is not None and args.reward == "reference":
         parser.error("--critic: the reference reward uses no critic")
-    check_run_arguments(parser, args, min_size=16 if args.algo in DEEP_EXPOSURE else 36)
+    if args.resume:
+        if args.out is None:
+            parser.error("--resume needs --out, the run folder that holds checkpoint.zip")
+        checkpoint = args.out / "checkpoint.zip"
+        if not checkpoint.is_file():
+            parser.error(f"--resume: no checkpoint at {checkpoint}")
+        try:
+            saved = algorithms.saved_name(checkpoint)
+        except ValueError as error:
+            parser.error(str(error))
+        if args.algo is not None and saved is not None and args.algo != saved:
+            parser.error(f"--algo {args.algo}: {checkpoint} was saved by {saved}")
+        args.algo = args.algo or saved
+        if args.algo is None:
+            parser.error(f"--resume: {checkpoint} does not say which algorithm saved it; give --algo")
+    args.algo = args.algo or "deepexposure-discriminator"
+    check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
     args.out = args.out or Path("runs") / args.algo
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    logger.info("loading torch, Stable-Baselines3 and the training photos (%s)", args.pool)
+    import gymnasium as gym
+    import torch
+    from stable_baselines3.common.callbacks import CallbackList
+
+    from exposure_env.callbacks import AtomicCheckpoint
+    from train.evaluate import evaluate, model_policy, policy_method, reference_methods, write_grid, write_tables
+    from train.experiments.reward_shaping import HeldOutEvaluation, write_csv
+
     torch.manual_seed(args.seed)
     try:
         envs, gan_reward, callbacks = build(args)
@@ -207,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"exposure-train: {error}", file=sys.stderr)
         return 2
     eval_photos = min(args.eval_photos, len(eval_env.unwrapped.pool))
+    logger.info("training %s for %d env steps; held-out evaluation of %d photos every %d steps", args.algo,
+                args.steps, eval_photos, max(1, args.steps // args.evaluations))
     evaluation = HeldOutEvaluation(eval_env, eval_photos, max(1, args.steps // args.evaluations))
-    checkpoint = AtomicCheckpoint(args.out / "checkpoint.zip", args.checkpoint_every, gan_reward)
+    checkpoint = AtomicCheckpoint(args.out / "checkpoint.zip", args.checkpoint_every,
+                                  lambda model, path: save_model(model, path, gan_reward))
     remaining = args.steps - model.num_timesteps  # --resume: up to the same total
     try:
         if remaining > 0:
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     save_model(model, args.out / "model.zip", gan_reward)
     write_csv(args.out / "curves.csv", evaluation.curve, ["steps", "score", "psnr", "ssim", "delta_e"])
     plot_curve(evaluation.curve, args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
+    logger.info("evaluating the model and the reference methods on %d held-out photos", eval_photos)
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, images = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
@@ -234,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    """Console script: exit with :func:`main`'s code."""
+    """Console script: say what each long phase does on stderr, exit with :func:`main`'s code."""
+    log_to_stderr("exposure-train")
     sys.exit(main())
 
 

@@ -1,4 +1,4 @@
-"""Image pools: the embedded default, folders of photos, MIT-Adobe FiveK (DESIGN §4)."""
+"""Image pools: the embedded default, folders of photos, MIT-Adobe FiveK."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Synthetic raw photos: spatially varying exposure errors applied in linear light (DESIGN §4).
+"""Synthetic raw photos: spatially varying exposure errors applied in linear light.
 
 A clean sRGB crop becomes a "raw" photo whose exposure is wrong by a different amount in
 different places and tones, so that choosing one exposure per segment matters. The error is

@@ -1,6 +1,6 @@
 """Exposure in linear light and the local composite update, numpy and torch twins.
 
-DESIGN §1: ``S^g_t = expose(S0, e_t)`` (global filter) and
+The transition of the README's environment table: ``S^g_t = expose(S0, e_t)`` (global filter) and
 ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t`` (local filter).
 """
 
@@ -44,7 +44,7 @@ def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
     """Lookup table applying :func:`expose` to integer-coded images.
 
     A uint8 (uint16) photo has only 256 (65536) code values, so one table per EV replaces the
-    per-pixel ``pow`` calls (DESIGN §9: ≈0.6 s per 12 MP exposure with ``pow``).
+    per-pixel ``pow`` calls, the slow part at 12 MP.
 
     Returns:
         ``(2**bit_depth,)`` array of the same integer dtype, e.g. ``lut[image]``.

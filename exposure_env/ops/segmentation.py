@@ -1,4 +1,4 @@
-"""Segmentation of a photo into T soft masks ordered dark→bright (DESIGN §1, Fig. 1 stage I).
+"""Segmentation of a photo into T soft masks ordered dark→bright (the paper's Fig. 1, stage I).
 
 Every method ends in the same form: ``(T, H, W)`` float32 masks in ``[0, 1]`` that sum to one
 at every pixel, segment 0 the darkest. Methods that find more than T regions (Felzenszwalb,

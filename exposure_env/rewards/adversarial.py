@@ -10,6 +10,7 @@ reward, then d-step critic updates on M1 vs M2 between roll-outs, after which M1
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from stable_baselines3.common.running_mean_std import RunningMeanStd
+from tqdm import tqdm
 
 from exposure_env.data import ImagePool, make_pool
 from exposure_env.files import atomic_write
@@ -26,6 +28,8 @@ from exposure_env.ops.resize import shrink_photo
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
 from exposure_env.rewards.networks import Discriminator
+
+logger = logging.getLogger(__name__)
 
 CRITIC_STARTS = ("packaged", "scratch")
 
@@ -178,12 +182,19 @@ class GANReward:
         self._check_process()
         env.score_fn = self.score_fn
 
-    def pretrain(self, env: ExposureEnvLike) -> None:
-        """The p-step, once: ``p_steps`` updates on random-policy results of ``env``'s photos vs experts."""
+    def pretrain(self, env: ExposureEnvLike, progress_bar: bool = False) -> None:
+        """The p-step, once: ``p_steps`` updates on random-policy results of ``env``'s photos vs experts.
+
+        Often the longest phase of a short run, so it says so: a line on the ``logging`` logger
+        ``exposure_env.rewards.adversarial`` (INFO), and with ``progress_bar`` a tqdm bar.
+        """
         self._check_process()
         if self.pretrained:
             return
-        for _ in range(self.p_steps):
+        logger.info("critic pre-training (p-step): %d updates, each on %d random-policy results", self.p_steps,
+                    self.trainer.batch_size)
+        for _ in tqdm(range(self.p_steps), desc="critic pre-training (p-step)", unit="update", disable=not progress_bar,
+                      leave=False):
             self.trainer.add_results(random_policy_results(env, self.trainer.batch_size, self.trainer.rng))
             self.trainer.update(1)
         self.pretrained = True

@@ -2,7 +2,7 @@
 
 One :class:`CriticTrainer` is meant to be shared: the environment's reward, the GAN-reward
 wrapper and the DeepExposure agent all read the same ``trainer.critic``, so the reward an agent
-sees and the value it follows agree (DESIGN §5).
+sees and the value it follows agree.
 """
 
 from __future__ import annotations

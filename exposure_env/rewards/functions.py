@@ -1,7 +1,7 @@
 """Reward sources: functions ``score(image, info) -> float`` of an sRGB image.
 
 The environment calls the score of the fused result P_T for the terminal reward and, in the
-shaped and dense modes, of the local composite S^l_t for the potential Φ (DESIGN §3).
+shaped and dense modes, of the local composite S^l_t for the potential Φ.
 """
 
 from __future__ import annotations

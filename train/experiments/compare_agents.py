@@ -1,22 +1,22 @@
 """Compare DeepExposure (Alg. 1 and 2) with stock SB3 agents, fixed policies and oracles, at equal env steps.
 
-Every learner trains on the embedded training photos for ``--steps`` environment steps against
+Every learner trains on the embedded training photos for --steps environment steps against
 the same GAN reward: one critic per run, started from the same p-step pre-trained state per
 seed and retrained between roll-outs (d-step) — by the agent itself for DeepExposure, by
-``GANRewardCallback`` for the stock agents. Everything is evaluated on the held-out split
+GANRewardCallback for the stock agents. Everything is evaluated on the held-out split
 (source photos never seen in training) against the exact targets: PSNR, SSIM, CIEDE2000, and
 the score of the *packaged* critic, a fixed yardstick (the training critics drift apart).
 
 Rows with no learning: identity, random, a fixed bracket, global auto-exposure, and the two
-oracles of ``agents.oracle`` (best single EV, best T EVs: the ceiling of this action space).
+oracles of agents.oracle (best single EV, best T EVs: the ceiling of this action space).
 
-Writes into ``--out`` (default ``reports/compare_agents``):
+Writes into --out (default reports/compare_agents):
   results.md    the table (mean ± std over seeds), gap of each agent to the T-EV oracle
   runs.csv      one row per agent and seed; baselines.csv: the rows with no learning
   curves.csv    held-out metrics at every evaluation point of every run
   curves.png    held-out PSNR vs environment steps, baselines and oracles as lines
 
-    python -m train.experiments.compare_agents --agents deepexposure-network deepexposure-discriminator \\
+    python -m train.experiments.compare_agents --agents deepexposure-value deepexposure-discriminator \\
         ppo td3 ddpg sac --steps 16384 --evaluations 8
 """
 
@@ -42,19 +42,17 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
-from agents import DeepExposure  # noqa: E402
+from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train import policies  # noqa: E402
+from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 from train.experiments.reward_shaping import (  # noqa: E402
-    ALGORITHMS,
     EVAL_METRICS,
     HeldOutEvaluation,
-    add_run_arguments,
-    check_run_arguments,
     mean_std,
     new_gan_reward,
     pretrained_reward_state,
@@ -62,8 +60,6 @@ from train.experiments.reward_shaping import (  # noqa: E402
     write_csv,
 )
 
-DEEP_EXPOSURE = {"deepexposure-network": "network", "deepexposure-discriminator": "discriminator"}
-AGENTS = (*DEEP_EXPOSURE, *ALGORITHMS)
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
 
@@ -74,20 +70,20 @@ def held_out_env(args: argparse.Namespace) -> gym.Env:
                     num_segments=args.num_segments)
 
 
-def train_deep_exposure(value: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
+def train_deep_exposure(agent: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
     """Train DeepExposure on the batched env (``--n-images`` photos per update) against the GAN reward."""
     torch.manual_seed(seed)
     gan_reward = new_gan_reward(seed, args)
     gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the given tensors and updates them
     envs = ExposureRetouchVectorEnv(args.n_images, size=args.size, num_segments=args.num_segments, gamma=args.gamma)
-    model = DeepExposure("MultiInputPolicy", SB3VecEnv(GANRewardVectorWrapper(envs, gan_reward)), value=value,
-                         n_images=args.n_images, gamma=args.gamma, seed=seed, device=args.device,
-                         tensorboard_log=args.tensorboard)
+    model = algorithms.make(agent, "MultiInputPolicy", SB3VecEnv(GANRewardVectorWrapper(envs, gan_reward)),
+                            n_images=args.n_images, gamma=args.gamma, seed=seed, device=args.device,
+                            tensorboard_log=args.tensorboard)
     evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))
     started = time.perf_counter()
-    model.learn(args.steps, callback=evaluation, tb_log_name=f"deepexposure_{value}_seed{seed}")
+    model.learn(args.steps, callback=evaluation, tb_log_name=f"{agent}_seed{seed}")
     wall = time.perf_counter() - started
-    return {"algo": f"deepexposure-{value}", "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+    return {"algo": agent, "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
             "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
             "curve": evaluation.curve}
 
@@ -97,8 +93,8 @@ def train_any(agent: str, seed: int, reward_state: dict, args: argparse.Namespac
     """One learner, one seed (in a worker process with ``threads`` torch threads when ``--jobs`` > 1)."""
     if threads is not None:
         torch.set_num_threads(threads)
-    if agent in DEEP_EXPOSURE:
-        return train_deep_exposure(DEEP_EXPOSURE[agent], seed, reward_state, args)
+    if agent in algorithms.DEEP_EXPOSURE:
+        return train_deep_exposure(agent, seed, reward_state, args)
     return train_one(agent, "sparse", seed, reward_state, args)
 
 
@@ -195,7 +191,7 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.experiments.compare_agents", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS,
+    parser.add_argument("--agents", nargs="+", default=list(algorithms.NAMES), choices=algorithms.NAMES,
                         help="learners to train (default: all)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per learner: 0..N-1 (default: 1)")
     parser.add_argument("--steps", type=int, default=16384, help="environment steps per run (default: 16384)")

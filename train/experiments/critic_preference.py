@@ -2,11 +2,11 @@
 
 For each critic and each paired pool: the share of photos whose target (the expert photo) the
 critic scores above the raw photo, above the ±2 EV bracket fusion and above global auto-exposure
-(:func:`train.pretrain_critic.preference_shares`; 64×64, EVs within ±``--max-ev``). A critic
+(:func:`train.pretrain_critic.preference_shares`; 64×64, EVs within ±--max-ev). A critic
 that is a good GAN reward ranks the target first; one that ranks the bracket above the target
 pulls an agent toward the bracket.
 
-Writes ``results.md`` into ``--out`` (default ``reports/critic_preference``).
+Writes results.md into --out (default reports/critic_preference).
 
     python -m train.experiments.critic_preference --critics embedded real \\
         --pools embedded:test ../shared/data/sice_sequences/dev

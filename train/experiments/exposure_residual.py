@@ -1,7 +1,7 @@
 """How far is the best single exposure from global auto-exposure, and can a learner predict the gap?
 
 For each photo of a training pool and of a held-out pool, prepared as the env does (S0 at
-``--size``): the EV that global auto-exposure picks
+--size): the EV that global auto-exposure picks
 (:func:`~exposure_env.ops.exposure.auto_exposure_ev`) and the best single EV for the PSNR to the
 target (:func:`agents.oracle.best_global_ev`). The residual between the two is what a policy must
 predict from the photo to beat auto-exposure with one exposure.

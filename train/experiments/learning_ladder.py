@@ -8,7 +8,7 @@ and PPO, trained on the embedded training photos and evaluated on the held-out s
              critic it is given?
   gan        the GAN reward retrained between roll-outs (p-step, then d-steps): the paper
 
-``--ablations`` adds DeepExposure II runs on the reference rung, each changing one choice the
+--ablations adds DeepExposure II runs on the reference rung, each changing one choice the
 paper leaves open (EV prior, objective, actor network, learning rate, gradient steps, OU noise,
 EV range).
 
@@ -16,7 +16,7 @@ Every report shows the fixed rows beside the learners, measured the same way on 
 photos: identity, global auto-exposure, CLAHE, the ±1.5 and ±2 EV brackets, random EVs, and the
 two oracles (best single EV, best T EVs: the ceiling of this action space).
 
-Writes into ``--out`` (default ``reports/learning_ladder``):
+Writes into --out (default reports/learning_ladder):
   results.md    learners (mean ± std over seeds) and fixed rows: PSNR, SSIM, ΔE2000, packaged-critic
                 score, EV spread across photos, wall seconds
   runs.csv      one row per rung, agent, variant and seed; baselines.csv: the fixed rows
@@ -50,20 +50,18 @@ from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
-from agents import DeepExposure  # noqa: E402
+from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
-from train.experiments.compare_agents import DEEP_EXPOSURE, baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
+from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
+from train.experiments.compare_agents import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
 from train.experiments.reward_shaping import (  # noqa: E402
-    ALGORITHMS,
     EVAL_METRICS,
     HeldOutEvaluation,
-    add_run_arguments,
     algorithm_kwargs,
-    check_run_arguments,
     mean_std,
     new_gan_reward,
     pretrained_reward_state,
@@ -72,7 +70,7 @@ from train.experiments.reward_shaping import (  # noqa: E402
 
 #: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
 RUNGS = {"reference": "reference", "critic": "discriminator", "gan": "discriminator"}
-AGENTS = (*DEEP_EXPOSURE, "ppo")
+AGENTS = (*algorithms.DEEP_EXPOSURE, "ppo")
 #: DeepExposure II on the reference rung, one open choice changed per row (DeepExposure and env kwargs)
 ABLATIONS: dict[str, dict[str, Any]] = {
     "no EV prior (plain tanh actor, as in the paper)": {"policy_kwargs": {"ev_prior": "none"}},
@@ -98,21 +96,21 @@ def train_run(rung: str, agent: str, seed: int, args: argparse.Namespace, reward
         gan_reward = new_gan_reward(seed, args)
         gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the tensors it is given
     callbacks = []
-    if agent in DEEP_EXPOSURE:
+    if agent in algorithms.DEEP_EXPOSURE:
         if rung == "critic":
             kwargs["d_steps"] = 0  # value with the env's packaged critic as it is: no p-step, no d-step
         envs = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
         venv = SB3VecEnv(envs if gan_reward is None else GANRewardVectorWrapper(envs, gan_reward))
-        model = DeepExposure("MultiInputPolicy", venv, value=DEEP_EXPOSURE[agent], n_images=args.n_images,
-                             seed=seed, device=args.device, tensorboard_log=args.tensorboard, **kwargs)
+        model = algorithms.make(agent, "MultiInputPolicy", venv, n_images=args.n_images, seed=seed, device=args.device,
+                                tensorboard_log=args.tensorboard, **kwargs)
     else:
         def make() -> gym.Env:
             env = gym.make("ExposureRetouch-v0", **env_kwargs)
             return env if gan_reward is None else GANRewardWrapper(env, gan_reward)
 
         venv = make_vec_env(make, n_envs=args.n_envs, seed=seed)
-        model = ALGORITHMS[agent]("MultiInputPolicy", venv, seed=seed, device=args.device,
-                                  tensorboard_log=args.tensorboard, **algorithm_kwargs(agent, args.n_envs))
+        model = algorithms.make(agent, "MultiInputPolicy", venv, seed=seed, device=args.device,
+                                tensorboard_log=args.tensorboard, **algorithm_kwargs(agent, args.n_envs))
         if gan_reward is not None:
             callbacks.append(GANRewardCallback(gan_reward))
     evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> str:
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),
-               **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path, "deepexposure")))
+               **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path)))
                   for name, path in models.items()}}
     rows, images = evaluate.evaluate(env, methods, photos)
     evaluate.write_tables(rows, args.out)

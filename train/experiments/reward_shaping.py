@@ -1,7 +1,7 @@
 """Reward-shaping experiment: stock SB3 agents × reward modes × seeds against a GAN reward that keeps learning.
 
 Every run trains on the embedded training photos with :class:`~exposure_env.wrappers.GANRewardWrapper`
-(the critic is retrained between roll-outs by ``GANRewardCallback``), in one reward mode:
+(the critic is retrained between roll-outs by GANRewardCallback), in one reward mode:
 
   sparse   D(P_T) at the last step (the paper)
   shaped   sparse + γΦ(s') − Φ(s), Φ(s) = D(S^l)  (appendix Eq. 20–23)
@@ -12,7 +12,7 @@ targets: PSNR, SSIM, CIEDE2000, and the score of the *packaged* critic, a fixed 
 is the same for every run (the training critics all drift apart). For a fair comparison every
 run of one seed starts from the same critic, pre-trained once (p-step) on random-policy results.
 
-Writes into ``--out`` (default ``reports/reward_shaping``):
+Writes into --out (default reports/reward_shaping):
   runs.csv        one row per algorithm, mode and seed: final held-out metrics, wall time
   curves.csv      held-out metrics at each evaluation point of every run
   results.md      mean ± std over seeds per algorithm and mode
@@ -40,22 +40,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3  # noqa: E402
-from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
+from agents import algorithms  # noqa: E402
 from exposure_env import GANReward, GANRewardWrapper  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
-from exposure_env.env import REWARD_MODES  # noqa: E402
+from exposure_env import REWARD_MODES  # noqa: E402
 from exposure_env.files import atomic_write  # noqa: E402
-from train.evaluate import evaluate, model_policy, roll_out, save_figure  # noqa: E402
+from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
+from train.evaluate import Outcome, evaluate, fuse_evs, model_policy, roll_out, save_figure  # noqa: E402
 
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "td3": TD3, "sac": SAC, "ddpg": DDPG}
 EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
 # keys of the RL Zoo files that are not algorithm arguments (the runner does their job itself)
 ZOO_ONLY_KEYS = ("env_wrapper", "callback", "n_envs", "n_timesteps", "noise_type", "noise_std", "policy")
@@ -96,8 +95,10 @@ class HeldOutEvaluation(BaseCallback):
     def evaluate(self) -> dict[str, float]:
         episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
 
-        def played(env: gym.Env, index: int):  # each photo's episode, rolled out once for metrics and EVs
-            return episodes[index]["fused"], episodes[index]["raw"], episodes[index]["target"]
+        def played(env: gym.Env, index: int) -> Outcome:  # each photo's episode, rolled out once for metrics and EVs
+            episode = episodes[index]
+            return Outcome(episode["fused"], episode["raw"], episode["target"],
+                           fuse_evs(episode["evs"], env.unwrapped.fusion_weights))
 
         rows, _ = evaluate(self.env, {"model": played}, self.num_photos, progress=False)
         evs = np.array([episode["evs"] for episode in episodes])
@@ -152,8 +153,8 @@ def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argpars
     eval_env = gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos),
                         size=args.size, num_segments=args.num_segments)  # packaged critic: a fixed yardstick
     kwargs = {**algorithm_kwargs(algo, args.n_envs), "gamma": args.gamma}  # the env's shaping γ is the agent's γ
-    model = ALGORITHMS[algo]("MultiInputPolicy", envs, seed=seed, device=args.device,
-                             tensorboard_log=args.tensorboard, **kwargs)
+    model = algorithms.make(algo, "MultiInputPolicy", envs, seed=seed, device=args.device,
+                            tensorboard_log=args.tensorboard, **kwargs)
     evaluation = HeldOutEvaluation(eval_env, args.eval_photos, max(1, args.steps // args.evaluations))
     started = time.perf_counter()
     model.learn(args.steps, callback=CallbackList([GANRewardCallback(gan_reward), evaluation]),
@@ -221,41 +222,10 @@ def plot_curves(runs: list[dict], out: Path) -> None:
     save_figure(figure, out / "curves.png")
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, out: str | None) -> None:
-    """The arguments every GAN-reward training run shares (env, critic schedule, evaluation; ``--out`` if given)."""
-    parser.add_argument("--n-envs", type=int, default=4, help="stock agents: parallel envs sharing one critic (default: 4)")
-    parser.add_argument("--size", type=int, default=64, help="thumbnail side S (default: 64)")
-    parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount, also of the shaping (default: 0.99)")
-    parser.add_argument("--p-steps", type=int, default=30, help="critic pre-training updates (default: 30)")
-    parser.add_argument("--d-steps", type=int, default=5, help="critic updates per roll-out (default: 5)")
-    parser.add_argument("--critic-batch-size", type=int, default=64,
-                        help="photos of each kind per critic update (default: 64)")
-    parser.add_argument("--eval-photos", type=int, default=16, help="held-out photos per evaluation (default: 16)")
-    parser.add_argument("--evaluations", type=int, default=4, help="evaluation points per run (default: 4)")
-    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--tensorboard", type=Path, default=None, help="TensorBoard log folder (default: none; exposure-train: <out>/tb)")
-    if out is not None:
-        parser.add_argument("--out", type=Path, default=Path(out), help=f"report folder (default: {out})")
-
-
-def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, min_size: int = 36
-                        ) -> argparse.Namespace:
-    """Reject bad values of the shared arguments (and of ``--seeds``/``--steps``) with a one-line error."""
-    for name in ("seeds", "steps", "n_envs", "eval_photos", "evaluations", "d_steps", "critic_batch_size"):
-        if getattr(args, name, 1) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.size < min_size:
-        parser.error(f"--size must be >= {min_size} (36: the input of SB3's NatureCNN), got {args.size}")
-    if args.p_steps < 0:
-        parser.error(f"--p-steps must be >= 0, got {args.p_steps}")
-    return args
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.experiments.reward_shaping", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algos", nargs="+", default=["ppo", "td3"], choices=sorted(ALGORITHMS),
+    parser.add_argument("--algos", nargs="+", default=["ppo", "td3"], choices=algorithms.STOCK,
                         help="stock SB3 algorithms (hyperparameters from exposure_env.zoo) (default: ppo td3)")
     parser.add_argument("--modes", nargs="+", default=list(REWARD_MODES), choices=REWARD_MODES,
                         help="reward modes (default: all three)")
