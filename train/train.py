@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     from stable_baselines3.common.callbacks import CallbackList
 
     from exposure_env.callbacks import AtomicCheckpoint
-    from train.evaluate import evaluate, model_policy, policy_method, reference_methods, write_grid, write_tables
+    from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, write_grid,
+                                write_tables)
     from train.experiments.reward_shaping import HeldOutEvaluation, write_csv
 
     torch.manual_seed(args.seed)
@@ -227,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     plot_curve(evaluation.curve, args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
     logger.info("evaluating the model and the reference methods on %d held-out photos", eval_photos)
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
-    rows, images = evaluate(eval_env, methods, eval_photos)
+    rows, _ = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
-    write_grid(images, min(6, eval_photos), args.out)
+    images = grid_images(eval_env, methods, eval_photos, num_rows=6)  # one row per source photo, readable size
+    write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())
     print(f"model and report written to {args.out.resolve()}", file=sys.stderr)
     return 0
