@@ -95,8 +95,9 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     """
     if not pool.paired:
         raise ValueError(f"preference shares need a paired pool (raw + expert by name), got {type(pool).__name__}")
-    raws = np.stack([thumbnail(pool[i].raw, IMAGE_SIZE) for i in range(len(pool))])
-    targets = np.stack([thumbnail(pool[i].target, IMAGE_SIZE) for i in range(len(pool))])
+    samples = [pool[i] for i in range(len(pool))]
+    raws = np.stack([thumbnail(sample.raw, IMAGE_SIZE) for sample in samples])
+    targets = np.stack([thumbnail(sample.target, IMAGE_SIZE) for sample in samples])
     brackets = np.stack([fused(raw, WIDE_BRACKET) for raw in raws])
     autos = np.stack([expose(raw, float(np.clip(auto_exposure_ev(raw), -max_ev, max_ev))) for raw in raws])
     target_scores, raw_scores = score(targets), score(raws)
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     if not embedded and not args.training_data:
         parser.error("--training-data is required with a folder --pool: name the photos and their terms")
     try:
-        train_pool, eval_pool = make_pool(args.pool), make_pool(args.eval_pool)
+        train_pool, eval_pool = make_pool(args.pool, seed=args.seed), make_pool(args.eval_pool, seed=args.seed)
     except ValueError as error:
         parser.error(str(error))
     if not eval_pool.paired:

@@ -27,10 +27,11 @@ __all__ = [
 ]
 
 
-def make_pool(pool: ImagePool | str | os.PathLike | None = None) -> ImagePool:
+def make_pool(pool: ImagePool | str | os.PathLike | None = None, seed: int = 0) -> ImagePool:
     """Resolve the env's ``pool=`` argument to an :class:`ImagePool`.
 
-    ``None`` or ``"embedded"`` -> ``EmbeddedPool()`` (the training split);
+    ``None`` or ``"embedded"`` -> ``EmbeddedPool(seed=seed)`` (the training split; ``seed`` picks
+    its crops and degradations and is used by embedded pools only);
     ``"embedded:<split>"`` (e.g. ``"embedded:test"``) -> that split; an :class:`ImagePool` ->
     itself; a path (``str`` or ``os.PathLike``) to a folder: with a ``raw/`` sub-folder ->
     ``FolderPool(path/raw, path/expert)`` (the expert folder when it exists: paired by file name
@@ -42,11 +43,11 @@ def make_pool(pool: ImagePool | str | os.PathLike | None = None) -> ImagePool:
         TypeError: any other type.
     """
     if pool is None:
-        return EmbeddedPool()
+        return EmbeddedPool(seed=seed)
     if isinstance(pool, ImagePool):
         return pool
     if isinstance(pool, str) and (pool == "embedded" or pool.startswith("embedded:")):
-        return EmbeddedPool(pool.partition(":")[2] or "train")
+        return EmbeddedPool(pool.partition(":")[2] or "train", seed=seed)
     if isinstance(pool, (str, os.PathLike)):
         if not Path(pool).is_dir():
             raise ValueError(f"pool {os.fspath(pool)!r} is neither 'embedded[:split]' nor an existing folder")

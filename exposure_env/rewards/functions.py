@@ -46,12 +46,10 @@ def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
         FileNotFoundError: the weights file or its provenance is missing.
     """
     path = PACKAGED_CRITICS.get(str(path), Path(path))
-    provenance_path = path.with_name(PACKAGED_CRITIC_PROVENANCE.name)
-    for required in (path, provenance_path):
-        if not required.is_file():
-            raise FileNotFoundError(f"critic {path}: {required.name} is missing; "
-                                    "build it with `python -m train.pretrain_critic --out PATH`")
-    critic = Discriminator(widths=tuple(json.loads(provenance_path.read_text())["widths"]))
+    if not path.is_file():
+        raise FileNotFoundError(f"critic {path}: {path.name} is missing; "
+                                "build it with `python -m train.pretrain_critic --out PATH`")
+    critic = Discriminator(widths=tuple(read_provenance(path)["widths"]))
     critic.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     return critic.to(device).eval()
 
@@ -141,6 +139,18 @@ def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
     raise TypeError(f"reward must be a string, a Discriminator or a callable, got {type(reward).__name__}")
 
 
-def read_provenance() -> dict[str, Any]:
-    """The packaged critic's provenance record (data, steps, seed, held-out score gap)."""
-    return json.loads(PACKAGED_CRITIC_PROVENANCE.read_text())
+def read_provenance(critic: str | Path = "embedded") -> dict[str, Any]:
+    """A critic's provenance record (command, data, steps, seed, widths, held-out preference shares).
+
+    Args:
+        critic: a name of :data:`PACKAGED_CRITICS` or a weights file; the record is the
+            ``critic_provenance.json`` beside it.
+
+    Raises:
+        FileNotFoundError: there is no provenance beside the weights.
+    """
+    path = PACKAGED_CRITICS.get(str(critic), Path(critic)).with_name(PACKAGED_CRITIC_PROVENANCE.name)
+    if not path.is_file():
+        raise FileNotFoundError(f"critic {critic}: {path.name} is missing; "
+                                "build it with `python -m train.pretrain_critic --out PATH`")
+    return json.loads(path.read_text())

@@ -15,14 +15,13 @@ Writes results.md into --out (default reports/critic_preference).
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
 
 from exposure_env.data import make_pool
 from exposure_env.files import atomic_write
-from exposure_env.rewards.functions import PACKAGED_CRITIC_PROVENANCE, PACKAGED_CRITICS, DiscriminatorScore, load_critic
+from exposure_env.rewards.functions import DiscriminatorScore, load_critic, read_provenance
 from train.pretrain_critic import preference_shares
 
 COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > Â±2 EV bracket"),
@@ -31,9 +30,7 @@ COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > Â
 
 def describe(critic: str) -> str:
     """A critic's name for the table: as given (a shipped name or a file) and its training pool."""
-    path = PACKAGED_CRITICS.get(critic, Path(critic))
-    data = json.loads(path.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())["data"]
-    return f"{critic} (trained on {data['pool']})"
+    return f"{critic} (trained on {read_provenance(critic)['data']['pool']})"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -60,8 +60,8 @@ def run_names(rungs: list[str], critics: dict[str, str]) -> dict[str, tuple[str,
     for rung in rungs:
         if rung == "reference":
             names[rung] = (rung, None)
-        for critic_name, critic in critics.items() if rung != "reference" else ():
-            names[f"{rung}-{critic_name}"] = (rung, critic)
+        else:
+            names.update({f"{rung}-{critic_name}": (rung, critic) for critic_name, critic in critics.items()})
     return names
 
 
@@ -78,7 +78,7 @@ def train_run(name: str, rung: str, critic: str | None, seed: int, args: argpars
     return folder / "model.zip"
 
 
-def results_table(rows: dict[str, dict], run_names: dict[str, tuple[str, str | None]]) -> str:
+def results_table(rows: dict[str, dict], names: dict[str, tuple[str, str | None]]) -> str:
     """Markdown: learned rows (mean ± std over seeds), then the fixed rows, all from one exposure-eval."""
     header = ["| method | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | highlights ≥254 ↓ | "
               "shadows ≤1 ↓ |", "|---|---|---|---|---|---|---|---|"]
@@ -86,7 +86,7 @@ def results_table(rows: dict[str, dict], run_names: dict[str, tuple[str, str | N
     fixed = []
     for name, row in rows.items():
         rung, _, seed = name.rpartition("_seed")
-        if rung in run_names and seed.isdigit():
+        if rung in names and seed.isdigit():
             learned[rung].append(row)
         else:
             fixed.append(row)
