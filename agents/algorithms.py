@@ -80,7 +80,7 @@ def saved_name(path: str | os.PathLike) -> str | None:
 
 def save(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
     """Save ``model`` to ``path`` atomically, naming its algorithm inside; DeepExposure's GAN reward goes beside it."""
-    from exposure_env.files import atomic_write
+    from exposure_env.atomic import atomic_write
 
     path = Path(path)
     name = name_of(model)

@@ -51,7 +51,7 @@ from agents import algorithms
 from agents.policies import DeepExposurePolicy
 from agents.transition import STATE_KEYS, after_state, segment_mask, unroll
 from exposure_env import ENV_ID
-from exposure_env.files import atomic_write
+from exposure_env.atomic import atomic_write
 from exposure_env.rewards.adversarial import GANReward, companion_path
 from exposure_env.rewards.functions import DiscriminatorScore, negative_rmse_torch, reference_score
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv

@@ -13,8 +13,8 @@ from typing import Callable
 
 import torch
 
-from exposure_env.ops.exposure import expose_torch, local_composite_torch
-from exposure_env.ops.fusion import mertens_fusion_torch
+from exposure_env.ops.exposure import local_composite_torch
+from exposure_env.ops.fusion import fuse_exposures_torch
 
 #: The Dict observation's keys, in the order of the actor's 9 input channels.
 STATE_KEYS = ("seg", "original", "local")
@@ -72,13 +72,11 @@ def unroll(
     Returns:
         ``(fused, local, actions)``: P_T ``(B, 3, H, W)``, S^l_T ``(B, 3, H, W)`` and the actions ``(B, T)``.
     """
-    local, exposures, actions = original, [], []
+    local, actions = original, []
     for step in range(masks.shape[1]):
         mask = masks[:, step : step + 1]
         action = actor(torch.cat([original * mask, original, local], dim=1)).reshape(-1)
-        ev = action * max_ev
-        local = local_composite_torch(local, ev, mask)
-        exposures.append(expose_torch(original, ev))
+        local = local_composite_torch(local, action * max_ev, mask)
         actions.append(action)
-    fused = mertens_fusion_torch(torch.stack(exposures, dim=1), *fusion_weights)
-    return fused, local, torch.stack(actions, dim=1)
+    actions = torch.stack(actions, dim=1)
+    return fuse_exposures_torch(original, actions * max_ev, fusion_weights), local, actions

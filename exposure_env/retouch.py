@@ -20,9 +20,6 @@ profile and EXIF kept where the output format allows, atomic writes, never the i
 from __future__ import annotations
 
 import os
-import struct
-import warnings
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,29 +27,18 @@ from typing import Any
 
 import cv2
 import numpy as np
-import tifffile
 import torch
-from PIL import Image
 
-from exposure_env.data.io import PhotoWarning, matching_profile, read_photo
+from exposure_env.data.io import output_format_of, quantise, read_photo, write_photo
 from exposure_env.env import ExposureRetouchEnv
-from exposure_env.files import SUFFIXES, atomic_write
 from exposure_env.ops.exposure import expose, expose_lut
-from exposure_env.ops.fusion import _is_grey, _merger, mertens_fusion_torch
+from exposure_env.ops.fusion import is_grey, merge_mertens, mertens_fusion_torch
 from exposure_env.ops.layout import as_float, as_float_rgb
 from exposure_env.ops.resize import thumbnail
 from exposure_env.ops.segmentation import Segmentation
 
 #: ``policy(observation, info, env) -> action``, as the fixed policies of ``train/policies.py``
 ActionFn = Callable[[dict, dict, ExposureRetouchEnv], np.ndarray]
-#: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
-EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
-#: formats that hold no alpha channel; it is dropped for them
-NO_ALPHA_FORMATS = ("JPEG",)
-#: the most EXIF bytes a JPEG holds: one APP1 segment of 65535 bytes less its 2-byte length
-JPEG_MAX_EXIF_BYTES = 65533
-#: quality of lossy outputs (JPEG with 4:4:4 chroma, WebP)
-LOSSY_QUALITY = 95
 
 
 @dataclass(frozen=True, repr=False)
@@ -132,12 +118,12 @@ def retouch(
     exposures = _exposures(planes, evs)
     grey = planes.ndim == 2
     if device is None or torch.device(device).type == "cpu":
-        fused = _fuse_opencv(exposures, grey, fusion_weights)
+        fused = merge_mertens(exposures, fusion_weights, grey)
     else:
         fused = _fuse_torch(exposures, grey, fusion_weights, torch.device(device))
     del exposures
     output_dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
-    result = _restore_layout(_quantise(fused, output_dtype), image)
+    result = _restore_layout(quantise(fused, output_dtype), image)
     return RetouchResult(result, evs, fused_thumbnail)
 
 
@@ -197,7 +183,7 @@ def _planes(image: np.ndarray, photo: np.ndarray) -> np.ndarray:
     validated float32 copy. Alpha is left out.
     """
     pixels = image if np.issubdtype(image.dtype, np.integer) else photo
-    if pixels.ndim == 3 and pixels.shape[2] >= 3 and not _is_grey(pixels[..., :3]):
+    if pixels.ndim == 3 and pixels.shape[2] >= 3 and not is_grey(pixels[..., :3]):
         return np.ascontiguousarray(pixels[..., :3])
     return np.ascontiguousarray(pixels if pixels.ndim == 2 else pixels[..., 0])
 
@@ -218,23 +204,6 @@ def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
     if planes.dtype == np.uint16:
         return [(expose_lut(ev, 16).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
     return [expose(planes, ev) * np.float32(255.0) for ev in evs]
-
-
-def _fuse_opencv(exposures: list[np.ndarray], grey: bool, weights: tuple[float, float, float]) -> np.ndarray:
-    """Eq. 30–31 with OpenCV, as :func:`~exposure_env.ops.fusion.mertens_fusion` does.
-
-    Args:
-        exposures: T ``(H, W)`` or ``(H, W, 3)`` arrays on the 0..255 scale (uint8 or float32).
-        grey: the exposures are one grey channel: OpenCV's one-channel path, which has no
-            saturation term, with the well-exposedness exponent tripled.
-
-    Returns:
-        ``(H, W[, 3])`` float32, not clipped.
-    """
-    if len(exposures) == 1:
-        return exposures[0].astype(np.float32) * np.float32(1 / 255)
-    contrast, saturation, exposedness = weights
-    return _merger(contrast, saturation, 3.0 * exposedness if grey else exposedness).process(exposures)
 
 
 def _fuse_torch(
@@ -260,16 +229,6 @@ def _fuse_torch(
         return fused.cpu().numpy()
 
 
-def _quantise(fused: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float fusion result -> ``dtype`` (clip to ``[0, 1]``, then ``rint(x · max)`` for integers), in place."""
-    np.clip(fused, 0.0, 1.0, out=fused)
-    if not np.issubdtype(dtype, np.integer):
-        return fused.astype(dtype, copy=False)
-    fused *= np.float32(np.iinfo(dtype).max)
-    np.rint(fused, out=fused)
-    return fused.astype(dtype)
-
-
 def _restore_layout(result: np.ndarray, image: np.ndarray) -> np.ndarray:
     """Give ``result`` (``(H, W)`` grey or ``(H, W, 3)``) the layout of ``image``, its alpha included."""
     if image.ndim == 2:
@@ -293,7 +252,7 @@ def retouch_file(
 
     The photo is read by :func:`exposure_env.data.io.read_photo` (bit depth kept, turned upright
     once, sample types other than uint8/uint16 as float32), retouched by :func:`retouch` and
-    written by :func:`write_photo` in the format of ``dst``'s suffix (see :data:`SUFFIXES`).
+    written by :func:`~exposure_env.data.io.write_photo` in the format of ``dst``'s suffix (see :data:`~exposure_env.data.io.OUTPUT_SUFFIXES`).
     16-bit results stay 16-bit in PNG and TIFF (float results stay float in TIFF and become
     16-bit PNG), and are rounded to 8 bits for JPEG, WebP and BMP. The ICC profile, when it
     matches the pixels' colour space, is kept in JPEG, PNG, TIFF and WebP outputs; EXIF from
@@ -316,114 +275,10 @@ def retouch_file(
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve() or (dst.exists() and src.exists() and os.path.samefile(src, dst)):
         raise ValueError(f"refusing to overwrite the input: output {dst} is the input {src}")
-    output_format = _output_format(dst)
+    output_format = output_format_of(dst)
     photo = read_photo(src, max_pixels)
     result = retouch(photo.pixels, policy, **kwargs)
     write_photo(dst, result.image, photo.icc_profile, photo.exif, output_format)
     return result
 
 
-def _output_format(path: Path) -> str:
-    """The format written for ``path``'s suffix, or ValueError naming the file."""
-    try:
-        return SUFFIXES[path.suffix.lower()]
-    except KeyError:
-        raise ValueError(f"{path}: cannot write {path.suffix or 'files without a suffix'!r}; "
-                         f"use one of {', '.join(SUFFIXES)}") from None
-
-
-def write_photo(
-    path: str | os.PathLike, pixels: np.ndarray, icc_profile: bytes | None = None, exif: bytes | None = None,
-    output_format: str | None = None,
-) -> Path:
-    """Write ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` pixels atomically, metadata where the format allows.
-
-    8-bit pixels are written by Pillow (ICC and EXIF in JPEG, PNG, TIFF, WebP); 16-bit and float
-    ones by OpenCV as PNG (ICC and EXIF chunks added) and by tifffile as TIFF (ICC only).
-    A profile is written only with pixels of its colour space
-    (:func:`~exposure_env.data.io.matching_profile`), and EXIF only into a JPEG that can hold
-    it (:data:`JPEG_MAX_EXIF_BYTES`); each is otherwise left out with a
-    :class:`~exposure_env.data.io.PhotoWarning` naming ``path``.
-
-    Args:
-        path: the output file (its folder is created).
-        pixels: uint8, uint16 or float32 in ``[0, 1]``.
-        icc_profile: ICC profile to embed, or ``None``.
-        exif: EXIF block (``b"Exif\\0\\0"`` + TIFF data), or ``None``.
-        output_format: a value of :data:`SUFFIXES`; by default from ``path``'s suffix.
-    """
-    path = Path(path)
-    output_format = output_format or _output_format(path)
-    pixels = _storable(pixels, output_format)
-    icc_profile = matching_profile(icc_profile, pixels, str(path))
-    if output_format == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF_BYTES:
-        warnings.warn(f"{path}: EXIF left out: its {len(exif)} bytes are over the {JPEG_MAX_EXIF_BYTES} a JPEG holds",
-                      PhotoWarning, stacklevel=2)
-        exif = None
-    if pixels.dtype == np.uint8:
-        return atomic_write(path, lambda temporary: _write_pillow(temporary, pixels, icc_profile, exif, output_format))
-    if output_format == "TIFF":
-        return atomic_write(path, lambda temporary: tifffile.imwrite(
-            temporary, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb", iccprofile=icc_profile))
-    return atomic_write(path, lambda temporary: Path(temporary).write_bytes(_encode_png16(pixels, icc_profile, exif)))
-
-
-def _storable(pixels: np.ndarray, output_format: str) -> np.ndarray:
-    """``pixels`` at a depth and layout ``output_format`` holds: 8 bits for JPEG/WebP/BMP,
-    16 bits for float PNG, float kept in TIFF; no alpha in JPEG; ``(H, W, 1)`` as ``(H, W)``."""
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    if output_format in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
-        pixels = pixels[..., :3]
-    if output_format in EIGHT_BIT_FORMATS and pixels.dtype != np.uint8:
-        return _requantise(pixels, np.uint8)
-    if output_format == "PNG" and np.issubdtype(pixels.dtype, np.floating):
-        return _requantise(pixels, np.uint16)
-    return np.ascontiguousarray(pixels)
-
-
-def _requantise(pixels: np.ndarray, dtype: type) -> np.ndarray:
-    """uint16 or float ``[0, 1]`` pixels as ``dtype`` codes, rounded."""
-    scale = 1.0 if np.issubdtype(pixels.dtype, np.floating) else 1.0 / np.iinfo(pixels.dtype).max
-    return _quantise(pixels.astype(np.float32) * np.float32(scale), np.dtype(dtype))
-
-
-def _write_pillow(
-    path: str, pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None, output_format: str
-) -> None:
-    """8-bit pixels through Pillow, with the metadata the format's writer takes."""
-    options: dict[str, Any] = {}
-    if icc_profile and output_format != "BMP":
-        options["icc_profile"] = icc_profile
-    if exif and output_format != "BMP":
-        options["exif"] = exif
-    if output_format == "JPEG":
-        options.update(quality=LOSSY_QUALITY, subsampling=0)
-    if output_format == "WEBP":
-        options.update(quality=LOSSY_QUALITY)
-    Image.fromarray(pixels).save(path, format=output_format, **options)
-
-
-def _encode_png16(pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None) -> bytes:
-    """16-bit PNG bytes (Pillow writes no 16-bit colour PNG): OpenCV's encoding + iCCP/eXIf chunks.
-
-    The chunks go right after IHDR (the PNG signature and IHDR take the first 33 bytes), where
-    the PNG specification wants iCCP (before PLTE and IDAT) and allows eXIf.
-    """
-    if pixels.ndim == 3:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
-    ok, encoded = cv2.imencode(".png", pixels)
-    if not ok:
-        raise OSError("OpenCV could not encode the 16-bit PNG")
-    chunks = b""
-    if icc_profile:
-        chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
-    if exif:
-        chunks += _png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00"))
-    data = encoded.tobytes()
-    return data[:33] + chunks + data[33:]
-
-
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    """One PNG chunk: length, type, data, CRC-32 of type and data."""
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))

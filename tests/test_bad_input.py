@@ -20,9 +20,9 @@ from PIL import Image, ImageCms, ImageOps
 import agents.packaged
 from agents import DeepExposure
 from exposure_env.data import FolderPool
-from exposure_env.data.io import PhotoWarning, read_image, read_photo
+from exposure_env.data.io import JPEG_MAX_EXIF_BYTES, PhotoWarning, read_image, read_photo, write_photo
 from exposure_env.ops.layout import as_float, as_float_rgb
-from exposure_env.retouch import JPEG_MAX_EXIF_BYTES, retouch, retouch_file, write_photo
+from exposure_env.retouch import retouch, retouch_file
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from train import retouch as retouch_cli
 

@@ -18,8 +18,10 @@ from exposure_env.data import io
 from exposure_env.data.embedded import load_source
 from exposure_env.data.io import ImageReadError
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.ops.fusion import merge_mertens
 from exposure_env.ops.resize import thumbnail
-from exposure_env.retouch import _exposures, _fuse_opencv, _fuse_torch, read_photo, retouch, retouch_file, write_photo
+from exposure_env.data.io import read_photo, write_photo
+from exposure_env.retouch import _exposures, _fuse_torch, retouch, retouch_file
 from train.policies import identity, segment_auto_exposure
 
 ORIENTATION, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x8769, 0x9003
@@ -122,7 +124,7 @@ def test_grey_and_alpha_layouts(photo, layout):
 def test_torch_twin_fuses_colour_like_opencv(photo, depth):
     planes = photo if depth == 8 else photo.astype(np.uint16) * 257
     exposures = _exposures(planes, (-1.0, 0.0, 1.0, 2.0))
-    opencv = np.clip(_fuse_opencv(exposures, False, (1.0, 1.0, 1.0)), 0.0, 1.0)
+    opencv = np.clip(merge_mertens(exposures, (1.0, 1.0, 1.0), grey=False), 0.0, 1.0)
     twin = _fuse_torch(exposures, False, (1.0, 1.0, 1.0), torch.device("cpu"))
     assert twin.shape == opencv.shape == photo.shape
     assert np.abs(twin - opencv).max() < 1e-5
@@ -130,7 +132,7 @@ def test_torch_twin_fuses_colour_like_opencv(photo, depth):
 
 def test_torch_twin_fuses_grey_close_to_opencv(photo):
     exposures = _exposures(photo[..., 1].copy(), (-1.0, 0.0, 1.0, 2.0))
-    opencv = np.clip(_fuse_opencv(exposures, True, (1.0, 1.0, 1.0)), 0.0, 1.0)
+    opencv = np.clip(merge_mertens(exposures, (1.0, 1.0, 1.0), grey=True), 0.0, 1.0)
     twin = _fuse_torch(exposures, True, (1.0, 1.0, 1.0), torch.device("cpu"))
     assert twin.shape == opencv.shape == photo.shape[:2]
     # OpenCV's one-channel path takes the contrast of the channel itself, the twin that of its

@@ -23,7 +23,6 @@ own size up to 384 pixels).
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from pathlib import Path
@@ -85,11 +84,10 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
 
 def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -> Callable[[np.ndarray], np.ndarray]:
     """``render(photo)``: the photo exposed at each EV and fused (Mertens), as Alg. 3 does at full resolution."""
-    from exposure_env.ops.exposure import expose
-    from exposure_env.ops.fusion import mertens_fusion
+    from exposure_env.ops.fusion import fuse_exposures
 
     evs = list(evs)
-    return lambda photo: mertens_fusion(np.stack([expose(photo, ev) for ev in evs]), *fusion_weights)
+    return lambda photo: fuse_exposures(photo, evs, fusion_weights)
 
 
 def policy_method(policy: policies.Policy) -> Method:
@@ -202,16 +200,10 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
 
 def write_tables(rows: list[dict], out: Path) -> None:
     """results.csv and results.md, written atomically."""
-    from exposure_env.files import atomic_write
+    from exposure_env.atomic import atomic_write
+    from train.common import write_csv
 
-
-    def write_csv(path: str) -> None:
-        with open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["method", *METRICS])
-            writer.writeheader()
-            writer.writerows(rows)
-
-    atomic_write(out / "results.csv", write_csv)
+    write_csv(out / "results.csv", rows, ["method", *METRICS])
     header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | highlights ≥254 ↓ | shadows ≤1 ↓ |\n"
               "|---|---|---|---|---|---|---|\n")
     lines = [f"| {r['method']} | {r['score']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['delta_e']:.2f} | "
@@ -231,7 +223,7 @@ def pyplot():  # noqa: ANN201 - the module matplotlib.pyplot
 
 def save_figure(figure: plt.Figure, path: Path) -> None:
     """Render a matplotlib figure to PNG in memory, then write it atomically."""
-    from exposure_env.files import atomic_write
+    from exposure_env.atomic import atomic_write
 
     plt = pyplot()
     buffer = io.BytesIO()

@@ -22,7 +22,7 @@ import torch
 
 from agents import DeepExposure, algorithms
 from agents.packaged import PACKAGED_POLICY, PACKAGED_POLICY_PROVENANCE
-from exposure_env.files import atomic_write
+from exposure_env.atomic import atomic_write
 
 
 def main(argv: list[str] | None = None) -> None:

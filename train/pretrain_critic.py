@@ -33,9 +33,9 @@ from tqdm import tqdm
 
 from exposure_env.data import make_pool
 from exposure_env.data.pool import ImagePool
-from exposure_env.files import atomic_write
+from exposure_env.atomic import atomic_write
 from exposure_env.ops.exposure import auto_exposure_ev, expose
-from exposure_env.ops.fusion import mertens_fusion
+from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore
@@ -45,11 +45,6 @@ from train.policies import WIDE_BRACKET
 IMAGE_SIZE = 64
 NUM_SEGMENTS = 4
 EMBEDDED_DATA = "EmbeddedPool: crops of scikit-image's bundled photos (their licences), degraded synthetically"
-
-
-def fused(raw: np.ndarray, evs: np.ndarray | tuple[float, ...]) -> np.ndarray:
-    """P_T of global exposures ``evs`` of ``raw`` fused by Mertens (Eq. 30–31): ``(H, W, 3)`` sRGB."""
-    return mertens_fusion(np.stack([expose(raw, float(ev)) for ev in evs]))
 
 
 def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float) -> np.ndarray:
@@ -66,7 +61,7 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float)
         if kind == 0:
             fakes.append(raw)
         elif kind == 1:
-            fakes.append(fused(raw, rng.uniform(-max_ev, max_ev, size=NUM_SEGMENTS)))
+            fakes.append(fuse_exposures(raw, rng.uniform(-max_ev, max_ev, size=NUM_SEGMENTS)))
         else:
             expert = sample.target if sample.target is not None else pool.expert(rng)
             ev = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)
@@ -98,7 +93,7 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     samples = [pool[i] for i in range(len(pool))]
     raws = np.stack([thumbnail(sample.raw, IMAGE_SIZE) for sample in samples])
     targets = np.stack([thumbnail(sample.target, IMAGE_SIZE) for sample in samples])
-    brackets = np.stack([fused(raw, WIDE_BRACKET) for raw in raws])
+    brackets = np.stack([fuse_exposures(raw, WIDE_BRACKET) for raw in raws])
     autos = np.stack([expose(raw, float(np.clip(auto_exposure_ev(raw), -max_ev, max_ev))) for raw in raws])
     target_scores, raw_scores = score(targets), score(raws)
     gap = target_scores - raw_scores

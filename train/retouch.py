@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from exposure_env.files import SUFFIXES
+from exposure_env.data.io import OUTPUT_SUFFIXES
 
 #: the one line per skipped photo, on stderr: ``skipped <photo>: <reason>``
 SKIPPED = "exposure-retouch: skipped {photo}: {reason}"
@@ -36,8 +36,8 @@ SKIPPED = "exposure-retouch: skipped {photo}: {reason}"
 def output_suffix(text: str) -> str:
     """``--suffix``: a format :func:`~exposure_env.retouch.retouch_file` writes, with or without the dot (``png``, ``.PNG``)."""
     suffix = text if text.startswith(".") else f".{text}"
-    if suffix.lower() not in SUFFIXES:
-        raise argparse.ArgumentTypeError(f"cannot write {text!r} files; use one of {', '.join(SUFFIXES)}")
+    if suffix.lower() not in OUTPUT_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r} files; use one of {', '.join(OUTPUT_SUFFIXES)}")
     return suffix
 
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None,
                         help="a DeepExposure model.zip from exposure-train (default: the packaged policy)")
     parser.add_argument("--suffix", default=None, type=output_suffix,
-                        help=f"output format by suffix, one of {' '.join(SUFFIXES)}, the dot optional "
+                        help=f"output format by suffix, one of {' '.join(OUTPUT_SUFFIXES)}, the dot optional "
                              "(default: each input's own)")
     parser.add_argument("--recursive", action="store_true", help="look for photos in sub-folders too")
     parser.add_argument("--device", default=None,

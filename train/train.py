@@ -90,7 +90,7 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
 
 def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
     """A fresh model of ``--algo`` (stock agents with the hyperparameters of :mod:`exposure_env.zoo`)."""
-    from train.experiments.reward_shaping import algorithm_kwargs
+    from train.common import algorithm_kwargs
 
     common = {"gamma": args.gamma, "seed": args.seed, "device": args.device,
               "tensorboard_log": str(args.tensorboard or args.out / "tb")}
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from exposure_env.callbacks import AtomicCheckpoint
     from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, write_grid,
                                 write_tables)
-    from train.experiments.reward_shaping import HeldOutEvaluation, write_csv
+    from train.common import HeldOutEvaluation, write_csv
 
     torch.manual_seed(args.seed)
     try:

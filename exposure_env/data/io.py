@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import tifffile
 from PIL import Image, ImageCms, TiffImagePlugin, UnidentifiedImageError
 
+from exposure_env.atomic import atomic_write
 from exposure_env.ops.layout import as_float, as_float_rgb
 
 #: file suffixes (lower case) that folders are searched for
@@ -47,6 +51,17 @@ _PROFILE_SPACE_OF_MODE = {"CMYK": "CMYK", "L": "GRAY", "LA": "GRAY", "La": "GRAY
 _TIFF_PHOTOMETRICS = ("MINISBLACK", "MINISWHITE", "RGB", "PALETTE", "SEPARATED", "YCBCR")
 #: TIFF ExtraSamples values that mean alpha (associated, unassociated)
 _TIFF_ALPHA = (1, 2)
+#: output suffixes :func:`write_photo` writes, by format
+OUTPUT_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+                   ".bmp": "BMP"}
+#: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
+EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
+#: formats that hold no alpha channel; it is dropped for them
+NO_ALPHA_FORMATS = ("JPEG",)
+#: the most EXIF bytes a JPEG holds: one APP1 segment of 65535 bytes less its 2-byte length
+JPEG_MAX_EXIF_BYTES = 65533
+#: quality of lossy outputs (JPEG with 4:4:4 chroma, WebP)
+LOSSY_QUALITY = 95
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -416,3 +431,130 @@ def _photo_samples(path: Path, pixels: np.ndarray) -> np.ndarray:
 def _one_line(error: BaseException) -> str:
     """An exception's message on one line (Pillow's and OpenCV's may span several)."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def quantise(fused: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float pixels -> ``dtype``: clip to ``[0, 1]``, then ``rint(x · max)`` for integers; ``pixels`` is clipped in place.
+
+    Args:
+        pixels: float32 array of any shape, e.g. a fusion result (overwritten).
+        dtype: uint8, uint16 or a float dtype.
+
+    Returns:
+        An array of ``pixels``' shape in ``dtype`` (``pixels`` itself for float32).
+    """
+    np.clip(fused, 0.0, 1.0, out=fused)
+    if not np.issubdtype(dtype, np.integer):
+        return fused.astype(dtype, copy=False)
+    fused *= np.float32(np.iinfo(dtype).max)
+    np.rint(fused, out=fused)
+    return fused.astype(dtype)
+
+
+def output_format_of(path: Path) -> str:
+    """The format written for ``path``'s suffix, or ValueError naming the file."""
+    try:
+        return OUTPUT_SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"{path}: cannot write {path.suffix or 'files without a suffix'!r}; "
+                         f"use one of {', '.join(OUTPUT_SUFFIXES)}") from None
+
+
+def write_photo(
+    path: str | os.PathLike, pixels: np.ndarray, icc_profile: bytes | None = None, exif: bytes | None = None,
+    output_format: str | None = None,
+) -> Path:
+    """Write ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` pixels atomically, metadata where the format allows.
+
+    8-bit pixels are written by Pillow (ICC and EXIF in JPEG, PNG, TIFF, WebP); 16-bit and float
+    ones by OpenCV as PNG (ICC and EXIF chunks added) and by tifffile as TIFF (ICC only).
+    A profile is written only with pixels of its colour space
+    (:func:`~exposure_env.data.io.matching_profile`), and EXIF only into a JPEG that can hold
+    it (:data:`JPEG_MAX_EXIF_BYTES`); each is otherwise left out with a
+    :class:`~exposure_env.data.io.PhotoWarning` naming ``path``.
+
+    Args:
+        path: the output file (its folder is created).
+        pixels: uint8, uint16 or float32 in ``[0, 1]``.
+        icc_profile: ICC profile to embed, or ``None``.
+        exif: EXIF block (``b"Exif\\0\\0"`` + TIFF data), or ``None``.
+        output_format: a value of :data:`OUTPUT_SUFFIXES`; by default from ``path``'s suffix.
+    """
+    path = Path(path)
+    output_format = output_format or output_format_of(path)
+    pixels = _storable(pixels, output_format)
+    icc_profile = matching_profile(icc_profile, pixels, str(path))
+    if output_format == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF_BYTES:
+        warnings.warn(f"{path}: EXIF left out: its {len(exif)} bytes are over the {JPEG_MAX_EXIF_BYTES} a JPEG holds",
+                      PhotoWarning, stacklevel=2)
+        exif = None
+    if pixels.dtype == np.uint8:
+        return atomic_write(path, lambda temporary: _write_pillow(temporary, pixels, icc_profile, exif, output_format))
+    if output_format == "TIFF":
+        return atomic_write(path, lambda temporary: tifffile.imwrite(
+            temporary, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb", iccprofile=icc_profile))
+    return atomic_write(path, lambda temporary: Path(temporary).write_bytes(_encode_png16(pixels, icc_profile, exif)))
+
+
+def _storable(pixels: np.ndarray, output_format: str) -> np.ndarray:
+    """``pixels`` at a depth and layout ``output_format`` holds: 8 bits for JPEG/WebP/BMP,
+    16 bits for float PNG, float kept in TIFF; no alpha in JPEG; ``(H, W, 1)`` as ``(H, W)``."""
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if output_format in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[..., :3]
+    if output_format in EIGHT_BIT_FORMATS and pixels.dtype != np.uint8:
+        return _requantise(pixels, np.uint8)
+    if output_format == "PNG" and np.issubdtype(pixels.dtype, np.floating):
+        return _requantise(pixels, np.uint16)
+    return np.ascontiguousarray(pixels)
+
+
+def _requantise(pixels: np.ndarray, dtype: type) -> np.ndarray:
+    """uint16 or float ``[0, 1]`` pixels as ``dtype`` codes, rounded."""
+    scale = 1.0 if np.issubdtype(pixels.dtype, np.floating) else 1.0 / np.iinfo(pixels.dtype).max
+    return quantise(pixels.astype(np.float32) * np.float32(scale), np.dtype(dtype))
+
+
+def _write_pillow(
+    path: str, pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None, output_format: str
+) -> None:
+    """8-bit pixels through Pillow, with the metadata the format's writer takes."""
+    options: dict[str, Any] = {}
+    if icc_profile and output_format != "BMP":
+        options["icc_profile"] = icc_profile
+    if exif and output_format != "BMP":
+        options["exif"] = exif
+    if output_format == "JPEG":
+        options.update(quality=LOSSY_QUALITY, subsampling=0)
+    if output_format == "WEBP":
+        options.update(quality=LOSSY_QUALITY)
+    Image.fromarray(pixels).save(path, format=output_format, **options)
+
+
+def _encode_png16(pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None) -> bytes:
+    """16-bit PNG bytes (Pillow writes no 16-bit colour PNG): OpenCV's encoding + iCCP/eXIf chunks.
+
+    The chunks go right after IHDR (the PNG signature and IHDR take the first 33 bytes), where
+    the PNG specification wants iCCP (before PLTE and IDAT) and allows eXIf.
+    """
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise OSError("OpenCV could not encode the 16-bit PNG")
+    chunks = b""
+    if icc_profile:
+        chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
+    if exif:
+        chunks += _png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00"))
+    data = encoded.tobytes()
+    return data[:33] + chunks + data[33:]
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC-32 of type and data."""
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))

@@ -11,7 +11,7 @@ from exposure_env.ops.exposure import (
     local_composite_torch,
 )
 from exposure_env.ops.features import critic_features, critic_features_torch
-from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
+from exposure_env.ops.fusion import fuse_exposures, fuse_exposures_torch, mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.segmentation import SEGMENTATION_METHODS, segment
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "expose",
     "expose_lut",
     "expose_torch",
+    "fuse_exposures",
+    "fuse_exposures_torch",
     "linear_to_srgb",
     "linear_to_srgb_torch",
     "local_composite",

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from exposure_env.ops.exposure import expose, expose_torch
+
 # ----------------------------------------------------------------------------- OpenCV (CPU)
 
 
@@ -45,9 +47,35 @@ def _validated_stack(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     return stack
 
 
-def _is_grey(images: np.ndarray) -> bool:
-    """True when R = G = B at every pixel of ``(..., 3)`` images."""
+def is_grey(images: np.ndarray) -> bool:
+    """True when R = G = B at every pixel of ``(..., 3)`` images (any shape, any dtype)."""
     return bool(np.array_equal(images[..., 0], images[..., 1]) and np.array_equal(images[..., 1], images[..., 2]))
+
+
+def merge_mertens(
+    exposures: Sequence[np.ndarray], weights: tuple[float, float, float] = (1.0, 1.0, 1.0), grey: bool = False
+) -> np.ndarray:
+    """OpenCV's ``MergeMertens`` (Eq. 30-31) of exposures already on its 0..255 scale.
+
+    The one place the OpenCV merger runs: :func:`mertens_fusion` and the full-resolution
+    retouch (uint8 codes straight from a lookup table) both go through it.
+
+    Args:
+        exposures: K ``(H, W, 3)`` or, with ``grey``, ``(H, W)`` / ``(H, W, 1)`` arrays, uint8
+            or float32 on the 0..255 scale (OpenCV scales either by 1/255).
+        weights: Mertens exponents (contrast, saturation, well-exposedness).
+        grey: the exposures are one grey channel: OpenCV's one-channel path, which has no
+            saturation term, with the well-exposedness exponent tripled (the product over
+            three equal channels of the colour path).
+
+    Returns:
+        ``(H, W, 3)`` or ``(H, W)`` float32 in about ``[0, 1]``, not clipped (OpenCV's blend can
+        overshoot); one exposure comes back as itself / 255.
+    """
+    if len(exposures) == 1:
+        return exposures[0].astype(np.float32) * np.float32(1 / 255)
+    contrast, saturation, exposedness = weights
+    return _merger(contrast, saturation, 3.0 * exposedness if grey else exposedness).process(list(exposures))
 
 
 def mertens_fusion(
@@ -80,12 +108,30 @@ def mertens_fusion(
     if len(stack) == 1:
         return np.clip(stack[0], 0.0, 1.0)
     scaled = stack * np.float32(255.0)
-    if _is_grey(stack):
-        merger = _merger(contrast_weight, saturation_weight, 3.0 * exposure_weight)
-        fused_grey = merger.process(list(scaled[..., :1]))
+    weights = (contrast_weight, saturation_weight, exposure_weight)
+    if is_grey(stack):
+        fused_grey = merge_mertens(list(scaled[..., :1]), weights, grey=True)
         return np.repeat(np.clip(fused_grey, 0.0, 1.0)[..., None], 3, axis=-1)
-    fused = _merger(contrast_weight, saturation_weight, exposure_weight).process(list(scaled))
-    return np.clip(fused, 0.0, 1.0)
+    return np.clip(merge_mertens(list(scaled), weights), 0.0, 1.0)
+
+
+def fuse_exposures(
+    image: np.ndarray, evs: Sequence[float] | np.ndarray, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+) -> np.ndarray:
+    """P_T of an episode: the Mertens fusion of the global exposures ``expose(S0, e_t)`` (Eq. 30-31).
+
+    Args:
+        image: ``(H, W, 3)`` float32 sRGB in ``[0, 1]``, the photo S0.
+        evs: the T exposure values in stops.
+        weights: Mertens exponents (contrast, saturation, well-exposedness).
+
+    Returns:
+        ``(H, W, 3)`` float32 in ``[0, 1]``.
+
+    Raises:
+        ValueError: no EVs, or NaN / infinite values (from :func:`mertens_fusion`).
+    """
+    return mertens_fusion(np.stack([expose(image, float(ev)) for ev in evs]), *weights)
 
 
 # ----------------------------------------------------------------------------- torch twin
@@ -317,3 +363,20 @@ def mertens_fusion_torch(
     for blended in reversed(blended_levels):
         fused = blended + _pyr_up(fused, blended.shape[-2:])
     return fused.clamp(0.0, 1.0)
+
+
+def fuse_exposures_torch(
+    images: torch.Tensor, evs: torch.Tensor, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+) -> torch.Tensor:
+    """Batched, differentiable twin of :func:`fuse_exposures`: P_T of B episodes.
+
+    Args:
+        images: ``(B, 3, H, W)`` sRGB in ``[0, 1]``, the photos S0.
+        evs: ``(B, T)`` exposure values in stops; gradients flow to them.
+        weights: Mertens exponents (contrast, saturation, well-exposedness).
+
+    Returns:
+        ``(B, 3, H, W)`` in ``[0, 1]``.
+    """
+    exposures = torch.stack([expose_torch(images, evs[:, step]) for step in range(evs.shape[1])], dim=1)
+    return mertens_fusion_torch(exposures, *weights)

@@ -21,9 +21,8 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from tqdm import tqdm
 
 from exposure_env.data import ImagePool, make_pool
-from exposure_env.files import atomic_write
-from exposure_env.ops.exposure import expose
-from exposure_env.ops.fusion import mertens_fusion
+from exposure_env.atomic import atomic_write
+from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.ops.resize import shrink_photo
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
@@ -55,7 +54,7 @@ def random_policy_results(env: ExposureEnvLike, n: int, rng: np.random.Generator
     for _ in range(n):
         _, original = shrink_photo(env.pool.sample(rng).raw, env.size)
         evs = rng.uniform(-env.max_ev, env.max_ev, env.num_segments)
-        results.append(mertens_fusion(np.stack([expose(original, ev) for ev in evs]), *env.fusion_weights))
+        results.append(fuse_exposures(original, evs, env.fusion_weights))
     return np.stack(results)
 
 

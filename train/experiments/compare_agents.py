@@ -45,20 +45,13 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
-from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.atomic import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train import policies  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
-from train.experiments.reward_shaping import (  # noqa: E402
-    EVAL_METRICS,
-    HeldOutEvaluation,
-    mean_std,
-    new_gan_reward,
-    pretrained_reward_state,
-    train_one,
-    write_csv,
-)
+from train.common import EVAL_METRICS, HeldOutEvaluation, mean_std, write_csv  # noqa: E402
+from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state, train_one  # noqa: E402
 
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from exposure_env.data import make_pool
-from exposure_env.files import atomic_write
+from exposure_env.atomic import atomic_write
 from exposure_env.rewards.functions import DiscriminatorScore, load_critic, read_provenance
 from train.pretrain_critic import preference_shares
 

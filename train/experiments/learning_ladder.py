@@ -53,20 +53,13 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
-from exposure_env.files import atomic_write  # noqa: E402
+from exposure_env.atomic import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.experiments.compare_agents import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
-from train.experiments.reward_shaping import (  # noqa: E402
-    EVAL_METRICS,
-    HeldOutEvaluation,
-    algorithm_kwargs,
-    mean_std,
-    new_gan_reward,
-    pretrained_reward_state,
-    write_csv,
-)
+from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv  # noqa: E402
+from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state  # noqa: E402
 
 #: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
 RUNGS = {"reference": "reference", "critic": "discriminator", "gan": "discriminator"}

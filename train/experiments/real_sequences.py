@@ -44,11 +44,11 @@ import gymnasium as gym
 import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
-from exposure_env.files import atomic_write
+from exposure_env.atomic import atomic_write
 from exposure_env.metrics import clipped_shares
 from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
-from train.experiments.reward_shaping import mean_std
+from train.common import mean_std
 
 RUNGS = ("critic", "gan", "reference")
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))

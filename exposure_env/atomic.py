@@ -1,4 +1,4 @@
-"""Safe file output: every file we write appears whole or not at all; the photo formats we write."""
+"""Atomic file output: every file this package writes appears whole or not at all."""
 
 from __future__ import annotations
 
@@ -6,11 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Callable
-
-#: output suffixes :func:`exposure_env.retouch.retouch_file` writes, by format
-SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-            ".bmp": "BMP"}
-
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
     """Call ``write(temporary_path)`` on a temporary file beside ``path``, then rename it to ``path``.

@@ -1,0 +1,106 @@
+"""Pieces the CLI and the experiment runners share: zoo hyperparameters, the held-out evaluation
+callback, CSV rows and ``mean ± std`` cells."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+
+from exposure_env.atomic import atomic_write
+from train.evaluate import Outcome, evaluate, fuse_evs, model_policy, roll_out
+
+EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
+# keys of the RL Zoo files that are not algorithm arguments (the runner does their job itself)
+ZOO_ONLY_KEYS = ("env_wrapper", "callback", "n_envs", "n_timesteps", "noise_type", "noise_std", "policy")
+
+
+def algorithm_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
+    """The algorithm's hyperparameters from the RL Zoo file we ship, for ``n_envs`` envs."""
+    try:
+        zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
+    except ModuleNotFoundError:
+        zoo = {}
+    kwargs = {key: value for key, value in zoo.items() if key not in ZOO_ONLY_KEYS}
+    for key in ("n_steps", "train_freq"):  # keep a roll-out (so M1 per critic update) the same size for any n_envs
+        if key in kwargs:
+            kwargs[key] = max(1, kwargs[key] // n_envs)
+    if zoo.get("noise_type"):
+        noise = NormalActionNoise if zoo["noise_type"] == "normal" else OrnsteinUhlenbeckActionNoise
+        kwargs["action_noise"] = noise(np.zeros(1), zoo["noise_std"] * np.ones(1))
+    return kwargs
+
+
+class HeldOutEvaluation(BaseCallback):
+    """Evaluate the deterministic policy on held-out photos every ``every`` env steps (and at the start).
+
+    Each point of ``curve`` holds the env steps, the training seconds so far (evaluation time
+    excluded), the :data:`EVAL_METRICS` and ``ev_spread``: the standard deviation of the chosen
+    EVs across the photos, averaged over the T steps (0 when the policy ignores its input).
+    """
+
+    def __init__(self, env: gym.Env, num_photos: int, every: int):
+        super().__init__()
+        self.env, self.num_photos, self.every = env, num_photos, every
+        self.curve: list[dict[str, float]] = []
+        self._next = 0
+        self._seconds = 0.0  # training time before the current stretch
+        self._since = 0.0
+
+    def evaluate(self) -> dict[str, float]:
+        episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
+
+        def played(env: gym.Env, index: int) -> Outcome:  # each photo's episode, rolled out once for metrics and EVs
+            episode = episodes[index]
+            return Outcome(episode["fused"], episode["raw"], episode["target"],
+                           fuse_evs(episode["evs"], env.unwrapped.fusion_weights))
+
+        rows, _ = evaluate(self.env, {"model": played}, self.num_photos, progress=False)
+        evs = np.array([episode["evs"] for episode in episodes])
+        return {**{metric: rows[0][metric] for metric in EVAL_METRICS}, "ev_spread": float(evs.std(axis=0).mean())}
+
+    def _record(self) -> None:
+        self._seconds += time.perf_counter() - self._since
+        metrics = self.evaluate()
+        self.curve.append({"steps": self.num_timesteps, "seconds": self._seconds, **metrics})
+        self._since = time.perf_counter()
+        for name, value in metrics.items():
+            self.logger.record(f"held_out/{name}", value)
+        self._next = self.num_timesteps + self.every
+
+    def _on_training_start(self) -> None:
+        self._since = time.perf_counter()
+        self._record()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._record()
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.curve[-1]["steps"] != self.num_timesteps:
+            self._record()
+
+
+def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
+    """``rows`` as CSV with the columns ``fields`` (other keys ignored), written atomically."""
+    def write(temporary: str) -> None:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(path, write)
+
+
+def mean_std(values: list[float], digits: int) -> str:
+    """``"mean ± std"`` of ``values`` rounded to ``digits`` (over seeds; the value alone when there is one)."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f}" if len(values) == 1 else f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
