@@ -51,6 +51,8 @@ from train import evaluate, train
 from train.common import mean_std
 
 RUNGS = ("critic", "gan", "reference")
+#: the algorithm of every run (exposure-train's default); run models saved before models named it need it
+ALGORITHM = "deepexposure-discriminator"
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> str:
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),
-               **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path)))
+               **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path, ALGORITHM)))
                   for name, path in models.items()}}
     rows, images = evaluate.evaluate(env, methods, photos)
     evaluate.write_tables(rows, args.out)
