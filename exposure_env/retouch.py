@@ -252,7 +252,8 @@ def retouch_file(
 
     The photo is read by :func:`exposure_env.data.io.read_photo` (bit depth kept, turned upright
     once, sample types other than uint8/uint16 as float32), retouched by :func:`retouch` and
-    written by :func:`~exposure_env.data.io.write_photo` in the format of ``dst``'s suffix (see :data:`~exposure_env.data.io.OUTPUT_SUFFIXES`).
+    written by :func:`~exposure_env.data.io.write_photo` in the format of ``dst``'s suffix (see
+    :data:`~exposure_env.data.io.OUTPUT_SUFFIXES`).
     16-bit results stay 16-bit in PNG and TIFF (float results stay float in TIFF and become
     16-bit PNG), and are rounded to 8 bits for JPEG, WebP and BMP. The ICC profile, when it
     matches the pixels' colour space, is kept in JPEG, PNG, TIFF and WebP outputs; EXIF from

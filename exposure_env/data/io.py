@@ -436,8 +436,8 @@ def _one_line(error: BaseException) -> str:
 # ----------------------------------------------------------------------------- writing
 
 
-def quantise(fused: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float pixels -> ``dtype``: clip to ``[0, 1]``, then ``rint(x · max)`` for integers; ``pixels`` is clipped in place.
+def quantise(pixels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float pixels -> ``dtype``: clip to ``[0, 1]``, then ``rint(x · max)`` for integers, in place.
 
     Args:
         pixels: float32 array of any shape, e.g. a fusion result (overwritten).
@@ -446,12 +446,12 @@ def quantise(fused: np.ndarray, dtype: np.dtype) -> np.ndarray:
     Returns:
         An array of ``pixels``' shape in ``dtype`` (``pixels`` itself for float32).
     """
-    np.clip(fused, 0.0, 1.0, out=fused)
+    np.clip(pixels, 0.0, 1.0, out=pixels)
     if not np.issubdtype(dtype, np.integer):
-        return fused.astype(dtype, copy=False)
-    fused *= np.float32(np.iinfo(dtype).max)
-    np.rint(fused, out=fused)
-    return fused.astype(dtype)
+        return pixels.astype(dtype, copy=False)
+    pixels *= np.float32(np.iinfo(dtype).max)
+    np.rint(pixels, out=pixels)
+    return pixels.astype(dtype)
 
 
 def output_format_of(path: Path) -> str:

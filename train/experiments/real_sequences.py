@@ -51,7 +51,8 @@ from train import evaluate, train
 from train.common import mean_std
 
 RUNGS = ("critic", "gan", "reference")
-#: the algorithm of every run (exposure-train's default); run models saved before models named it need it
+#: the algorithm of every run, given to exposure-train and to the loader (run models saved before models
+#: recorded their algorithm do not name it)
 ALGORITHM = "deepexposure-discriminator"
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
@@ -71,7 +72,7 @@ def train_run(name: str, rung: str, critic: str | None, seed: int, args: argpars
     """``exposure-train`` for one run (skipped when its model exists); returns the model path."""
     folder = args.out / "runs" / f"{name}_seed{seed}"
     if not (folder / "model.zip").is_file():
-        code = train.main(["--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
+        code = train.main(["--algo", ALGORITHM, "--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
                            "--reward", rung, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
                            "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", "32",
                            "--out", str(folder), *(["--critic", critic] if critic else [])])
