@@ -2,7 +2,7 @@
 
 An episode of ``ExposureRetouch-v0`` chooses T exposure values ``e_1..e_T`` in
 ``[-max_ev, max_ev]`` and ends with ``P_T = mertens_fusion([expose(S0, e_t) for t])``, where
-S0 is ``prepare_photo(raw, target, size, T, ...).original``. P_T depends only on S0 and the
+S0 is ``ExposureMDP(size, T).prepare(raw, target).original``. P_T depends only on S0 and the
 multiset of EVs (not on their order, nor on the segmentation), so with the expert target in
 hand the best episode is a small search over T numbers. Two oracles:
 
@@ -37,7 +37,7 @@ from collections.abc import Callable
 import numpy as np
 
 from exposure_env.data.pool import ImagePool
-from exposure_env.env import prepare_photo
+from exposure_env.mdp import ExposureMDP
 from exposure_env.ops.exposure import expose
 from exposure_env.ops.fusion import mertens_fusion
 
@@ -99,13 +99,11 @@ def _mse(image: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(difference * difference))
 
 
-def _psnr_from_mse(mse: float) -> float:
-    """PSNR in dB for data range 1 (``inf`` for a perfect match)."""
-    return math.inf if mse == 0 else -10.0 * math.log10(mse)
-
-
 class _FusionObjective:
-    """MSE of ``mertens_fusion([expose(original, e) for e in evs])`` to the target, memoised.
+    """MSE of P_T = ``fuse_exposures(original, evs)`` to the target, memoised.
+
+    It fuses with :func:`~exposure_env.ops.fusion.mertens_fusion` itself, as ``fuse_exposures``
+    does, so that each exposure is computed once over the whole search instead of once per fusion.
 
     Exposures are cached per EV (rounded to 1e-9 stops) and fused results per multiset of EVs,
     so revisiting a point costs nothing. ``fusions`` counts the Mertens calls.
@@ -317,7 +315,7 @@ def oracle_results(
 ) -> dict[str, list[dict]]:
     """Both oracles on photos ``0..num_photos-1`` of a paired pool, prepared as the env does.
 
-    Each photo becomes S0 = ``prepare_photo(raw, target, size, T, "otsu", 0).original`` and
+    Each photo becomes S0 = ``ExposureMDP(size, T).prepare(raw, target).original`` and
     its target thumbnail; the result of an EV sequence is the env's P_T, the Mertens fusion of
     ``expose(S0, e_t)`` (for the global oracle: of T copies of one exposure).
 
@@ -336,7 +334,7 @@ def oracle_results(
         - ``evs``: ``(T,)`` float64 EVs, sorted (T copies of the one EV for the global oracle);
         - ``fused``: ``(size, size, 3)`` float32 P_T;
         - ``target``: ``(size, size, 3)`` float32 target thumbnail;
-        - ``raw``: ``(size, size, 3)`` float32 S0, the photo that was exposed;
+        - ``original``: ``(size, size, 3)`` float32 S0, the photo that was exposed;
         - ``seconds``: search time for this photo (the T-EV search includes the global one,
           which it starts from).
 
@@ -355,12 +353,13 @@ def oracle_results(
     num_segments = _check_positive_int(num_segments, "num_segments")
     max_ev = _check_max_ev(max_ev)
 
+    mdp = ExposureMDP(size, num_segments)  # hard Otsu masks: the segmentation does not change P_T
     results: dict[str, list[dict]] = {GLOBAL_ORACLE: [], SET_ORACLE: []}
     for index in range(num_photos):
         sample = pool[index]
         if sample.target is None:
             raise ValueError(f"pool sample {sample.name!r} (index {index}) has no target")
-        photo = prepare_photo(sample.raw, sample.target, size, num_segments, "otsu", 0.0)
+        photo = mdp.prepare(sample.raw, sample.target)
         original, target = photo.original, photo.target
         objective = _FusionObjective(original, target.astype(np.float64))
 
@@ -375,7 +374,7 @@ def oracle_results(
         set_fused = objective.fused(set_evs)
         set_seconds = time.perf_counter() - started
 
-        common = {"name": sample.name, "target": target, "raw": original}
+        common = {"name": sample.name, "target": target, "original": original}
         results[GLOBAL_ORACLE].append({**common, "evs": global_evs, "fused": global_fused, "seconds": global_seconds})
         results[SET_ORACLE].append({**common, "evs": set_evs, "fused": set_fused, "seconds": set_seconds})
     return results

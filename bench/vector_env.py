@@ -147,12 +147,9 @@ def nbytes(array: np.ndarray | torch.Tensor | None) -> int:
 
 def memory_report(env: ExposureRetouchVectorEnv) -> str:
     """The env's per-env state arrays, and its prepared-photo cache (host) or bank (device), shared by all envs."""
-    state = sum(nbytes(value) for value in vars(env).values() if isinstance(value, (np.ndarray, torch.Tensor)))
-    if env.backend == "torch":  # the bank's device bytes; its targets stay on the host
-        photos, cache = len(env._bank._slots), env._bank.nbytes()
-    else:
-        photos = len(env._cache)
-        cache = sum(nbytes(a) for p in env._cache.values() for a in (p.original_u8, p.masks, p.target))
+    arrays = [*vars(env).values(), *vars(env.backend).values()]
+    state = sum(nbytes(value) for value in arrays if isinstance(value, (np.ndarray, torch.Tensor)))
+    photos, cache = env.backend.cached()  # on the device, the bank's bytes: its targets stay on the host
     return (f"state {state / env.num_envs / 1024:.0f} kB per env; photo cache {cache / 2**20:.0f} MiB for "
             f"{photos} photos ({cache / max(photos, 1) / 1024:.0f} kB each), shared by the {env.num_envs} envs")
 

@@ -2,91 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
-from exposure_env import REWARD_MODES
 from exposure_env.data import ImagePool, make_pool
+from exposure_env.mdp import ExposureMDP, pool_index, reset_options
 from exposure_env.ops.exposure import expose, local_composite
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.ops.layout import as_float_rgb, to_uint8
-from exposure_env.ops.resize import shrink_photo, thumbnail
-from exposure_env.ops.segmentation import Segmentation, segment
 from exposure_env.rewards.functions import RewardSource, make_score_fn
 
 RESET_OPTIONS = ("image", "target", "index")
-
-
-@dataclass(frozen=True)
-class PreparedPhoto:
-    """A photo ready for an episode: S0 quantised to its uint8 observation, its masks, its target.
-
-    Attributes:
-        original_u8: ``(S, S, 3)`` uint8 S0, exactly what the agent observes.
-        original: ``(S, S, 3)`` float32 ``original_u8 / 255``: the S0 that is exposed.
-        masks: ``(T, S, S)`` float32 segment masks, dark→bright.
-        target: ``(S, S, 3)`` float32 expert retouch, or ``None``.
-    """
-
-    original_u8: np.ndarray
-    original: np.ndarray
-    masks: np.ndarray
-    target: np.ndarray | None
-
-
-def prepare_photo(
-    raw: np.ndarray, target: np.ndarray | None, size: int, num_segments: int, segmentation: Segmentation,
-    feather: float,
-) -> PreparedPhoto:
-    """Alg. 3 stage I: shrink to ``size``×``size`` (S0) and segment into ``num_segments`` masks.
-
-    S0 is quantised to uint8 so that the state the env exposes is the observation the agent sees.
-    """
-    original_u8, original = shrink_photo(raw, size)
-    masks = segment(original, num_segments, segmentation, feather)
-    return PreparedPhoto(original_u8, original, masks, None if target is None else thumbnail(target, size))
-
-
-def pool_index(index: object, pool_size: int, name: str = "options['index']") -> int:
-    """``index`` as a pool index: an integer (Python or numpy, any byte order) in ``[0, pool_size)``.
-
-    Raises:
-        TypeError: not an integer.
-        IndexError: outside the pool.
-    """
-    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer pool index, got {index!r}")
-    if not 0 <= index < pool_size:
-        raise IndexError(f"{name} is {index}, outside the pool's [0, {pool_size})")
-    return int(index)
-
-
-def check_arguments(
-    size: int, num_segments: int, max_ev: float, segmentation: Segmentation, feather: float, reward_mode: str,
-    gamma: float,
-) -> None:
-    """Validate the arguments the single and the batched env share; raise a clear error naming the bad one."""
-    if not isinstance(size, (int, np.integer)) or size < 16:
-        raise ValueError(f"size must be an integer >= 16, got {size!r}")
-    if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
-        raise ValueError(f"num_segments must be an integer >= 1, got {num_segments!r}")
-    if not max_ev > 0:
-        raise ValueError(f"max_ev must be > 0, got {max_ev!r}")
-    if reward_mode not in REWARD_MODES:
-        raise ValueError(f"unknown reward_mode {reward_mode!r}; expected one of {REWARD_MODES}")
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-    if feather < 0:
-        raise ValueError(f"feather must be >= 0, got {feather!r}")
-    if not isinstance(segmentation, str) and not callable(segmentation):
-        raise TypeError(f"segmentation must be a method name or a callable, got {type(segmentation).__name__}")
-    # a bad segmentation name fails now, on a tiny image, not at the first reset
-    segment(np.full((4, 4, 3), 0.5, np.float32), 1, segmentation)
 
 
 class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
@@ -145,13 +74,15 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
     ## Arguments
     - ``pool``: ``None``/``"embedded"`` (default data), ``"embedded:test"``, a folder path or
       an :class:`~exposure_env.data.ImagePool`.
-    - ``size`` (64), ``num_segments`` T (4), ``max_ev`` (3.0).
-    - ``segmentation``: ``"otsu"``, ``"felzenszwalb"``, ``"slic"`` or a callable; ``feather``:
-      mask softening sigma in pixels (0).
-    - ``reward``, ``reward_mode``, ``gamma`` (0.99, used for shaping).
-    - ``fusion_weights``: Mertens exponents (contrast, saturation, well-exposedness).
+    - ``reward``: the score function's source (see Rewards).
     - ``render_mode``: ``"rgb_array"`` gives a panel original | local | fused | segments.
     - ``device``: torch device of the packaged critic.
+    - ``**settings``: the MDP's settings, checked and kept as ``env.mdp``, an
+      :class:`~exposure_env.mdp.ExposureMDP`: ``size`` (64), ``num_segments`` T (4),
+      ``max_ev`` (3.0), ``segmentation`` (``"otsu"``, ``"felzenszwalb"``, ``"slic"`` or a
+      callable), ``feather`` (mask softening sigma in pixels, 0), ``reward_mode``
+      (``"sparse"``), ``gamma`` (0.99, used for shaping) and ``fusion_weights`` (Mertens
+      exponents: contrast, saturation, well-exposedness).
 
     ## Version History
     - v0: first release.
@@ -162,49 +93,48 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
     def __init__(
         self,
         pool: ImagePool | str | None = None,
-        size: int = 64,
-        num_segments: int = 4,
-        max_ev: float = 3.0,
-        segmentation: Segmentation = "otsu",
-        feather: float = 0.0,
         reward: RewardSource = "discriminator",
-        reward_mode: str = "sparse",
-        gamma: float = 0.99,
-        fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
         render_mode: str | None = None,
         device: str = "cpu",
+        **settings: Any,
     ):
-        check_arguments(size, num_segments, max_ev, segmentation, feather, reward_mode, gamma)
+        self.mdp = ExposureMDP(**settings)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; expected one of {self.metadata['render_modes']}")
 
         self.pool = make_pool(pool)
-        self.size = int(size)
-        self.num_segments = int(num_segments)
-        self.max_ev = float(max_ev)
-        self.segmentation = segmentation
-        self.feather = float(feather)
-        self.reward_mode = reward_mode
-        self.gamma = float(gamma)
-        self.fusion_weights = tuple(float(w) for w in fusion_weights)
         self.render_mode = render_mode
         self.score_fn = make_score_fn(reward, device)
         # one OpenCV thread keeps seeded CPU runs bitwise repeatable
         cv2.setNumThreads(1)
 
-        image_space = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)
-        self.observation_space = spaces.Dict({"seg": image_space, "original": image_space, "local": image_space})
-        self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.observation_space = self.mdp.observation_space
+        self.action_space = self.mdp.action_space
 
         self._original: np.ndarray | None = None
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start an episode on a pool photo (drawn or ``options["index"]``) or on ``options["image"]``.
+
+        Args:
+            seed: seeds the env's generator, which draws the pool photos.
+            options: ``{"index": i}``, or ``{"image": array}`` with an optional paired ``"target"``
+                (see the class docstring, Starting State).
+
+        Returns:
+            The observation (see Observation Space) and the info (see Info).
+
+        Raises:
+            ValueError: unknown options, ``"image"`` with ``"index"``, ``"target"`` without
+                ``"image"`` or of another size, or an image that is not a photo.
+            TypeError: an index that is not an integer.
+            IndexError: an index outside the pool.
+        """
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"reset: unknown option(s) {unknown}; expected any of {RESET_OPTIONS}")
+        options = reset_options(options, RESET_OPTIONS)
         if "image" in options:
             if "index" in options:
                 raise ValueError("reset: give options['image'] or options['index'], not both")
@@ -225,7 +155,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
             sample = self.pool[index]
             raw, target, name = sample.raw, sample.target, sample.name
 
-        photo = prepare_photo(raw, target, self.size, self.num_segments, self.segmentation, self.feather)
+        photo = self.mdp.prepare(raw, target)
         self._original, self._original_u8, self._masks, self._target = (
             photo.original, photo.original_u8, photo.masks, photo.target
         )
@@ -235,39 +165,50 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         self._t = 0
         self._fused: np.ndarray | None = None
         self._score_info = {"name": name, "target": self._target}
-        self._potential = self._score(self._local) if self.reward_mode != "sparse" else None
+        self._potential = self._score(self._local) if self.mdp.shaped else None
         return self._observation(), self._info()
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Expose segment t by ``e_t = clip(a, -1, 1)·max_ev``; after T steps fuse and score P_T.
+
+        Args:
+            action: one number, ``(1,)`` float32 in ``[-1, 1]`` (clipped there).
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``; see Rewards and Info.
+
+        Raises:
+            RuntimeError: before ``reset()`` or after the episode's T steps.
+            ValueError: an action that is not one finite number.
+        """
         if self._original is None:
             raise RuntimeError("step() called before reset()")
-        if self._t >= self.num_segments:
-            raise RuntimeError(f"step() called after the episode's {self.num_segments} steps; call reset()")
+        if self._t >= self.mdp.num_segments:
+            raise RuntimeError(f"step() called after the episode's {self.mdp.num_segments} steps; call reset()")
         action = np.asarray(action, dtype=np.float32)
         if action.size != 1:
             raise ValueError(f"action must hold one exposure value, got shape {action.shape}")
         if not np.isfinite(action).all():
             raise ValueError(f"action must be finite, got {action.reshape(-1)[0]!r}")
-        ev = float(np.clip(action.reshape(-1)[0], -1.0, 1.0)) * self.max_ev
+        ev = float(self.mdp.exposure_values(action.reshape(-1))[0])
 
         mask = self._masks[self._t]
         self._globals.append(expose(self._original, ev))  # S^g_t = global_filter(e_t, S0)
         self._local = local_composite(self._local, ev, mask)  # S^l_{t+1} = local_filter(e_t, S^l_t)
         self._evs.append(ev)
         self._t += 1
-        terminated = self._t == self.num_segments
+        terminated = self._t == self.mdp.num_segments
 
         reward = 0.0
         if terminated:
             # Eq. 30–31: Mertens fusion of the T global exposures gives P_T
-            self._fused = mertens_fusion(np.stack(self._globals), *self.fusion_weights)
+            self._fused = mertens_fusion(np.stack(self._globals), *self.mdp.fusion_weights)
             self._final_score = self._score(self._fused)
-            if self.reward_mode != "dense":
+            if self.mdp.final_score_rewarded:
                 reward += self._final_score
-        if self.reward_mode != "sparse":
-            # Eq. 20–23: potential-based shaping F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l)
+        if self.mdp.shaped:
             next_potential = self._score(self._local)
-            reward += self.gamma * next_potential - self._potential
+            reward += self.mdp.shaping(self._potential, next_potential)
             self._potential = next_potential
         return self._observation(), float(reward), terminated, False, self._info()
 
@@ -290,7 +231,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         return float(self.score_fn(image, self._score_info))
 
     def _observation(self) -> dict[str, np.ndarray]:
-        if self._t < self.num_segments:
+        if self._t < self.mdp.num_segments:
             seg = to_uint8(self._original * self._masks[self._t][..., None])
         else:
             seg = np.zeros_like(self._original_u8)
@@ -299,9 +240,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {
             "t": self._t,
-            "T": self.num_segments,
+            "T": self.mdp.num_segments,
             "evs": list(self._evs),
-            "mask": self._masks[min(self._t, self.num_segments - 1)].copy(),
+            "mask": self._masks[min(self._t, self.mdp.num_segments - 1)].copy(),
             "name": self._score_info["name"],
         }
         if self._potential is not None:

@@ -152,7 +152,7 @@ def _choose_exposures(
     try:
         env = ExposureRetouchEnv(reward=_no_reward, **env_kwargs)  # sets one OpenCV thread (repeatable results)
         observation, info = env.reset(options={"image": thumbnail_image})
-        for _ in range(env.num_segments):
+        for _ in range(env.mdp.num_segments):
             observation, _, _, _, info = env.step(action_fn(observation, info, env))
     finally:
         cv2.setNumThreads(threads)  # the full-resolution fusion runs on the caller's threads

@@ -14,18 +14,23 @@ import cv2
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv as SB3BaseVecEnv
 
 from exposure_env.data import ImagePool, make_pool
-from exposure_env.env import PreparedPhoto, check_arguments, pool_index, prepare_photo
-from exposure_env.ops.exposure import expose, expose_torch, local_composite, local_composite_torch
+from exposure_env.mdp import ExposureMDP, PreparedPhoto, pool_index, reset_options
+from exposure_env.ops.exposure import (
+    UINT8_CODES,
+    expose,
+    exposure_tables,
+    exposure_tables_torch,
+    local_composite,
+    local_composite_torch,
+)
 from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.layout import to_uint8
-from exposure_env.ops.segmentation import Segmentation
 from exposure_env.rewards.functions import (
     DiscriminatorScore,
     RewardSource,
@@ -37,7 +42,6 @@ from exposure_env.rewards.functions import (
 VECTOR_RESET_OPTIONS = ("reset_mask", "index")
 #: what :meth:`SB3VecEnv.set_options` takes per env
 SB3_RESET_OPTIONS = ("index",)
-_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -58,7 +62,7 @@ class CachedPhoto:
     """A prepared photo as the numpy backend's host cache keeps it, in under half the bytes.
 
     Attributes:
-        original_u8: ``(S, S, 3)`` uint8 S0; its float S0 is ``_CODES[original_u8]``, bit for bit.
+        original_u8: ``(S, S, 3)`` uint8 S0; its float S0 is ``UINT8_CODES[original_u8]``, bit for bit.
         masks: ``(T, S, S)`` 0/1 uint8 when hard (OpenCV's copy masks), float32 when feathered.
         target: ``(S, S, 3)`` float32 expert retouch, or ``None``.
     """
@@ -114,25 +118,330 @@ class DeviceBank:
         return sum(t.element_size() * t.nelement() for t in (self.original_u8, self.masks))
 
 
+def upload(values: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A small host array as a tensor on ``device``, without a device synchronisation."""
+    tensor = torch.from_numpy(values)
+    if device.type == "cuda":  # a pageable copy would wait for the device to drain
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.clone()
+
+
+def _check_action_count(count: int, shape: Sequence[int], num_envs: int) -> None:
+    if count != num_envs:
+        raise ValueError(f"actions must have shape ({num_envs}, 1), got {tuple(shape)}")
+
+
+def host_exposure_values(mdp: ExposureMDP, actions: np.ndarray | torch.Tensor, acting: np.ndarray,
+                         num_envs: int) -> np.ndarray:
+    """float64 EVs of the ``acting`` envs from N actions on the host, after checking that those are finite.
+
+    Raises:
+        ValueError: not one action per env, or a non-finite action of an acting env (named).
+    """
+    if isinstance(actions, torch.Tensor):
+        actions = actions.detach().cpu().numpy()
+    actions = np.asarray(actions, dtype=np.float32)
+    _check_action_count(actions.size, actions.shape, num_envs)
+    acting_actions = actions.reshape(-1)[acting]
+    if not np.isfinite(acting_actions).all():
+        raise ValueError(f"actions must be finite; env(s) {acting[~np.isfinite(acting_actions)].tolist()} are not")
+    return mdp.exposure_values(acting_actions)  # as the single env: float64
+
+
+class NumpyBackend:
+    """The state of N episodes on the host, advanced with numpy and OpenCV.
+
+    Exposure of S0 is a 256-entry table per env and step (``cv2.LUT``), P_T is OpenCV's
+    Mertens, the critic scores the batch in one call. Prepared photos are kept in an LRU cache of
+    ``cache_size`` :class:`CachedPhoto` shared by the N envs. Arrays are channel-last:
+    ``(N, S, S, 3)``.
+    """
+
+    name = "numpy"
+
+    def __init__(self, mdp: ExposureMDP, num_envs: int, prepare: Callable[[int], PreparedPhoto], cache_size: int):
+        self.mdp, self.num_envs, self.prepare, self.cache_size = mdp, num_envs, prepare, cache_size
+        self.hard = mdp.feather == 0
+        self._cache: OrderedDict[int, CachedPhoto] = OrderedDict()
+        n, t, s = num_envs, mdp.num_segments, mdp.size
+        self.original_u8 = np.zeros((n, s, s, 3), np.uint8)
+        self.local = np.zeros((n, s, s, 3), np.float32)
+        self.local_u8 = np.zeros((n, s, s, 3), np.uint8)  # the `local` observation, kept up to date
+        self.globals = np.zeros((n, t, s, s, 3), np.float32)
+        if self.hard:  # 0/1 uint8: OpenCV's copy masks
+            self.hard_masks = np.zeros((n, t, s, s), np.uint8)
+        else:
+            self.original = np.zeros((n, s, s, 3), np.float32)
+            self.masks = np.zeros((n, t, s, s), np.float32)
+
+    # ------------------------------------------------------------------ photos
+    def _cached(self, index: int) -> CachedPhoto:
+        photo = self._cache.get(index)
+        if photo is None:
+            prepared = self.prepare(index)
+            masks = prepared.masks.astype(np.uint8) if self.hard else prepared.masks
+            photo = self._cache[index] = CachedPhoto(prepared.original_u8, masks, prepared.target)
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(index)
+        return photo
+
+    def cached(self) -> tuple[int, int]:
+        """Photos in the host cache and their bytes."""
+        arrays = [a for p in self._cache.values() for a in (p.original_u8, p.masks, p.target) if a is not None]
+        return len(self._cache), sum(a.nbytes for a in arrays)
+
+    def reset_rows(self, envs: np.ndarray, indices: Sequence[int]) -> list[np.ndarray | None]:
+        """Start ``envs`` on pool photos ``indices`` (S^l_0 = S0); returns their targets."""
+        photos = [self._cached(index) for index in indices]
+        original_u8 = np.stack([p.original_u8 for p in photos])
+        self.original_u8[envs] = self.local_u8[envs] = original_u8
+        self.local[envs] = UINT8_CODES[original_u8]
+        if self.hard:
+            self.hard_masks[envs] = np.stack([p.masks for p in photos])
+        else:
+            self.original[envs] = self.local[envs]
+            self.masks[envs] = np.stack([p.masks for p in photos])
+        return [photo.target for photo in photos]
+
+    # ------------------------------------------------------------------ transition
+    def exposure_values(self, actions: np.ndarray | torch.Tensor, acting: np.ndarray) -> np.ndarray:
+        """float64 EVs of the ``acting`` envs, as the single env computes them."""
+        return host_exposure_values(self.mdp, actions, acting, self.num_envs)
+
+    def advance(self, envs: np.ndarray, steps: np.ndarray, evs: np.ndarray) -> None:
+        """S^g_t = expose(S0, e_t) and S^l_{t+1} of ``envs``, each at its own step t."""
+        if self.hard:
+            self._advance_hard_masks(envs, steps, evs)
+            return
+        # the usual case, every env at the same step: basic slicing gives views, not copies
+        lockstep = bool((steps == steps[0]).all()) and len(envs) == self.num_envs
+        rows, step = (slice(None), int(steps[0])) if lockstep else (envs, steps)
+        per_env_evs = evs[:, None, None, None]
+        self.globals[rows, step] = expose(self.original[rows], per_env_evs)  # S^g_t = expose(S0, e_t)
+        self.local[rows] = local_composite(self.local[rows], per_env_evs, self.masks[rows, step])
+        self.local_u8[rows] = to_uint8(self.local[rows])
+
+    def _advance_hard_masks(self, envs: np.ndarray, steps: np.ndarray, evs: np.ndarray) -> None:
+        """The step for hard, disjoint masks, bitwise equal to the single env's arithmetic.
+
+        S0 is uint8-coded, so S^g_t = expose(S0, e_t) is a 256-entry table per env (``cv2.LUT``)
+        instead of two ``pow`` per pixel; segment t of S^l_t still holds S0, so there
+        S^l_{t+1} = S^g_t, and elsewhere S^l_t stays: one masked copy (``cv2.copyTo``, several
+        times faster than numpy's broadcast ``where=``), no blend arithmetic. The uint8
+        observation of S^l comes from a uint8 table the same way.
+        """
+        tables = exposure_tables(UINT8_CODES, evs)  # (n, 256) float32
+        tables_u8 = to_uint8(tables)
+        for env, step, table, table_u8 in zip(envs, steps, tables, tables_u8):
+            exposed = cv2.LUT(self.original_u8[env], table, dst=self.globals[env, step])
+            mask = self.hard_masks[env, step]
+            cv2.copyTo(exposed, mask, self.local[env])
+            cv2.copyTo(cv2.LUT(self.original_u8[env], table_u8), mask, self.local_u8[env])
+
+    def fuse(self, envs: np.ndarray) -> np.ndarray:
+        """Eq. 30–31: P_T of ``envs``, ``(len(envs), S, S, 3)`` float32."""
+        return np.stack([mertens_fusion(self.globals[env], *self.mdp.fusion_weights) for env in envs])
+
+    # ------------------------------------------------------------------ arrays
+    def rows(self, envs: np.ndarray) -> np.ndarray:
+        """Index of the sorted, distinct ``envs`` in the state arrays."""
+        return envs
+
+    def composites(self, envs: np.ndarray) -> np.ndarray:
+        """S^l of ``envs``: ``(len(envs), S, S, 3)`` float32."""
+        return self.local[envs]
+
+    def zeros(self) -> np.ndarray:
+        """Per-env float64 zeros."""
+        return np.zeros(self.num_envs, dtype=np.float64)
+
+    def critic_scores(self, critic: DiscriminatorScore, batch: np.ndarray) -> np.ndarray:
+        """The critic's scores of ``batch`` in one call: ``(B,)`` float64."""
+        return critic.batch(batch).astype(np.float64)
+
+    def host_images(self, batch: np.ndarray) -> np.ndarray:
+        """``batch`` as host ``(B, S, S, 3)`` float32, for host score functions."""
+        return batch
+
+    def from_host(self, values: np.ndarray) -> np.ndarray:
+        """Host scores in the backend's array type."""
+        return values
+
+    def observe(self, steps: np.ndarray, active: np.ndarray) -> dict[str, np.ndarray]:
+        """The N observations: S0 masked to each env's segment ``steps`` (zeros where not ``active``), S0, S^l."""
+        if self.hard:  # S0 · M_t is the uint8 S0 where the mask is set, else 0
+            masks = self.hard_masks[np.arange(self.num_envs), steps] & active[:, None, None]
+            # one cv2.copyTo of the batch seen as one tall image: 6x faster than numpy's broadcast product
+            seg = cv2.copyTo(self.original_u8.reshape(-1, self.mdp.size, 3), masks.reshape(-1, self.mdp.size))
+            seg = seg.reshape(self.original_u8.shape)
+        else:
+            masks = self.masks[np.arange(self.num_envs), steps] * active[:, None, None].astype(np.float32)
+            seg = to_uint8(self.original * masks[..., None])
+        return {"seg": seg, "original": self.original_u8.copy(), "local": self.local_u8.copy()}
+
+
+class TorchBackend:
+    """The state of N episodes as tensors on a device, advanced without leaving it.
+
+    The exposure of the uint8-coded S0 is a 256-entry table per env gathered on the device, then
+    the composite, the torch Mertens twin and the critic. Prepared photos live in a
+    :class:`DeviceBank`, so that a reset gathers rows instead of uploading photos. Images are
+    channel-first: ``(N, 3, S, S)``.
+    """
+
+    name = "torch"
+
+    def __init__(self, mdp: ExposureMDP, num_envs: int, prepare: Callable[[int], PreparedPhoto], capacity: int,
+                 device: torch.device):
+        self.mdp, self.num_envs, self.prepare, self.device = mdp, num_envs, prepare, device
+        self.hard = mdp.feather == 0
+        n, t, s = num_envs, mdp.num_segments, mdp.size
+        self.bank = DeviceBank(capacity, s, t, self.hard, device)
+        self.code_values = torch.from_numpy(UINT8_CODES).to(device)  # S0 = code / 255, as on the host
+        on_device = dict(device=device)
+        self.original_u8 = torch.zeros((n, s, s, 3), dtype=torch.uint8, **on_device)
+        # S0's codes in channel-first order, the gather index of the per-env exposure tables
+        self.original_index = torch.zeros((n, 3 * s * s), dtype=torch.int64, **on_device)
+        self.local = torch.zeros((n, 3, s, s), dtype=torch.float32, **on_device)
+        self.globals = torch.zeros((n, t, 3, s, s), dtype=torch.float32, **on_device)
+        # hard masks as bool, feathered as float32 weights
+        self.masks = torch.zeros((n, t, s, s), dtype=torch.bool if self.hard else torch.float32, **on_device)
+
+    # ------------------------------------------------------------------ photos
+    def cached(self) -> tuple[int, int]:
+        """Photos in the device bank and their device bytes (their targets stay on the host)."""
+        return len(self.bank._slots), self.bank.nbytes()
+
+    def reset_rows(self, envs: np.ndarray, indices: Sequence[int]) -> list[np.ndarray | None]:
+        """Start ``envs`` on pool photos ``indices``, gathered from the bank; returns their targets.
+
+        Only photos new to the bank travel to the device.
+        """
+        slots = self.bank.slots(indices, self.prepare)
+        slot_rows, rows, s = self.device_index(np.asarray(slots)), self.rows(envs), self.mdp.size
+        original_u8 = self.bank.original_u8[slot_rows]
+        self.original_u8[rows] = original_u8
+        codes = original_u8.permute(0, 3, 1, 2).reshape(len(envs), -1).long()
+        self.original_index[rows] = codes
+        self.local[rows] = self.code_values[codes].view(len(envs), 3, s, s)
+        self.masks[rows] = self.bank.masks[slot_rows]
+        return [self.bank.targets[slot] for slot in slots]
+
+    # ------------------------------------------------------------------ transition
+    def exposure_values(self, actions: np.ndarray | torch.Tensor, acting: np.ndarray) -> torch.Tensor:
+        """float32 EVs of the ``acting`` envs on the device.
+
+        Actions given as a tensor are checked and clipped without leaving the device, but for
+        the step's one wait, to check that the acting envs' actions are finite.
+        """
+        if not isinstance(actions, torch.Tensor):
+            return self.upload(host_exposure_values(self.mdp, actions, acting, self.num_envs).astype(np.float32))
+        actions = actions.detach().to(self.device, torch.float32)
+        _check_action_count(actions.numel(), actions.shape, self.num_envs)
+        acting_actions = actions.reshape(-1)[self.rows(acting)]
+        finite = torch.isfinite(acting_actions)
+        if len(acting) and not bool(finite.all()):  # the step's one wait for the device
+            raise ValueError(f"actions must be finite; env(s) {acting[~finite.cpu().numpy()].tolist()} are not")
+        return self.mdp.exposure_values_torch(acting_actions)
+
+    def advance(self, envs: np.ndarray, steps: np.ndarray, evs: torch.Tensor) -> None:
+        """S^g_t gathered from a 256-entry table per env, S^l updated on the device.
+
+        As in :meth:`NumpyBackend._advance_hard_masks`, hard masks make the composite a masked
+        copy of S^g_t; feathered ones blend with :func:`local_composite_torch`.
+        """
+        rows, count, s = self.rows(envs), len(envs), self.mdp.size
+        if (steps == steps[0]).all():
+            step: int | torch.Tensor = int(steps[0])
+        else:  # pair each row with its own step
+            step = self.device_index(steps)
+            if isinstance(rows, slice):
+                rows = torch.arange(count, device=self.device)
+        tables = exposure_tables_torch(self.code_values, evs)  # (n, 256): S^g_t = expose(S0, e_t) per code
+        exposed = tables.gather(1, self.original_index[rows]).view(count, 3, s, s)
+        self.globals[rows, step] = exposed
+        if self.hard:
+            self.local[rows] = torch.where(self.masks[rows, step].unsqueeze(1), exposed, self.local[rows])
+        else:
+            self.local[rows] = local_composite_torch(self.local[rows], evs, self.masks[rows, step])
+
+    def fuse(self, envs: np.ndarray) -> torch.Tensor:
+        """Eq. 30–31: P_T of ``envs``, ``(len(envs), 3, S, S)`` float32 on the device."""
+        return mertens_fusion_torch(self.globals[self.rows(envs)], *self.mdp.fusion_weights)
+
+    # ------------------------------------------------------------------ arrays
+    def device_index(self, values: np.ndarray) -> torch.Tensor:
+        """An int64 index tensor on the device; on CUDA copied from pinned memory without waiting."""
+        return self.upload(np.ascontiguousarray(values, dtype=np.int64))
+
+    def upload(self, values: np.ndarray) -> torch.Tensor:
+        """A small host array on the device, without a device synchronisation."""
+        return upload(values, self.device)
+
+    def rows(self, envs: np.ndarray) -> slice | torch.Tensor:
+        """Index of the sorted, distinct ``envs`` in the state tensors: a slice when they are all."""
+        return slice(None) if len(envs) == self.num_envs else self.device_index(envs)
+
+    def composites(self, envs: np.ndarray) -> torch.Tensor:
+        """S^l of ``envs``: ``(len(envs), 3, S, S)`` float32."""
+        return self.local[self.rows(envs)]
+
+    def zeros(self) -> torch.Tensor:
+        """Per-env float64 zeros on the device."""
+        return torch.zeros(self.num_envs, dtype=torch.float64, device=self.device)
+
+    def critic_scores(self, critic: DiscriminatorScore, batch: torch.Tensor) -> torch.Tensor:
+        """The critic's scores of ``batch`` on the device: ``(B,)`` float64."""
+        return critic.tensor(batch).double()
+
+    def host_images(self, batch: torch.Tensor) -> np.ndarray:
+        """``batch`` as host ``(B, S, S, 3)`` float32, for host score functions."""
+        return batch.permute(0, 2, 3, 1).cpu().numpy()
+
+    def from_host(self, values: np.ndarray) -> torch.Tensor:
+        """Host scores on the device."""
+        return torch.from_numpy(values).to(self.device)
+
+    def observe(self, steps: np.ndarray, active: np.ndarray) -> dict[str, torch.Tensor]:
+        """The N observations on the device: S0 masked to each env's segment ``steps``, S0, S^l."""
+        if (steps == steps[0]).all() and (active == active[0]).all():  # lockstep: views, no index copies
+            masks = self.masks[:, int(steps[0])]
+            masks = masks if active[0] else torch.zeros_like(masks)
+        else:
+            masks = self.masks[torch.arange(self.num_envs, device=self.device), self.device_index(steps)]
+            on = self.upload(active)
+            masks = masks & on[:, None, None] if self.hard else masks * on[:, None, None]
+
+        def as_uint8(images: torch.Tensor) -> torch.Tensor:  # (N, 3, H, W) float -> (N, H, W, 3) uint8
+            return torch.round(images.clamp(0.0, 1.0) * 255.0).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+        if self.hard:  # as on the host: the uint8 S0 where the mask is set
+            seg = self.original_u8 * masks.unsqueeze(-1)
+        else:
+            original = self.code_values[self.original_index].view(self.local.shape)
+            seg = as_uint8(original * masks.unsqueeze(1))
+        return {"seg": seg, "original": self.original_u8.clone(), "local": as_uint8(self.local)}
+
+
 class ExposureRetouchVectorEnv(VectorEnv):
     """N ``ExposureRetouch-v0`` episodes advanced together by batched array math.
 
     Same arguments, spaces, reward sources/modes and seeding as
-    :class:`~exposure_env.env.ExposureRetouchEnv`; with the same seeds and photos it returns
-    the same observations and rewards as N single envs (tested). Autoreset follows Gymnasium's
-    default (``NEXT_STEP``): the step after an episode ends resets that env and ignores its action
+    :class:`~exposure_env.env.ExposureRetouchEnv` (the rules come from the same
+    :class:`~exposure_env.mdp.ExposureMDP`); with the same seeds and photos it returns the same
+    observations and rewards as N single envs (tested). Autoreset follows Gymnasium's default
+    (``NEXT_STEP``): the step after an episode ends resets that env and ignores its action
     (which is not checked, as ``SyncVectorEnv`` never passes it on).
 
-    Backends: on CPU, numpy and OpenCV (a 256-entry lookup table per env and step for the
-    exposure of S0, OpenCV's Mertens, one batched critic call); with torch (the default on CUDA),
-    everything per step stays on the device: the exposure of the uint8-coded S0 is a 256-entry
-    table per env gathered on the device, then the composite, the torch Mertens twin and the critic.
-    Photos are shrunk and segmented on CPU at reset, once per pool photo: the numpy backend keeps
-    an LRU cache of prepared photos on the host, the torch backend a :class:`DeviceBank` on the
-    device, both shared by all N envs. With tensor observations and actions given as a tensor on
-    the device, a step copies nothing between host and device but small per-env vectors (the
-    done flags; indices when envs are out of step) and waits for the device once, to check that
-    the acting envs' actions are finite.
+    The env keeps the bookkeeping (steps, autoreset, generators, targets, rewards, infos); the
+    state lives in ``env.backend``: :class:`NumpyBackend` (numpy and OpenCV on the host) or
+    :class:`TorchBackend` (tensors on the device, the default on CUDA). Photos are shrunk and
+    segmented on CPU at reset, once per pool photo, and cached by the backend for all N envs.
+    With tensor observations and actions given as a tensor on the device, a step copies nothing
+    between host and device but small per-env vectors (the done flags; indices when envs are out
+    of step) and waits for the device once, to check that the acting envs' actions are finite.
 
     Args:
         num_envs: N, the number of parallel episodes.
@@ -143,7 +452,12 @@ class ExposureRetouchVectorEnv(VectorEnv):
         cache_size: prepared photos kept (at 64×64, T=4 and hard masks: ≈ 76 kB each on the
             host for numpy; ≈ 28 kB each on the device for torch, never fewer than ``num_envs``,
             plus its 48 kB target on the host).
-        Others: as :class:`~exposure_env.env.ExposureRetouchEnv`.
+        pool, reward: as :class:`~exposure_env.env.ExposureRetouchEnv`.
+        **settings: the MDP's settings (``size``, ``num_segments``, ``max_ev``, ...), kept as
+            ``env.mdp``, an :class:`~exposure_env.mdp.ExposureMDP`.
+
+    Raises:
+        ValueError: a bad ``num_envs``, ``device``, ``backend`` or setting, naming it.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -155,43 +469,31 @@ class ExposureRetouchVectorEnv(VectorEnv):
         tensor_observations: bool = False,
         backend: str | None = None,
         pool: ImagePool | str | None = None,
-        size: int = 64,
-        num_segments: int = 4,
-        max_ev: float = 3.0,
-        segmentation: Segmentation = "otsu",
-        feather: float = 0.0,
         reward: RewardSource = "discriminator",
-        reward_mode: str = "sparse",
-        gamma: float = 0.99,
-        fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
         cache_size: int = 8192,
+        **settings: Any,
     ):
         if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         self.device = resolve_device(device)
-        check_arguments(size, num_segments, max_ev, segmentation, feather, reward_mode, gamma)
+        self.mdp = ExposureMDP(**settings)
         backend = backend or ("numpy" if self.device.type == "cpu" else "torch")
         if backend not in ("numpy", "torch") or (backend == "numpy" and self.device.type != "cpu"):
             raise ValueError(f"backend must be 'torch', or 'numpy' on a CPU device; got {backend!r} on {self.device}")
         self.num_envs = int(num_envs)
-        self.backend = backend
         self.tensor_observations = bool(tensor_observations)
         self.pool = make_pool(pool)
-        self.size, self.num_segments, self.max_ev = int(size), int(num_segments), float(max_ev)
-        self.segmentation, self.feather = segmentation, float(feather)
-        self.reward_mode, self.gamma = reward_mode, float(gamma)
-        self.fusion_weights = tuple(float(w) for w in fusion_weights)
         self.score_fn = make_score_fn(reward, str(self.device))
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[int, CachedPhoto] = OrderedDict()
-        if backend == "torch":
+        if backend == "numpy":
+            self.backend: NumpyBackend | TorchBackend = NumpyBackend(self.mdp, self.num_envs, self._prepare,
+                                                                     self.cache_size)
+        else:
             capacity = min(len(self.pool), max(self.cache_size, self.num_envs))
-            self._bank = DeviceBank(capacity, self.size, self.num_segments, self.feather == 0, self.device)
-            self._code_values = torch.from_numpy(_CODES).to(self.device)  # S0 = code / 255, as on the host
+            self.backend = TorchBackend(self.mdp, self.num_envs, self._prepare, capacity, self.device)
 
-        image_space = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)
-        self.single_observation_space = spaces.Dict({"seg": image_space, "original": image_space, "local": image_space})
-        self.single_action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.single_observation_space = self.mdp.observation_space
+        self.single_action_space = self.mdp.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
 
@@ -200,51 +502,13 @@ class ExposureRetouchVectorEnv(VectorEnv):
         self._targets: list[np.ndarray | None] = [None] * self.num_envs  # references into the cache
         self._t = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        self._potential = self.backend.zeros()
         self._started = False
-        self._allocate()
 
-    # ------------------------------------------------------------------ state
-    def _allocate(self) -> None:
-        n, t, s = self.num_envs, self.num_segments, self.size
-        if self.backend == "numpy":
-            self._original_u8 = np.zeros((n, s, s, 3), np.uint8)
-            self._local = np.zeros((n, s, s, 3), np.float32)
-            self._local_u8 = np.zeros((n, s, s, 3), np.uint8)  # the `local` observation, kept up to date
-            self._globals = np.zeros((n, t, s, s, 3), np.float32)
-            if self.feather == 0:  # 0/1 uint8: OpenCV's copy masks
-                self._hard_masks = np.zeros((n, t, s, s), np.uint8)
-            else:
-                self._original = np.zeros((n, s, s, 3), np.float32)
-                self._masks = np.zeros((n, t, s, s), np.float32)
-            self._potential: np.ndarray | torch.Tensor = np.zeros(n, np.float64)
-            return
-        on_device = dict(device=self.device)
-        self._original_u8 = torch.zeros((n, s, s, 3), dtype=torch.uint8, **on_device)
-        # S0's codes in channel-first order, the gather index of the per-env exposure tables
-        self._original_index = torch.zeros((n, 3 * s * s), dtype=torch.int64, **on_device)
-        self._local = torch.zeros((n, 3, s, s), dtype=torch.float32, **on_device)
-        self._globals = torch.zeros((n, t, 3, s, s), dtype=torch.float32, **on_device)
-        if self.feather == 0:
-            self._hard_masks = torch.zeros((n, t, s, s), dtype=torch.bool, **on_device)
-        else:
-            self._masks = torch.zeros((n, t, s, s), dtype=torch.float32, **on_device)
-        self._potential = torch.zeros(n, dtype=torch.float64, **on_device)
-
+    # ------------------------------------------------------------------ episodes
     def _prepare(self, index: int) -> PreparedPhoto:
         sample = self.pool[index]
-        return prepare_photo(sample.raw, sample.target, self.size, self.num_segments, self.segmentation, self.feather)
-
-    def _prepared(self, index: int) -> CachedPhoto:
-        photo = self._cache.get(index)
-        if photo is None:
-            prepared = self._prepare(index)
-            masks = prepared.masks.astype(np.uint8) if self.feather == 0 else prepared.masks
-            photo = self._cache[index] = CachedPhoto(prepared.original_u8, masks, prepared.target)
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(index)
-        return photo
+        return self.mdp.prepare(sample.raw, sample.target)
 
     def _reset_envs(self, envs: np.ndarray, pool_indices: Sequence[int] | None) -> None:
         """Start new episodes in ``envs`` (photo drawn with each env's generator, or given)."""
@@ -255,63 +519,14 @@ class ExposureRetouchVectorEnv(VectorEnv):
             if len(indices) != len(envs):
                 raise ValueError(f"reset: options['index'] must give one pool index per env reset ({len(envs)}), "
                                  f"got {len(indices)}")
-        if self.backend == "numpy":
-            photos = [self._prepared(index) for index in indices]
-            targets = [photo.target for photo in photos]
-            original_u8 = np.stack([p.original_u8 for p in photos])
-            self._original_u8[envs] = self._local_u8[envs] = original_u8
-            self._local[envs] = _CODES[original_u8]
-            if self.feather == 0:
-                self._hard_masks[envs] = np.stack([p.masks for p in photos])
-            else:
-                self._original[envs] = self._local[envs]
-                self._masks[envs] = np.stack([p.masks for p in photos])
-        else:  # gathers from the device bank; only photos new to the bank travel
-            slots = self._bank.slots(indices, self._prepare)
-            targets = [self._bank.targets[slot] for slot in slots]
-            slot_rows, rows = self._device_index(np.asarray(slots)), self._rows(envs)
-            original_u8 = self._bank.original_u8[slot_rows]
-            self._original_u8[rows] = original_u8
-            codes = original_u8.permute(0, 3, 1, 2).reshape(len(envs), -1).long()
-            self._original_index[rows] = codes
-            self._local[rows] = self._code_values[codes].view(len(envs), 3, self.size, self.size)
-            masks = self._bank.masks[slot_rows]
-            if self.feather == 0:
-                self._hard_masks[rows] = masks
-            else:
-                self._masks[rows] = masks
+        targets = self.backend.reset_rows(envs, indices)
         self._photo_index[envs] = indices
         for env, target in zip(envs, targets):
             self._targets[env] = target
         self._t[envs] = 0
         self._needs_reset[envs] = False
-        if self.reward_mode != "sparse":
-            rows = self._rows(envs)
-            self._potential[rows] = self._score(self._local[rows], envs)
-
-    # ------------------------------------------------------------------ host <-> device
-    def _device_index(self, values: np.ndarray) -> torch.Tensor:
-        """An int64 index tensor on the device; on CUDA copied from pinned memory without waiting."""
-        return self._upload(np.ascontiguousarray(values, dtype=np.int64))
-
-    def _upload(self, values: np.ndarray) -> torch.Tensor:
-        """A small host array as a tensor on the device, without a device synchronisation."""
-        tensor = torch.from_numpy(values)
-        if self.device.type == "cuda":  # a pageable copy would wait for the device to drain
-            return tensor.pin_memory().to(self.device, non_blocking=True)
-        return tensor.clone()
-
-    def _rows(self, envs: np.ndarray) -> np.ndarray | slice | torch.Tensor:
-        """Index of the sorted, distinct ``envs`` in the backend's state: a slice when they are all."""
-        if self.backend == "numpy":
-            return envs
-        return slice(None) if len(envs) == self.num_envs else self._device_index(envs)
-
-    def _zeros(self) -> np.ndarray | torch.Tensor:
-        """Per-env float64 zeros in the backend's array type."""
-        if self.backend == "numpy":
-            return np.zeros(self.num_envs, dtype=np.float64)
-        return torch.zeros(self.num_envs, dtype=torch.float64, device=self.device)
+        if self.mdp.shaped:
+            self._potential[self.backend.rows(envs)] = self._score(self.backend.composites(envs), envs)
 
     def _output(self, values: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Per-env values as returned: tensors on the device with tensor observations, else numpy."""
@@ -319,19 +534,16 @@ class ExposureRetouchVectorEnv(VectorEnv):
             return values if self.tensor_observations else values.cpu().numpy()
         if not self.tensor_observations:
             return values
-        return torch.from_numpy(values) if self.device.type == "cpu" else self._upload(values)
+        return torch.from_numpy(values) if self.device.type == "cpu" else upload(values, self.device)
 
-    # ------------------------------------------------------------------ rewards
     def _score(self, batch: np.ndarray | torch.Tensor, envs: np.ndarray) -> np.ndarray | torch.Tensor:
         """Scores of the images ``batch`` (backend layout) of ``envs``: ``(len(envs),)`` float64.
 
         numpy for the numpy backend, a tensor on the device for the torch backend.
         """
         if isinstance(self.score_fn, DiscriminatorScore):
-            if self.backend == "numpy":
-                return self.score_fn.batch(batch).astype(np.float64)
-            return self.score_fn.tensor(batch).double()
-        hwc = batch if self.backend == "numpy" else batch.permute(0, 2, 3, 1).cpu().numpy()
+            return self.backend.critic_scores(self.score_fn, batch)
+        hwc = self.backend.host_images(batch)
         if self.score_fn is reference_score:
             if not self.pool.paired:
                 raise ValueError("reward='reference' needs a paired pool: this pool has no targets")
@@ -341,118 +553,44 @@ class ExposureRetouchVectorEnv(VectorEnv):
                 float(self.score_fn(image, {"name": f"pool[{self._photo_index[env]}]", "target": self._targets[env]}))
                 for image, env in zip(hwc, envs)
             ])
-        return scores if self.backend == "numpy" else torch.from_numpy(scores).to(self.device)
-
-    # ------------------------------------------------------------------ transition
-    def _exposure_values(self, actions: np.ndarray | torch.Tensor, acting: np.ndarray) -> np.ndarray | torch.Tensor:
-        """``e = clip(a, -1, 1)·max_ev`` of the ``acting`` envs, after checking that all are finite.
-
-        float64 numpy, as the single env, for the numpy backend; float32 on the device for the
-        torch backend, where actions given as a tensor are checked and clipped without leaving it.
-        """
-        if self.backend == "torch" and isinstance(actions, torch.Tensor):
-            actions = actions.detach().to(self.device, torch.float32)
-            self._check_action_count(actions.numel(), actions.shape)
-            acting_actions = actions.reshape(-1)[self._rows(acting)]
-            finite = torch.isfinite(acting_actions)
-            if len(acting) and not bool(finite.all()):  # the step's one wait for the device
-                raise ValueError(f"actions must be finite; env(s) {acting[~finite.cpu().numpy()].tolist()} are not")
-            return (acting_actions.double().clamp(-1.0, 1.0) * self.max_ev).float()
-        if isinstance(actions, torch.Tensor):
-            actions = actions.detach().cpu().numpy()
-        actions = np.asarray(actions, dtype=np.float32)
-        self._check_action_count(actions.size, actions.shape)
-        acting_actions = actions.reshape(-1)[acting]
-        if not np.isfinite(acting_actions).all():
-            raise ValueError(f"actions must be finite; env(s) {acting[~np.isfinite(acting_actions)].tolist()} are not")
-        evs = np.clip(acting_actions, -1.0, 1.0).astype(np.float64) * self.max_ev  # as the single env: float64
-        return evs if self.backend == "numpy" else self._upload(evs.astype(np.float32))
-
-    def _check_action_count(self, count: int, shape: Sequence[int]) -> None:
-        if count != self.num_envs:
-            raise ValueError(f"actions must have shape ({self.num_envs}, 1), got {tuple(shape)}")
-
-    def _advance(self, envs: np.ndarray, evs: np.ndarray | torch.Tensor) -> np.ndarray:
-        """One step of the MDP for ``envs``; returns which of them just finished (bool array)."""
-        steps = self._t[envs]
-        same_step = bool((steps == steps[0]).all())
-        if self.backend == "torch":
-            self._advance_torch(envs, int(steps[0]) if same_step else self._device_index(steps), evs)
-        elif self.feather == 0:
-            self._advance_hard_masks(envs, steps, evs)
-        else:
-            # the usual case, every env at the same step: basic slicing gives views, not copies
-            rows, step = (slice(None), int(steps[0])) if same_step and len(envs) == self.num_envs else (envs, steps)
-            per_env_evs = evs[:, None, None, None]
-            self._globals[rows, step] = expose(self._original[rows], per_env_evs)  # S^g_t = expose(S0, e_t)
-            self._local[rows] = local_composite(self._local[rows], per_env_evs, self._masks[rows, step])
-            self._local_u8[rows] = to_uint8(self._local[rows])
-        self._t[envs] += 1
-        return self._t[envs] == self.num_segments
-
-    def _advance_hard_masks(self, envs: np.ndarray, steps: np.ndarray, evs: np.ndarray) -> None:
-        """The numpy step for hard, disjoint masks, bitwise equal to the single env's arithmetic.
-
-        S0 is uint8-coded, so S^g_t = expose(S0, e_t) is a 256-entry table per env (``cv2.LUT``)
-        instead of two ``pow`` per pixel; segment t of S^l_t still holds S0, so there
-        S^l_{t+1} = S^g_t, and elsewhere S^l_t stays: one masked copy (``cv2.copyTo``, several
-        times faster than numpy's broadcast ``where=``), no blend arithmetic. The uint8
-        observation of S^l comes from a uint8 table the same way.
-        """
-        tables = expose(_CODES[None, :], evs[:, None])  # (n, 256) float32
-        tables_u8 = to_uint8(tables)
-        for env, step, table, table_u8 in zip(envs, steps, tables, tables_u8):
-            exposed = cv2.LUT(self._original_u8[env], table, dst=self._globals[env, step])
-            mask = self._hard_masks[env, step]
-            cv2.copyTo(exposed, mask, self._local[env])
-            cv2.copyTo(cv2.LUT(self._original_u8[env], table_u8), mask, self._local_u8[env])
-
-    def _advance_torch(self, envs: np.ndarray, step: int | torch.Tensor, evs: torch.Tensor) -> None:
-        """The torch step: S^g_t gathered from a 256-entry table per env, S^l updated on the device.
-
-        As in :meth:`_advance_hard_masks`, hard masks make the composite a masked copy of S^g_t;
-        feathered ones blend with :func:`local_composite_torch`.
-        """
-        rows, count, s = self._rows(envs), len(envs), self.size
-        if isinstance(step, torch.Tensor) and isinstance(rows, slice):  # pair each row with its own step
-            rows = torch.arange(count, device=self.device)
-        codes = self._code_values.view(1, 1, 1, -1).expand(count, 1, 1, -1)
-        tables = expose_torch(codes, evs).view(count, -1)  # (n, 256): S^g_t = expose(S0, e_t) per code
-        exposed = tables.gather(1, self._original_index[rows]).view(count, 3, s, s)
-        self._globals[rows, step] = exposed
-        if self.feather == 0:
-            self._local[rows] = torch.where(self._hard_masks[rows, step].unsqueeze(1), exposed, self._local[rows])
-        else:
-            self._local[rows] = local_composite_torch(self._local[rows], evs, self._masks[rows, step])
-
-    def _fuse(self, envs: np.ndarray) -> np.ndarray | torch.Tensor:
-        """Eq. 30–31: P_T of ``envs`` in the backend's layout."""
-        if self.backend == "numpy":
-            return np.stack([mertens_fusion(self._globals[env], *self.fusion_weights) for env in envs])
-        return mertens_fusion_torch(self._globals[self._rows(envs)], *self.fusion_weights)
+        return self.backend.from_host(scores)
 
     def _fused_info(self, fused: np.ndarray | torch.Tensor, finished: np.ndarray) -> np.ndarray | torch.Tensor:
         """``info["fused"]``: P_T of the finished envs as ``(N, S, S, 3)`` float32, zeros in other rows.
 
         In lockstep every env finishes at once and the fused batch is returned as it is, without a copy.
         """
-        if self.backend == "torch":
+        if isinstance(fused, torch.Tensor):
             fused = fused.permute(0, 2, 3, 1)
         if len(finished) == self.num_envs:  # finished is sorted, so its rows are already in env order
             return self._output(fused)
-        if self.backend == "torch":
+        if isinstance(fused, torch.Tensor):
             full = fused.new_zeros((self.num_envs, *fused.shape[1:]))
         else:
             full = np.zeros((self.num_envs, *fused.shape[1:]), np.float32)
-        full[self._rows(finished)] = fused
+        full[self.backend.rows(finished)] = fused
         return self._output(full)
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(VECTOR_RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"reset: unknown option(s) {unknown}; expected any of {VECTOR_RESET_OPTIONS}")
+    def reset(
+        self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray | torch.Tensor], dict[str, Any]]:
+        """Start new episodes: in every env, or in those of ``options["reset_mask"]``.
+
+        Args:
+            seed: an int seeds env k with ``seed + k``; a sequence gives one seed per env.
+            options: ``"reset_mask"``, ``(N,)`` bool, the envs to reset (all by default);
+                ``"index"``, one pool index per env reset (drawn by each env's generator by default).
+
+        Returns:
+            The N observations and ``{"t": (N,) steps, "_t": all True}``.
+
+        Raises:
+            ValueError: unknown options, a seed or index count that is not one per env, a
+                ``reset_mask`` of another shape.
+            TypeError, IndexError: an index that is not an integer or outside the pool.
+        """
+        options = reset_options(options, VECTOR_RESET_OPTIONS)
         if seed is not None:
             seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, (int, np.integer)) else list(seed)
             if len(seeds) != self.num_envs:
@@ -466,82 +604,66 @@ class ExposureRetouchVectorEnv(VectorEnv):
         self._started = True
         return self._observations(), {"t": self._t.copy(), "_t": np.ones(self.num_envs, bool)}
 
-    def step(self, actions: np.ndarray | torch.Tensor):
+    def step(self, actions: np.ndarray | torch.Tensor) -> tuple[
+        dict[str, np.ndarray | torch.Tensor], np.ndarray | torch.Tensor, np.ndarray | torch.Tensor,
+        np.ndarray | torch.Tensor, dict[str, Any]
+    ]:
+        """Advance the N episodes by one exposure each; envs that finished last step start over.
+
+        Args:
+            actions: ``(N, 1)`` float32 in ``[-1, 1]`` (clipped there), numpy or a tensor.
+
+        Returns:
+            ``(observations, rewards, terminated, truncated, infos)``: per-env arrays (tensors with
+            ``tensor_observations``); ``infos`` holds ``t`` and, for the envs that finished,
+            ``score``, ``fused`` and (paired pools) ``target`` with their ``_key`` masks.
+
+        Raises:
+            RuntimeError: before ``reset()``.
+            ValueError: not one action per env, or a non-finite action of an acting env.
+        """
         if not self._started:
             raise RuntimeError("step() called before reset()")
         restarting, acting = np.flatnonzero(self._needs_reset), np.flatnonzero(~self._needs_reset)
-        evs = self._exposure_values(actions, acting)
-        rewards = self._zeros()
+        evs = self.backend.exposure_values(actions, acting)
+        rewards = self.backend.zeros()
         terminated = np.zeros(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {}
         if restarting.size:  # NEXT_STEP autoreset: these envs start over, their action is ignored
             self._reset_envs(restarting, None)
         if acting.size:
-            finished = acting[self._advance(acting, evs)]
+            self.backend.advance(acting, self._t[acting], evs)
+            self._t[acting] += 1
+            finished = acting[self._t[acting] == self.mdp.num_segments]
             if finished.size:
-                fused = self._fuse(finished)
+                fused = self.backend.fuse(finished)
                 final_scores = self._score(fused, finished)
-                rows = self._rows(finished)
-                if self.reward_mode != "dense":
+                rows = self.backend.rows(finished)
+                if self.mdp.final_score_rewarded:
                     rewards[rows] += final_scores
                 terminated[finished] = True
                 self._needs_reset[finished] = True
-                scores = self._zeros()
+                scores = self.backend.zeros()
                 scores[rows] = final_scores
                 infos["score"], infos["_score"] = self._output(scores), terminated.copy()
                 infos["fused"], infos["_fused"] = self._fused_info(fused, finished), terminated.copy()
                 if self.pool.paired:  # as the single env's info["target"]; host arrays, zeros in other rows
-                    targets = np.zeros((self.num_envs, self.size, self.size, 3), np.float32)
+                    targets = np.zeros((self.num_envs, self.mdp.size, self.mdp.size, 3), np.float32)
                     targets[finished] = np.stack([self._targets[env] for env in finished])
                     infos["target"], infos["_target"] = targets, terminated.copy()
-            if self.reward_mode != "sparse":
-                # Eq. 20–23: F = γΦ(s_{t+1}) − Φ(s_t), Φ(s) = score(S^l); terminal potential kept
-                rows = self._rows(acting)
-                next_potential = self._score(self._local[rows], acting)
-                rewards[rows] += self.gamma * next_potential - self._potential[rows]
+            if self.mdp.shaped:
+                rows = self.backend.rows(acting)
+                next_potential = self._score(self.backend.composites(acting), acting)
+                rewards[rows] += self.mdp.shaping(self._potential[rows], next_potential)
                 self._potential[rows] = next_potential
         infos["t"], infos["_t"] = self._t.copy(), np.ones(self.num_envs, bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
         return self._observations(), self._output(rewards), self._output(terminated), self._output(truncated), infos
 
     def _observations(self) -> dict[str, np.ndarray | torch.Tensor]:
-        steps = np.minimum(self._t, self.num_segments - 1)
-        active = self._t < self.num_segments
-        if self.backend == "numpy":
-            if self.feather == 0:  # hard masks: S0 · M_t is the uint8 S0 where the mask is set, else 0
-                masks = self._hard_masks[np.arange(self.num_envs), steps] & active[:, None, None]
-                # one cv2.copyTo of the batch seen as one tall image: 6x faster than numpy's broadcast product
-                seg = cv2.copyTo(self._original_u8.reshape(-1, self.size, 3), masks.reshape(-1, self.size))
-                seg = seg.reshape(self._original_u8.shape)
-            else:
-                masks = self._masks[np.arange(self.num_envs), steps] * active[:, None, None].astype(np.float32)
-                seg = to_uint8(self._original * masks[..., None])
-            observation = {"seg": seg, "original": self._original_u8.copy(), "local": self._local_u8.copy()}
-            if self.tensor_observations:
-                return {key: torch.from_numpy(value) for key, value in observation.items()}
-            return observation
-        if (steps == steps[0]).all() and (active == active[0]).all():  # lockstep: views, no index copies
-            step = int(steps[0])
-            masks = self._hard_masks[:, step] if self.feather == 0 else self._masks[:, step]
-            masks = masks if active[0] else torch.zeros_like(masks)
-        else:
-            rows = torch.arange(self.num_envs, device=self.device)
-            masks = (self._hard_masks if self.feather == 0 else self._masks)[rows, self._device_index(steps)]
-            on = self._upload(active)
-            masks = masks & on[:, None, None] if self.feather == 0 else masks * on[:, None, None]
-
-        def as_uint8(images: torch.Tensor) -> torch.Tensor:  # (N, 3, H, W) float -> (N, H, W, 3) uint8
-            return torch.round(images.clamp(0.0, 1.0) * 255.0).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
-
-        if self.feather == 0:  # as on the host: the uint8 S0 where the mask is set
-            seg = self._original_u8 * masks.unsqueeze(-1)
-        else:
-            original = self._code_values[self._original_index].view(self._local.shape)
-            seg = as_uint8(original * masks.unsqueeze(1))
-        observation = {"seg": seg, "original": self._original_u8.clone(), "local": as_uint8(self._local)}
-        if self.tensor_observations:
-            return observation
-        return {key: value.cpu().numpy() for key, value in observation.items()}
+        steps = np.minimum(self._t, self.mdp.num_segments - 1)
+        observation = self.backend.observe(steps, self._t < self.mdp.num_segments)
+        return {key: self._output(value) for key, value in observation.items()}
 
 
 class SB3VecEnv(SB3BaseVecEnv):

@@ -66,7 +66,7 @@ def held_out_episodes(policy, pool: ImagePool) -> tuple[float, np.ndarray]:
     total, evs = np.zeros(env.num_envs), []
     for _ in range(SEGMENTS):
         action = policy(observation)
-        evs.append(np.clip(action[:, 0], -1, 1) * env.max_ev)
+        evs.append(np.clip(action[:, 0], -1, 1) * env.mdp.max_ev)
         observation, reward, *_ = env.step(action)
         total += reward
     return float(total.mean()), np.stack(evs, axis=1)
@@ -307,7 +307,7 @@ def test_unrolled_episode_is_the_env_episode_and_differentiable(pools):
     original = torch.from_numpy(env.unwrapped._original).permute(2, 0, 1)[None]
     calls = iter(range(SEGMENTS))
     actor = lambda state: evs[next(calls)].view(1, 1).expand(len(state), 1)  # noqa: E731
-    fused, local, actions = unroll(actor, original, torch.from_numpy(np.stack(masks))[None], env.unwrapped.max_ev)
+    fused, local, actions = unroll(actor, original, torch.from_numpy(np.stack(masks))[None], env.unwrapped.mdp.max_ev)
     np.testing.assert_allclose(fused[0].permute(1, 2, 0).numpy(), info["fused"], atol=2e-3)
     np.testing.assert_allclose(local[0].permute(1, 2, 0).numpy(), observation["local"] / 255.0, atol=1 / 255 + 1e-6)
     np.testing.assert_array_equal(actions.numpy(), evs[None].numpy())

@@ -14,7 +14,8 @@ from agents.oracle import (
     oracle_results,
 )
 from exposure_env.data import EmbeddedPool, ImagePool, Sample
-from exposure_env.env import ExposureRetouchEnv, prepare_photo
+from exposure_env.env import ExposureRetouchEnv
+from exposure_env.mdp import ExposureMDP
 from exposure_env.metrics import psnr
 from exposure_env.ops.exposure import expose
 from exposure_env.ops.fusion import mertens_fusion
@@ -41,7 +42,7 @@ def embedded_photos() -> list[tuple[np.ndarray, np.ndarray]]:
     photos = []
     for index in range(3):
         sample = pool[index]
-        photo = prepare_photo(sample.raw, sample.target, SIZE, T, "otsu", 0.0)
+        photo = ExposureMDP(SIZE, T).prepare(sample.raw, sample.target)
         photos.append((photo.original, photo.target))
     return photos
 
@@ -96,7 +97,7 @@ def test_oracle_results_match_the_env_episode():
         for rows in results.values():
             row = rows[index]
             assert row["name"] == pool[index].name
-            assert row["evs"].shape == (T,) and row["fused"].shape == row["target"].shape == row["raw"].shape
+            assert row["evs"].shape == (T,) and row["fused"].shape == row["target"].shape == row["original"].shape
             assert row["seconds"] > 0
             env.reset(options={"index": index})
             for ev in row["evs"]:

@@ -43,7 +43,7 @@ def env_episode(image: np.ndarray, policy) -> tuple[list[float], np.ndarray]:
     """The EVs and P_T of a plain env episode on ``image`` with ``policy(observation, info, env)``."""
     env = ExposureRetouchEnv(reward=no_reward)
     observation, info = env.reset(options={"image": image})
-    for _ in range(env.num_segments):
+    for _ in range(env.mdp.num_segments):
         observation, _, _, _, info = env.step(policy(observation, info, env))
     return info["evs"], info["fused"]
 

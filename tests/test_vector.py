@@ -11,6 +11,7 @@ from stable_baselines3 import PPO
 
 import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.data import EmbeddedPool
+from exposure_env.mdp import ExposureMDP
 from exposure_env.ops.segmentation import multiotsu_thresholds
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 
@@ -146,6 +147,24 @@ def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the same on machines with and without a GPU
     with pytest.raises(ValueError, match="no CUDA"):
         ExposureRetouchVectorEnv(2, device="cuda")
+
+
+def test_both_envs_take_their_settings_and_rules_from_one_mdp():
+    settings = {"size": 24, "num_segments": 3, "max_ev": 2.0, "reward_mode": "shaped", "gamma": 0.5}
+    single = gym.make("ExposureRetouch-v0", reward="reference", **settings).unwrapped
+    batched = ExposureRetouchVectorEnv(2, reward="reference", **settings)
+    assert single.mdp == batched.mdp == ExposureMDP(**settings)
+    assert single.observation_space == batched.single_observation_space == ExposureMDP(**settings).observation_space
+    assert single.observation_space["seg"].shape == (24, 24, 3)
+    # action -> EV: clipped to [-1, 1], then max_ev stops, in float64 as the single env's info reports it
+    np.testing.assert_array_equal(single.mdp.exposure_values(np.array([-3.0, 0.25, 1.5], np.float32)), [-2.0, 0.5, 2.0])
+    assert single.mdp.shaping(1.0, 4.0) == 0.5 * 4.0 - 1.0
+    with pytest.raises(ValueError, match="max_ev must be > 0"):
+        ExposureRetouchVectorEnv(2, max_ev=0.0)
+    with pytest.raises(ValueError, match="max_ev must be > 0"):
+        gym.make("ExposureRetouch-v0", max_ev=0.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+        ExposureRetouchVectorEnv(2, sise=32)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])

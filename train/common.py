@@ -59,8 +59,8 @@ class HeldOutEvaluation(BaseCallback):
 
         def played(env: gym.Env, index: int) -> Outcome:  # each photo's episode, rolled out once for metrics and EVs
             episode = episodes[index]
-            return Outcome(episode["fused"], episode["raw"], episode["target"],
-                           fuse_evs(episode["evs"], env.unwrapped.fusion_weights))
+            return Outcome(episode["fused"], episode["original"], episode["target"],
+                           fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights))
 
         rows, _ = evaluate(self.env, {"model": played}, self.num_photos, progress=False)
         evs = np.array([episode["evs"] for episode in episodes])
@@ -98,6 +98,13 @@ def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
             writer.writerows(rows)
 
     atomic_write(path, write)
+
+
+def write_report(out: Path, text: str) -> None:
+    """Write ``text`` (Markdown) to ``out/results.md`` atomically and print it with where it went."""
+    atomic_write(out / "results.md", lambda path: Path(path).write_text(text))
+    print(text)
+    print(f"report written to {out.resolve()}")
 
 
 def mean_std(values: list[float], digits: int) -> str:

@@ -54,14 +54,14 @@ class Outcome(NamedTuple):
 
     Attributes:
         result: ``(S, S, 3)`` float32 sRGB: the method's result on the thumbnail S0.
-        raw: S0 itself.
+        original: S0 itself.
         target: the thumbnail of the expert target, or ``None`` (unpaired photos).
         render: ``render(photo) -> result``: the same decision (EVs, or CLAHE) applied to the photo
             at any size, as ``exposure-retouch`` applies EVs at full resolution (Alg. 3).
     """
 
     result: np.ndarray
-    raw: np.ndarray
+    original: np.ndarray
     target: np.ndarray | None
     render: Callable[[np.ndarray], np.ndarray]
 
@@ -71,14 +71,14 @@ Method = Callable[["gym.Env", int], Outcome]
 
 
 def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
-    """One episode on pool photo ``index``; returns the return, P_T, raw S0 and target (or ``None``)."""
+    """One episode on pool photo ``index``; returns the return, P_T, S0 (``original``) and target (or ``None``)."""
     observation, info = env.reset(options={"index": index})
-    raw = observation["original"].astype(np.float32) / 255.0
+    original = observation["original"].astype(np.float32) / 255.0
     episode_return, terminated = 0.0, False
     while not terminated:
         observation, reward, terminated, _, info = env.step(policy(observation, info, env))
         episode_return += reward
-    return {"return": episode_return, "fused": info["fused"], "raw": raw, "target": info.get("target"),
+    return {"return": episode_return, "fused": info["fused"], "original": original, "target": info.get("target"),
             "evs": list(info["evs"])}
 
 
@@ -95,8 +95,8 @@ def policy_method(policy: policies.Policy) -> Method:
 
     def method(env: gym.Env, index: int) -> Outcome:
         episode = roll_out(env, policy, index)
-        render = fuse_evs(episode["evs"], env.unwrapped.fusion_weights)
-        return Outcome(episode["fused"], episode["raw"], episode["target"], render)
+        render = fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights)
+        return Outcome(episode["fused"], episode["original"], episode["target"], render)
 
     return method
 
@@ -124,7 +124,7 @@ def clahe_method(env: gym.Env, index: int) -> Outcome:
     observation, _ = env.reset(options={"index": index})
     raw = observation["original"].astype(np.float32) / 255.0
     target = env.unwrapped.pool[index].target
-    return Outcome(clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.size), clahe)
+    return Outcome(clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.mdp.size), clahe)
 
 
 def oracle_method(kind: str) -> Method:
@@ -141,11 +141,11 @@ def oracle_method(kind: str) -> Method:
         observation, _ = env.reset(options={"index": index})
         unwrapped = env.unwrapped
         raw = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
-        target = thumbnail(unwrapped.pool[index].target, unwrapped.size)
-        global_ev = best_global_ev(raw, target, unwrapped.max_ev)
-        evs = np.full(unwrapped.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
-            raw, target, unwrapped.num_segments, unwrapped.max_ev, global_ev=global_ev)
-        render = fuse_evs(evs, unwrapped.fusion_weights)
+        target = thumbnail(unwrapped.pool[index].target, unwrapped.mdp.size)
+        global_ev = best_global_ev(raw, target, unwrapped.mdp.max_ev)
+        evs = np.full(unwrapped.mdp.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
+            raw, target, unwrapped.mdp.num_segments, unwrapped.mdp.max_ev, global_ev=global_ev)
+        render = fuse_evs(evs, unwrapped.mdp.fusion_weights)
         return Outcome(render(raw), raw, target, render)
 
     return method

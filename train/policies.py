@@ -33,7 +33,7 @@ def make_bracket(evs: tuple[float, ...]) -> Policy:
     """A fixed exposure bracket, one EV per step (cycled when T exceeds its length)."""
 
     def bracket(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
-        return np.array([evs[info["t"] % len(evs)] / env.unwrapped.max_ev], np.float32)
+        return np.array([evs[info["t"] % len(evs)] / env.unwrapped.mdp.max_ev], np.float32)
 
     return bracket
 
@@ -41,11 +41,11 @@ def make_bracket(evs: tuple[float, ...]) -> Policy:
 def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """One EV for the whole photo (every step), bringing its mean to mid-grey."""
     ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0)
-    return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
+    return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
 
 
 def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """Per segment: the EV that brings that segment's mean to mid-grey."""
     seg = observation["seg"].reshape(-1, 3)
     ev = auto_exposure_ev(seg[seg.any(axis=1)] / 255.0)
-    return np.array([np.clip(ev / env.unwrapped.max_ev, -1.0, 1.0)], np.float32)
+    return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)

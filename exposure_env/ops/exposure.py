@@ -20,6 +20,8 @@ from exposure_env.ops.color import (
 
 #: linear luminance of a mid-grey card, the target of global auto-exposure
 MID_GREY = 0.18
+#: the sRGB values of the 256 codes of a uint8 image: ``code / 255`` in float32
+UINT8_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 #: mean linear luminance below which auto-exposure stops brightening (about 13 stops under white)
 _AUTO_EXPOSURE_FLOOR = 1e-4
 
@@ -40,19 +42,38 @@ def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
     return linear_to_srgb(np.clip(srgb_to_linear(srgb) * gain, 0.0, 1.0))
 
 
-def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
-    """Lookup table applying :func:`expose` to integer-coded images.
+def exposure_tables(codes: np.ndarray, evs: np.ndarray) -> np.ndarray:
+    """:func:`expose` of every code value of an integer-coded image, one table per EV.
 
-    A uint8 (uint16) photo has only 256 (65536) code values, so one table per EV replaces the
-    per-pixel ``pow`` calls, the slow part at 12 MP.
+    A uint8 (uint16) image has only 256 (65536) code values, so a table per EV replaces the
+    per-pixel ``pow`` calls: ``table[code]`` is the exposed pixel.
+
+    Args:
+        codes: ``(K,)`` float sRGB values of the K codes, e.g. :data:`UINT8_CODES`.
+        evs: ``(n,)`` exposure values in stops.
 
     Returns:
-        ``(2**bit_depth,)`` array of the same integer dtype, e.g. ``lut[image]``.
+        ``(n, K)`` tables of ``codes``' dtype.
+    """
+    return expose(codes[None, :], np.asarray(evs)[:, None])
+
+
+def exposure_tables_torch(codes: torch.Tensor, evs: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`exposure_tables`: ``(K,)`` codes, ``(n,)`` EVs -> ``(n, K)`` tables."""
+    count = evs.shape[0]
+    return expose_torch(codes.view(1, 1, 1, -1).expand(count, 1, 1, -1), evs).view(count, -1)
+
+
+def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
+    """Integer lookup table applying :func:`expose` to a ``bit_depth``-bit image, rounded to codes.
+
+    Returns:
+        ``(2**bit_depth,)`` uint8 or uint16 table, e.g. ``cv2.LUT(image, lut)`` or ``lut[image]``.
     """
     dtype = {8: np.uint8, 16: np.uint16}[bit_depth]
     top = float(2**bit_depth - 1)
     codes = np.arange(2**bit_depth, dtype=np.float64) / top
-    return np.rint(expose(codes, ev) * top).astype(dtype)
+    return np.rint(exposure_tables(codes, np.array([ev]))[0] * top).astype(dtype)
 
 
 def expose_torch(srgb: torch.Tensor, ev: torch.Tensor) -> torch.Tensor:

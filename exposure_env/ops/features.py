@@ -9,15 +9,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from exposure_env.ops.color import luminance, luminance_torch
+from exposure_env.ops.fusion import laplacian_torch
 
 NUM_FEATURES = 6
 # sqrt(var + eps) rather than std: std's gradient is NaN on grey pixels (zero variance),
 # which poisons the WGAN-GP gradient penalty
 _VARIANCE_EPS = 1e-12
-_LAPLACIAN_4 = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
 def critic_features(image: np.ndarray) -> np.ndarray:
@@ -27,12 +26,6 @@ def critic_features(image: np.ndarray) -> np.ndarray:
     saturation = np.sqrt(image.var(axis=-1) + _VARIANCE_EPS)
     contrast = np.abs(cv2.Laplacian(lum, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT_101))
     return np.concatenate([image, lum[..., None], saturation[..., None], contrast[..., None]], axis=-1)
-
-
-def laplacian_torch(gray: torch.Tensor) -> torch.Tensor:
-    """``cv2.Laplacian(ksize=1)`` with reflect-101 borders: ``(B, 1, H, W) -> (B, 1, H, W)``."""
-    kernel = _LAPLACIAN_4.to(gray).view(1, 1, 3, 3)
-    return F.conv2d(F.pad(gray, (1, 1, 1, 1), mode="reflect"), kernel)
 
 
 def critic_features_torch(image: torch.Tensor) -> torch.Tensor:

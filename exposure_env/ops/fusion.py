@@ -249,8 +249,15 @@ def _grey(flat: torch.Tensor) -> torch.Tensor:
     return _fused_multiply_add(blue, blue_weight, _fused_multiply_add(red, red_weight, green * green_weight))
 
 
-def _laplacian(grey: torch.Tensor) -> torch.Tensor:
-    """``cv2.Laplacian(ksize=1)``, reflect-101, summed in filter2D's order: ``(N, 1, H, W) -> same``."""
+def laplacian_torch(grey: torch.Tensor) -> torch.Tensor:
+    """``cv2.Laplacian(ksize=1)``: the 4-neighbour kernel, reflect-101 borders, summed in filter2D's order.
+
+    Args:
+        grey: ``(N, 1, H, W)`` float, any size (1-pixel sides included).
+
+    Returns:
+        ``(N, 1, H, W)``, bitwise equal to OpenCV's on CPU float32.
+    """
     height, width = grey.shape[-2:]
     padded = _pad_reflect_101(_pad_reflect_101(grey, 1, -1), 1, -2)
     top, bottom = padded[..., :height, 1 : width + 1], padded[..., 2:, 1 : width + 1]
@@ -273,7 +280,7 @@ def _safe_pow(x: torch.Tensor, exponent: float) -> torch.Tensor:
 def _quality_measures(flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Contrast, saturation and well-exposedness of ``(N, 3, H, W)``: three ``(N, 1, H, W)``."""
     red, green, blue = flat[:, 0:1], flat[:, 1:2], flat[:, 2:3]
-    contrast = _laplacian(_grey(flat)).abs()
+    contrast = laplacian_torch(_grey(flat)).abs()
     mean = ((red + green) + blue) * (1.0 / 3.0)
     squared = (flat - mean) ** 2
     saturation = _safe_pow((squared[:, 0:1] + squared[:, 1:2]) + squared[:, 2:3], 0.5)

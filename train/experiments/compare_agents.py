@@ -45,12 +45,11 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
-from exposure_env.atomic import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train import policies  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, mean_std, write_csv  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, mean_std, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state, train_one  # noqa: E402
 
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
@@ -215,10 +214,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"{args.d_steps}; DeepExposure {args.n_images} photos per update, stock agents {args.n_envs} envs; "
               f"device {args.device}.\n\n")
     table = results_table(runs, baselines, oracle_psnr)
-    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
     plot_curves(runs, baselines, args.out)
-    print(header + table)
-    print(f"report written to {args.out.resolve()}")
+    write_report(args.out, header + table)
     return runs
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from exposure_env.data import make_pool
-from exposure_env.atomic import atomic_write
+from train.common import write_report
 from exposure_env.rewards.functions import DiscriminatorScore, load_critic, read_provenance
 from train.pretrain_critic import preference_shares
 
@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             cells = [f"{shares[key]:.2f}" if key != "mean_gap" else f"{shares[key]:+.2f}" for key, _ in COLUMNS]
             lines.append(f"| {describe(critic_name)} | {name} | {shares['num_photos']} | " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
-    atomic_write(args.out / "results.md", lambda temporary: Path(temporary).write_text(report))
-    print(report)
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

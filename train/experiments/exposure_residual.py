@@ -28,7 +28,7 @@ from tqdm import tqdm
 from agents.oracle import best_global_ev
 from agents.policies import exposure_statistics
 from exposure_env.data import make_pool
-from exposure_env.env import prepare_photo
+from exposure_env.mdp import ExposureMDP
 from exposure_env.metrics import psnr
 from exposure_env.ops.exposure import auto_exposure_ev, expose
 
@@ -43,10 +43,11 @@ def measure(pool_spec: str, photos: int, size: int, max_ev: float) -> dict[str, 
     if not pool.paired:
         raise SystemExit(f"exposure_residual: {pool_spec} has no paired targets")
     indices = np.unique(np.linspace(0, len(pool) - 1, min(photos, len(pool))).round().astype(int))
+    mdp = ExposureMDP(size, num_segments=4)
     auto, best, statistics, pairs = [], [], [], []
     for index in tqdm(indices, desc=pool_spec, unit="photo"):
         sample = pool[int(index)]
-        photo = prepare_photo(sample.raw, sample.target, size, 4, "otsu", 0.0)
+        photo = mdp.prepare(sample.raw, sample.target)
         auto.append(float(np.clip(auto_exposure_ev(photo.original), -max_ev, max_ev)))
         best.append(best_global_ev(photo.original, photo.target, max_ev))
         original = torch.from_numpy(photo.original).permute(2, 0, 1)[None]

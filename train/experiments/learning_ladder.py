@@ -58,7 +58,7 @@ from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.experiments.compare_agents import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state  # noqa: E402
 
 #: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
@@ -217,10 +217,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"gan rung: p-step {args.p_steps}, d-step {args.d_steps}; device {args.device}. EV spread: standard "
               f"deviation of the chosen EVs across photos, mean over the T steps.\n\n")
     table = results_table(runs, baselines)
-    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
     plot_curves(runs, baselines, args.out)
-    print(header + table)
-    print(f"report written to {args.out.resolve()}")
+    write_report(args.out, header + table)
     return runs
 
 

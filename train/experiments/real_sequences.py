@@ -44,11 +44,10 @@ import gymnasium as gym
 import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
-from exposure_env.atomic import atomic_write
 from exposure_env.metrics import clipped_shares
 from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
-from train.common import mean_std
+from train.common import mean_std, write_report
 
 RUNGS = ("critic", "gan", "reference")
 #: the algorithm of every run, given to exposure-train and to the loader (run models saved before models
@@ -163,8 +162,7 @@ def main(argv: list[str] | None = None) -> str:
               f"and {np.mean([clips['shadows'] for clips in target_clips]):.3f} in the shadows. "
               f"Per-run rows: results.csv.\n\n")
     table = header + results_table({row["method"]: row for row in rows}, names)
-    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(table))
-    print(table)
+    write_report(args.out, table)
     return table
 
 

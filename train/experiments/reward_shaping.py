@@ -48,9 +48,8 @@ from exposure_env import GANReward, GANRewardWrapper  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env import REWARD_MODES  # noqa: E402
-from exposure_env.atomic import atomic_write  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv, write_report  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 
 
@@ -165,10 +164,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     header = (f"Held-out embedded photos ({args.eval_photos}), {args.steps} env steps per run, {args.n_envs} envs, "
               f"T = {args.num_segments}, {args.size}×{args.size}, GAN reward p-step {args.p_steps} / d-step "
               f"{args.d_steps}.\n\n")
-    atomic_write(args.out / "results.md", lambda path: Path(path).write_text(header + table))
     plot_curves(runs, args.out)
-    print(header + table)
-    print(f"report written to {args.out.resolve()}")
+    write_report(args.out, header + table)
     return runs
 
 
