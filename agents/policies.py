@@ -17,7 +17,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from agents.transition import STATE_KEYS, segment_mask
-from exposure_env.ops.color import luminance_torch, srgb_to_linear_torch
+from exposure_env.ops.color import luma_torch, srgb_to_linear_torch
 from exposure_env.ops.exposure import auto_exposure_ev_torch
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
 from exposure_env.rewards.networks import ConvTrunk, Discriminator
@@ -38,7 +38,8 @@ NUM_STATISTICS = NUM_SCALAR_STATISTICS + 4 * HISTOGRAM_BINS
 
 def _log_luma(srgb: torch.Tensor) -> torch.Tensor:
     """``(B, 3, H, W)`` sRGB -> ``(B, H·W)`` log2 linear luminance, floored at :data:`LOG_LUMA_FLOOR`."""
-    return torch.log2(luminance_torch(srgb_to_linear_torch(srgb)).flatten(1).clamp_min(2.0**LOG_LUMA_FLOOR))
+    # luma's Rec. 709 sum of linear RGB: relative luminance Y
+    return torch.log2(luma_torch(srgb_to_linear_torch(srgb)).flatten(1).clamp_min(2.0**LOG_LUMA_FLOOR))
 
 
 def _histogram(log_luma: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from exposure_env.ops.color import luminance
+from exposure_env.ops.color import luma
 
 
 def psnr(result: np.ndarray, target: np.ndarray) -> float:
@@ -42,7 +42,7 @@ def clipped_shares(image: np.ndarray) -> dict[str, float]:
     Returns:
         ``{"highlights": share with luma >= 254/255, "shadows": share with luma <= 1/255}``, each in ``[0, 1]``.
     """
-    lum = luminance(image)
+    lum = luma(image)
     return {"highlights": float((lum >= HIGHLIGHT_LEVEL).mean()), "shadows": float((lum <= SHADOW_LEVEL).mean())}
 
 

@@ -27,7 +27,7 @@ from exposure_env.data import (
 )
 from exposure_env.data.degrade import spatial_ev, tonal_band_ev
 from exposure_env.data.embedded import COLOUR_SOURCES, GREY_SOURCES, TEST_SOURCES, TRAIN_SOURCES, load_source
-from exposure_env.ops.color import linear_to_srgb, luminance, srgb_to_linear
+from exposure_env.ops.color import linear_to_srgb, luma, srgb_to_linear
 
 
 def gradient_image(height: int = 24, width: int = 32) -> np.ndarray:
@@ -80,7 +80,7 @@ def test_tonal_bands_shift_each_band_and_keep_tone_order():
     assert np.all(np.diff(shift[8]) >= -1e-6)  # blended smoothly: no step between neighbours
     assert np.abs(np.diff(shift[8])).max() < 0.2
     zigzag = degrade(ramp, DegradationParams(band_evs=(1.5, -1.5, 1.5, -1.5)))
-    assert np.all(np.diff(luminance(zigzag)[8]) >= -1e-6)  # opposite band shifts never reverse tones
+    assert np.all(np.diff(luma(zigzag)[8]) >= -1e-6)  # opposite band shifts never reverse tones
 
 
 def test_random_degradation_ranges_and_spatial_variation():

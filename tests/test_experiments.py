@@ -1,4 +1,4 @@
-"""The reward-shaping experiment runner, on a tiny budget."""
+"""The experiment runners on a tiny budget: their tables agree with their CSVs, runs and curves."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from sequences import write_sequences
 
 from agents import DeepExposure
 from exposure_env.rewards.adversarial import companion_path
+from train.common import EVAL_METRICS
+from train.evaluate import reference_methods
 from train.experiments import compare_agents, real_sequences, reward_shaping
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def test_reward_shaping_runner_writes_tables_and_curves(tmp_path):
@@ -19,16 +26,24 @@ def test_reward_shaping_runner_writes_tables_and_curves(tmp_path):
                                 "--n-envs", "2", "--size", "40", "--num-segments", "2", "--p-steps", "1",
                                 "--d-steps", "1", "--critic-batch-size", "4", "--eval-photos", "2", "--evaluations", "2", "--out", str(tmp_path)])
     assert [(run["algo"], run["mode"]) for run in runs] == [("ppo", "sparse"), ("ppo", "dense")]
-    with open(tmp_path / "runs.csv") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(tmp_path / "runs.csv")
     assert [row["mode"] for row in rows] == ["sparse", "dense"]
-    assert all(10 < float(row["psnr"]) < 60 and int(row["critic_updates"]) > 1 for row in rows)
-    with open(tmp_path / "curves.csv") as handle:
-        points = list(csv.DictReader(handle))
-    steps = [int(point["steps"]) for point in points if point["mode"] == "sparse"]
-    assert steps[0] == 0 and steps == sorted(set(steps)) and len(steps) >= 3  # at the start, then every 16 steps
+    # PPO rolls out n_steps × n_envs = 256 steps (the zoo's) before it learns: one roll-out, so the critic
+    # of each run had its p-step and one d-step
+    assert all(10 < float(row["psnr"]) < 60 and int(row["critic_updates"]) == 2 for row in rows)
+    points = read_csv(tmp_path / "curves.csv")
+    curves = {mode: [point for point in points if point["mode"] == mode] for mode in ("sparse", "dense")}
+    for row in rows:
+        curve = curves[row["mode"]]
+        assert [int(point["steps"]) for point in curve] == [0, 256]  # before and after the one update
+        assert all(curve[-1][metric] == row[metric] for metric in EVAL_METRICS)  # a run's row: its final point
+    # both modes start from the same policy (one seed: a fair comparison), and the mode changes what PPO learns
+    assert all(curves["sparse"][0][metric] == curves["dense"][0][metric] for metric in EVAL_METRICS)
+    assert curves["sparse"][-1]["psnr"] != curves["dense"][-1]["psnr"]
     table = (tmp_path / "results.md").read_text()
-    assert "| ppo | sparse | 1 |" in table and "| ppo | dense | 1 |" in table
+    for row in rows:  # one seed: the mean is the run's number
+        assert (f"| ppo | {row['mode']} | 1 | {float(row['psnr']):.2f} | {float(row['ssim']):.3f} | "
+                f"{float(row['delta_e']):.2f} | {float(row['score']):.1f} |") in table
     figure = cv2.imread(str(tmp_path / "curves.png"))
     assert figure is not None and figure.shape[0] > 300
 
@@ -47,16 +62,25 @@ def test_compare_agents_runner_ranks_oracle_first_and_writes_report(tmp_path):
                                 "--d-steps", "1", "--critic-batch-size", "4", "--eval-photos", "2",
                                 "--evaluations", "2", "--out", str(tmp_path)])
     assert [run["algo"] for run in runs] == ["deepexposure-discriminator", "ppo"]
-    assert all(run["critic_updates"] > 1 and run["curve"][0]["steps"] == 0 for run in runs)
-    with open(tmp_path / "baselines.csv") as handle:
-        baselines = {row["algo"]: float(row["psnr"]) for row in csv.DictReader(handle)}
+    # the critic's p-step, then a d-step per roll-out: DeepExposure's are 4 photos × T = 2 steps, PPO's 256 steps
+    assert [run["critic_updates"] for run in runs] == [1 + 32 // 8, 1 + 1]
+    baselines = {row["algo"]: float(row["psnr"]) for row in read_csv(tmp_path / "baselines.csv")}
     assert set(compare_agents.BASELINES) | {"oracle: best global EV", "oracle: best T EVs"} == set(baselines)
     # the T-EV oracle bounds everything in this action space: baselines and learners
     ceiling = baselines["oracle: best T EVs"]
     assert ceiling >= baselines["oracle: best global EV"] >= baselines["identity"]
     assert all(run["psnr"] <= ceiling + 1e-6 for run in runs)
+    rows = read_csv(tmp_path / "runs.csv")
+    assert [(row["algo"], float(row["psnr"])) for row in rows] == [(run["algo"], run["psnr"]) for run in runs]
+    points = read_csv(tmp_path / "curves.csv")
+    for run in runs:  # each run's row is its curve's last point, after its last update
+        curve = [point for point in points if point["algo"] == run["algo"]]
+        assert int(curve[0]["steps"]) == 0 and float(curve[-1]["psnr"]) == run["psnr"]
     table = (tmp_path / "results.md").read_text()
-    assert "| deepexposure-discriminator | 1 |" in table and "| oracle: best T EVs | – |" in table
+    for run in runs:  # one seed: the mean is the run's number, and the gap is to the ceiling
+        assert f"| {run['algo']} | 1 | {run['psnr']:.2f} | {ceiling - run['psnr']:.2f} |" in table
+    for algo, psnr in baselines.items():
+        assert f"| {algo} | – | {psnr:.2f} | {ceiling - psnr:.2f} |" in table
     assert cv2.imread(str(tmp_path / "curves.png")) is not None
 
 
@@ -77,13 +101,21 @@ def test_real_sequences_trains_on_train_judges_on_dev_and_resumes(tmp_path):
     model = DeepExposure.load(model_path)
     # the fixed packaged critic: no critic trained (no GAN reward saved), and the EV range asked for
     assert model.max_ev == 5.0 and model.d_steps == 0 and not companion_path(model_path).exists()
-    assert "| DeepExposure II, critic reward (embedded critic) | 1 |" in table
-    for row in ("global auto-exposure", "bracket -2..+2 EV", "oracle: best global EV", "oracle: best T EVs"):
-        assert f"| {row} | – |" in table
+    rows = read_csv(out / "results.csv")
+    # one evaluation: the fixed rows in their order (both oracles: the dev frames are paired), then each run
+    assert [row["method"] for row in rows] == [*reference_methods(paired=True), "critic-embedded_seed0"]
+    psnr = {row["method"]: float(row["psnr"]) for row in rows}
+    assert psnr["oracle: best T EVs"] >= psnr["oracle: best global EV"] >= psnr["identity"]
+    labels = {"critic-embedded_seed0": "DeepExposure II, critic reward (embedded critic) | 1"}
+    for row in rows:  # the table shows every row's numbers; one seed: the mean is the run's number
+        label = labels.get(row["method"], f"{row['method']} | –")
+        assert (f"| {label} | {float(row['psnr']):.2f} | {float(row['ssim']):.3f} | {float(row['delta_e']):.2f} | "
+                f"{float(row['score']):.1f} | {float(row['highlights']):.3f} | {float(row['shadows']):.3f} |") in table
     assert "3 real frames" in table  # every dev frame, and only those
     assert cv2.imread(str(out / "grid.png")) is not None
     trained_at = model_path.stat().st_mtime_ns
-    real_sequences.main(argv)  # run again: the finished run is kept, only the evaluation is redone
+    # run again: the finished run is kept, only the evaluation is redone, and it gives the same table
+    assert real_sequences.main(argv) == table
     assert model_path.stat().st_mtime_ns == trained_at
 
 

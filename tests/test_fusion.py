@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from exposure_env.ops.fusion import _pyr_down, _pyr_up, mertens_fusion, mertens_fusion_torch
+from exposure_env.ops.fusion import _pyr_down, _pyr_up, merge_mertens, mertens_fusion, mertens_fusion_torch
 
 NON_DEFAULT_WEIGHTS = [(1.0, 1.0, 1.0), (0.0, 0.5, 2.0), (2.0, 0.0, 0.5), (0.5, 2.0, 0.0)]
 
@@ -33,13 +33,14 @@ def twin(stack: np.ndarray, *weights: float) -> np.ndarray:
     return mertens_fusion_torch(torch.from_numpy(stack).permute(0, 3, 1, 2)[None], *weights)[0].permute(1, 2, 0).numpy()
 
 
-def test_opencv_scales_every_input_depth_by_one_over_255():
-    images = [np.random.default_rng(seed).integers(0, 256, (16, 20, 3), dtype=np.uint8) for seed in range(3)]
-    merger = cv2.createMergeMertens()
-    from_uint8 = merger.process(images)
+def test_retouch_codes_and_env_floats_fuse_alike():
+    """merge_mertens takes exposure-retouch's 8-bit codes, mertens_fusion the env's floats in [0, 1]: both fuse alike."""
+    codes = np.rint(exposures(smooth_linear_photo(16, 20, seed=1), 3) * 255).astype(np.uint8)
+    from_codes = merge_mertens(list(codes))
+    assert 0.2 < from_codes.mean() < 0.8  # on the [0, 1] scale (OpenCV divides its input by 255, whatever its depth)
     # not bit-equal: merge.cpp sums the weights over K in thread order
-    np.testing.assert_allclose(merger.process([image.astype(np.float32) for image in images]), from_uint8, atol=1e-6)
-    assert merger.process([image / np.float32(255.0) for image in images]).max() < 0.01  # 0..1 floats: wrong
+    np.testing.assert_allclose(mertens_fusion(codes / np.float32(255.0)), np.clip(from_codes, 0.0, 1.0), atol=1e-6)
+    np.testing.assert_allclose(merge_mertens(list(codes[:1])), codes[0] / 255.0, atol=1e-7)  # one exposure: itself
 
 
 @pytest.mark.parametrize("height, width", [(16, 16), (9, 13), (5, 3), (2, 7), (1, 4)])

@@ -1,11 +1,13 @@
-"""Image operations: numpy/torch twins agree, the transition is differentiable, segmentation contract."""
+"""Image operations: numpy/torch twins agree, the transition is differentiable, segmentation contract and thresholds."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from skimage.filters import threshold_multiotsu
 
+from exposure_env.data import EmbeddedPool
 from exposure_env.ops import (
     auto_exposure_ev,
     auto_exposure_ev_torch,
@@ -23,6 +25,7 @@ from exposure_env.ops import (
     srgb_to_linear_torch,
 )
 from exposure_env.ops.layout import as_float_rgb, hwc_to_tensor, tensor_to_hwc
+from exposure_env.ops.segmentation import multiotsu_thresholds
 
 
 @pytest.fixture
@@ -138,6 +141,24 @@ def test_segmentation_bad_input(photo):
         segment(photo, 0)
     with pytest.raises(ValueError, match="callable"):
         segment(photo, 2, method=lambda image: np.zeros((3, 3), int))
+
+
+def test_vectorised_multiotsu_is_skimage_bit_for_bit():
+    """Photo preparation's thresholds: the vectorised search returns exactly skimage's."""
+    pool = EmbeddedPool("test")
+    rng = np.random.default_rng(0)
+    images = [pool[i].raw[..., 1] for i in range(0, len(pool), 4)]
+    images += [rng.random((64, 64), np.float32) ** rng.uniform(0.2, 5) for _ in range(8)]
+    images += [rng.integers(0, levels, (64, 64)).astype(np.float32) for levels in (2, 3, 4, 5, 6)]  # few values
+    for classes, image in [(classes, image) for classes in (2, 3, 4) for image in images] + [(5, images[0])]:
+        try:
+            expected = threshold_multiotsu(image, classes=classes, nbins=64)
+        except ValueError:
+            with pytest.raises(ValueError):
+                multiotsu_thresholds(image, classes, 64)
+            continue
+        got = multiotsu_thresholds(image, classes, 64)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
 
 
 def test_as_float_rgb_validates():

@@ -1,30 +1,56 @@
-"""``exposure-train``: report and model at the end, atomic checkpoints, Ctrl-C and --resume."""
+"""``exposure-train``: report, curves and model at the end (consistent with each other), atomic checkpoints, Ctrl-C
+and --resume."""
 
 from __future__ import annotations
 
 import csv
 
+import gymnasium as gym
 import pytest
 import torch
+from stable_baselines3 import PPO
 
-from agents import DeepExposure
+from agents import DeepExposure, algorithms
 from exposure_env.rewards.adversarial import companion_path
 from train import train
+from train.common import EVAL_METRICS
+from train.evaluate import METRICS, evaluate, model_policy, policy_method, reference_methods
 
 TINY = ["--n-images", "8", "--size", "32", "--num-segments", "2", "--p-steps", "1", "--d-steps", "1",
         "--critic-batch-size", "8", "--eval-photos", "2", "--evaluations", "2", "--checkpoint-every", "16"]
 
 
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_report_matches(rows: list[dict], table: str) -> None:
+    """results.md shows each row of results.csv, in its order, with its numbers."""
+    lines = [f"| {row['method']} | {float(row['score']):.2f} | {float(row['psnr']):.2f} | {float(row['ssim']):.3f} | "
+             f"{float(row['delta_e']):.2f} |" for row in rows]
+    positions = [table.index(line) for line in lines]
+    assert positions == sorted(positions)
+
+
 def test_train_writes_model_curves_and_report(tmp_path):
     assert train.main(["--algo", "deepexposure-value", "--steps", "32", *TINY, "--out", str(tmp_path)]) == 0
-    names = {path.name for path in tmp_path.iterdir()}
-    assert {"model.zip", "model.gan_reward.pt", "checkpoint.zip", "curves.png", "curves.csv", "results.md",
-            "results.csv", "grid.png", "tb"} <= names
-    rows = {row["method"] for row in csv.DictReader((tmp_path / "results.csv").open())}
-    assert {"identity", "CLAHE on L", "deepexposure-value"} <= rows
-    steps = [int(row["steps"]) for row in csv.DictReader((tmp_path / "curves.csv").open())]
-    assert steps[0] == 0 and steps[-1] == 32
-    assert DeepExposure.load(tmp_path / "model.zip").num_timesteps == 32
+    assert {"checkpoint.zip", "curves.png", "grid.png", "tb"} <= {path.name for path in tmp_path.iterdir()}
+    rows = read_csv(tmp_path / "results.csv")
+    # the fixed rows in their order (the held-out photos are paired: both oracles too), then the agent
+    assert [row["method"] for row in rows] == [*reference_methods(paired=True), "deepexposure-value"]
+    psnr = {row["method"]: float(row["psnr"]) for row in rows}
+    assert psnr["oracle: best T EVs"] >= psnr["oracle: best global EV"] >= psnr["identity"]
+    assert_report_matches(rows, (tmp_path / "results.md").read_text())
+    curve = read_csv(tmp_path / "curves.csv")
+    # at the start, after the first roll-out (8 photos × T = 2 steps) and its update, and at the end
+    assert [int(point["steps"]) for point in curve] == [0, 16, 32]
+    # untrained, the actor chooses global auto-exposure (its EV prior); the last point is the saved model's report row
+    assert float(curve[0]["psnr"]) == pytest.approx(psnr["global auto-exposure"], abs=0.05)
+    assert {metric: float(curve[-1][metric]) for metric in EVAL_METRICS} == {
+        metric: float(rows[-1][metric]) for metric in EVAL_METRICS}
+    model_path = tmp_path / "model.zip"
+    assert DeepExposure.load(model_path).num_timesteps == 32 and companion_path(model_path).is_file()
 
 
 def test_interrupt_keeps_the_checkpoint_and_resume_continues_it(tmp_path, monkeypatch):
@@ -67,11 +93,24 @@ def test_resume_without_a_checkpoint_is_an_argument_error(tmp_path, capsys):
     assert f"exposure-train: error: --resume: no checkpoint at {tmp_path / 'checkpoint.zip'}" in capsys.readouterr().err
 
 
-def test_train_a_stock_agent_saves_it_with_its_critic(tmp_path):
+def test_train_a_stock_agent_saves_it_with_its_critic_and_the_report_is_the_saved_model_s(tmp_path):
     argv = ["--algo", "ppo", "--steps", "32", *TINY, "--size", "40", "--n-envs", "2", "--out", str(tmp_path)]
     assert train.main(argv) == 0
-    assert (tmp_path / "model.zip").is_file() and companion_path(tmp_path / "model.zip").is_file()
-    assert "| ppo |" in (tmp_path / "results.md").read_text()
+    model = algorithms.load(tmp_path / "model.zip", device="cpu")
+    # PPO rolls out n_steps × n_envs = 256 steps (the zoo's) before it learns: --steps 32 gives one roll-out
+    assert isinstance(model, PPO) and model.num_timesteps == 256
+    critic = torch.load(companion_path(tmp_path / "model.zip"), weights_only=True)
+    assert critic["trainer"]["num_updates"] == 2  # the critic of the run: p-step 1, then d-step 1 after the roll-out
+    rows = read_csv(tmp_path / "results.csv")
+    assert rows[-1]["method"] == "ppo"
+    assert_report_matches(rows, (tmp_path / "results.md").read_text())
+    # the saved model, evaluated again on the held-out photos, gives the report's numbers
+    env = gym.make("ExposureRetouch-v0", pool="embedded:test", size=40, num_segments=2)
+    again, _ = evaluate(env, {"ppo": policy_method(model_policy(model))}, 2, progress=False)
+    assert {metric: again[0][metric] for metric in METRICS} == {metric: float(rows[-1][metric]) for metric in METRICS}
+    curve = read_csv(tmp_path / "curves.csv")  # before and after the one update
+    assert [int(point["steps"]) for point in curve] == [0, 256]
+    assert float(curve[-1]["psnr"]) == float(rows[-1]["psnr"]) != float(curve[0]["psnr"])
 
 
 def test_packaged_policy_round_trip_keeps_the_actions_and_the_ev_range(tmp_path, monkeypatch):

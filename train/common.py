@@ -39,7 +39,12 @@ def algorithm_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
 
 
 class HeldOutEvaluation(BaseCallback):
-    """Evaluate the deterministic policy on held-out photos every ``every`` env steps (and at the start).
+    """Evaluate the deterministic policy on held-out photos: at the start, about every ``every`` env steps, at the end.
+
+    The policy changes only in the updates between roll-outs, so a point is taken when a roll-out
+    starts (after the update that ended the previous one) once ``every`` steps have passed, and
+    at the end of training (after the last update): the last point is the policy that is saved.
+    A roll-out longer than ``every`` steps gives one point per roll-out.
 
     Each point of ``curve`` holds the env steps, the training seconds so far (evaluation time
     excluded), the :data:`EVAL_METRICS` and ``ev_spread``: the standard deviation of the chosen
@@ -79,9 +84,11 @@ class HeldOutEvaluation(BaseCallback):
         self._since = time.perf_counter()
         self._record()
 
-    def _on_step(self) -> bool:
+    def _on_rollout_start(self) -> None:
         if self.num_timesteps >= self._next:
             self._record()
+
+    def _on_step(self) -> bool:
         return True
 
     def _on_training_end(self) -> None:

@@ -39,13 +39,23 @@ def make_bracket(evs: tuple[float, ...]) -> Policy:
 
 
 def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
-    """One EV for the whole photo (every step), bringing its mean to mid-grey."""
+    """Global auto-exposure of S0: the same EV every step.
+
+    ``e = log2(0.18 / mean(srgb_to_linear(luma(S0))))`` over the 8-bit thumbnail ``observation["original"]``
+    (:func:`~exposure_env.ops.exposure.auto_exposure_ev`: the Rec. 709 luma of the sRGB values, decoded
+    to linear light, averaged; the mean floored at 1e-4), as the action ``e / max_ev`` clipped to ``[-1, 1]``.
+    """
     ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0)
     return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
 
 
 def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
-    """Per segment: the EV that brings that segment's mean to mid-grey."""
+    """Auto-exposure of segment t: :func:`global_auto_exposure`'s EV, over the segment's pixels only.
+
+    The pixels are those of ``observation["seg"]`` (S0·M_t in 8 bits) that are not black (0, 0, 0):
+    pixels of a feathered mask's edge enter darkened by their weight, black pixels of S0 not at
+    all, and an empty segment gets 0 EV. The action is ``e / max_ev`` clipped to ``[-1, 1]``.
+    """
     seg = observation["seg"].reshape(-1, 3)
     ev = auto_exposure_ev(seg[seg.any(axis=1)] / 255.0)
     return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from exposure_env.ops.color import linear_to_srgb, luminance, srgb_to_linear
+from exposure_env.ops.color import linear_to_srgb, luma, srgb_to_linear
 
 #: smallest linear luminance the tonal bands tell apart (``2**-12``, about 12 stops below white)
 _LUMINANCE_FLOOR = 2.0**-12
@@ -109,7 +109,8 @@ def tonal_band_ev(linear_rgb: np.ndarray, band_evs: tuple[float, ...]) -> np.nda
     height, width = linear_rgb.shape[:2]
     if len(band_evs) == 0:
         return np.zeros((height, width), np.float32)
-    blurred = cv2.GaussianBlur(luminance(linear_rgb), (0, 0), sigmaX=_BAND_BLUR_SIGMA)
+    # luma's Rec. 709 sum of linear RGB: relative luminance Y
+    blurred = cv2.GaussianBlur(luma(linear_rgb), (0, 0), sigmaX=_BAND_BLUR_SIGMA)
     log_luminance = np.log2(np.maximum(blurred, _LUMINANCE_FLOOR))
     evs = np.asarray(band_evs, np.float32)
     steps = np.diff(evs)

@@ -1,6 +1,6 @@
-"""sRGB <-> linear-light conversions (IEC 61966-2-1), numpy and torch twins.
+"""sRGB <-> linear-light conversions (IEC 61966-2-1) and the Rec. 709 weighted sum, numpy and torch twins.
 
-All functions take values in ``[0, 1]`` of any shape and return the same shape and dtype.
+The conversions take values in ``[0, 1]`` of any shape and return the same shape and dtype.
 """
 
 from __future__ import annotations
@@ -42,11 +42,19 @@ def linear_to_srgb_torch(linear: torch.Tensor) -> torch.Tensor:
     return torch.where(linear <= _THRESHOLD_LINEAR, low, high)
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """Rec. 709 luma of sRGB values: ``(..., 3) -> (...)``."""
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """The Rec. 709 weighted sum ``0.2126 R + 0.7152 G + 0.0722 B``: ``(..., 3) -> (...)``.
+
+    One formula for two quantities, told apart by the input: of gamma-encoded sRGB values it is
+    luma Y′ (the critic's features, the segmentation, the clipped shares of the metrics and
+    auto-exposure use it so); of linear-light RGB it is relative luminance Y (the tonal bands of
+    :mod:`exposure_env.data.degrade` and the actor's statistics in :mod:`agents.policies` use it
+    so). OpenCV's Mertens fusion takes its own grey, with the Rec. 601 weights (see
+    :mod:`exposure_env.ops.fusion`).
+    """
     return rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722
 
 
-def luminance_torch(rgb: torch.Tensor) -> torch.Tensor:
-    """Torch twin of :func:`luminance` on channel-first images: ``(B, 3, H, W) -> (B, 1, H, W)``."""
+def luma_torch(rgb: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`luma` on channel-first images: ``(B, 3, H, W) -> (B, 1, H, W)``."""
     return rgb[:, 0:1] * 0.2126 + rgb[:, 1:2] * 0.7152 + rgb[:, 2:3] * 0.0722

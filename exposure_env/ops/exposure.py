@@ -12,8 +12,8 @@ import torch
 from exposure_env.ops.color import (
     linear_to_srgb,
     linear_to_srgb_torch,
-    luminance,
-    luminance_torch,
+    luma,
+    luma_torch,
     srgb_to_linear,
     srgb_to_linear_torch,
 )
@@ -22,7 +22,7 @@ from exposure_env.ops.color import (
 MID_GREY = 0.18
 #: the sRGB values of the 256 codes of a uint8 image: ``code / 255`` in float32
 UINT8_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
-#: mean linear luminance below which auto-exposure stops brightening (about 13 stops under white)
+#: mean of the linearised luma below which auto-exposure stops brightening (about 13 stops under white)
 _AUTO_EXPOSURE_FLOOR = 1e-4
 
 
@@ -123,7 +123,7 @@ def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Ten
 
 
 def auto_exposure_ev(srgb: np.ndarray) -> float:
-    """Global auto-exposure: the EV that brings the mean linear luminance of ``srgb`` to :data:`MID_GREY`.
+    """Global auto-exposure: the EV that brings the mean of the linearised luma of ``srgb`` to :data:`MID_GREY`.
 
     ``e = log2(0.18 / mean(srgb_to_linear(luma(x))))``: Rec. 709 luma of the sRGB values, decoded to
     linear light, averaged; the mean is floored at 1e-4.
@@ -136,11 +136,11 @@ def auto_exposure_ev(srgb: np.ndarray) -> float:
     """
     if srgb.size == 0:
         return 0.0
-    mean_linear = float(srgb_to_linear(luminance(srgb.astype(np.float32, copy=False))).mean())
+    mean_linear = float(srgb_to_linear(luma(srgb.astype(np.float32, copy=False))).mean())
     return float(np.log2(MID_GREY / max(mean_linear, _AUTO_EXPOSURE_FLOOR)))
 
 
 def auto_exposure_ev_torch(srgb: torch.Tensor) -> torch.Tensor:
     """Torch twin of :func:`auto_exposure_ev`, one EV per image: ``(B, 3, H, W)`` -> ``(B,)`` stops."""
-    mean_linear = srgb_to_linear_torch(luminance_torch(srgb)).flatten(1).mean(dim=1)
+    mean_linear = srgb_to_linear_torch(luma_torch(srgb)).flatten(1).mean(dim=1)
     return torch.log2(MID_GREY / mean_linear.clamp_min(_AUTO_EXPOSURE_FLOOR))

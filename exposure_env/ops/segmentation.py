@@ -2,7 +2,7 @@
 
 Every method ends in the same form: ``(T, H, W)`` float32 masks in ``[0, 1]`` that sum to one
 at every pixel, segment 0 the darkest. Methods that find more than T regions (Felzenszwalb,
-SLIC, a user callable) have their regions grouped into T luminance bands of about equal area.
+SLIC, a user callable) have their regions grouped into T luma bands of about equal area.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from skimage.filters import threshold_multiotsu
 from skimage.segmentation import felzenszwalb, slic
 
-from exposure_env.ops.color import luminance
+from exposure_env.ops.color import luma
 
 #: A callable ``f(image (H, W, 3) float32) -> (H, W) integer labels`` or ``(T, H, W)`` masks.
 SegmentationFn = Callable[[np.ndarray], np.ndarray]
@@ -42,7 +42,7 @@ def segment(
     Args:
         image: ``(H, W, 3)`` float sRGB in ``[0, 1]``.
         num_segments: T, the number of masks (an empty mask is allowed).
-        method: ``"otsu"`` (multi-level Otsu on blurred luminance, quantiles for flat images),
+        method: ``"otsu"`` (multi-level Otsu on blurred luma, quantiles for flat images),
             ``"felzenszwalb"``, ``"slic"``, or a callable returning labels or masks.
         feather: Gaussian sigma in pixels that softens mask edges (0 = hard masks).
 
@@ -53,7 +53,7 @@ def segment(
         raise ValueError(f"segment: image must be (H, W, 3), got shape {image.shape}")
     if not isinstance(num_segments, (int, np.integer)) or num_segments < 1:
         raise ValueError(f"segment: num_segments must be an integer >= 1, got {num_segments!r}")
-    lum = luminance(image.astype(np.float32, copy=False))
+    lum = luma(image.astype(np.float32, copy=False))
     if method == "otsu":
         labels = otsu_bands(lum, num_segments)
     elif method == "felzenszwalb":
@@ -73,10 +73,10 @@ def segment(
 
 
 def otsu_bands(lum: np.ndarray, num_segments: int) -> np.ndarray:
-    """Luminance bands by multi-level Otsu on blurred luminance: ``(H, W) -> (H, W)`` int labels.
+    """Luma bands by multi-level Otsu on blurred luma: ``(H, W) -> (H, W)`` int labels.
 
     Otsu needs at least ``num_segments`` distinct grey levels; flatter images fall back to
-    luminance quantiles (whose bands may be empty).
+    luma quantiles (whose bands may be empty).
     """
     if num_segments == 1:
         return np.zeros(lum.shape, dtype=np.int64)
@@ -151,12 +151,12 @@ def _threshold_sets(nbins: int, count: int) -> tuple[np.ndarray, list[np.ndarray
 def group_regions(regions: np.ndarray, lum: np.ndarray, num_segments: int) -> np.ndarray:
     """Group any number of labelled regions into ``num_segments`` bands ordered dark→bright.
 
-    With at most ``num_segments`` regions each keeps its own band (sorted by mean luminance);
-    with more, regions sorted by mean luminance fill bands of about equal pixel share.
+    With at most ``num_segments`` regions each keeps its own band (sorted by mean luma);
+    with more, regions sorted by mean luma fill bands of about equal pixel share.
 
     Args:
         regions: ``(H, W)`` integer region labels.
-        lum: ``(H, W)`` luminance.
+        lum: ``(H, W)`` luma (:func:`~exposure_env.ops.color.luma` of the sRGB image).
 
     Returns:
         ``(H, W)`` int labels in ``[0, num_segments)``.
