@@ -84,6 +84,27 @@ class Rollout(NamedTuple):
     targets: torch.Tensor | None  # (E, 3, H, W) their expert targets (paired pools), else None
 
 
+class ValueTargets(NamedTuple):
+    """What V_ω is fitted to (Alg. 1, TD error of Eq. 12): the taken actions' results and their rewards."""
+
+    results: torch.Tensor  # (K, 3, H, W) float sRGB: P_T, or S^l_{t+1} = p(s_t, a_t) of the taken a_t
+    steps: torch.Tensor  # (K,) long: t, the value head that rates each result
+    rewards: torch.Tensor  # (K,) float32: r_t
+    #: (has_next, next_index, usable) of the rows (see :class:`Rollout`; usable: rows with a TD target),
+    #: or None when every row is its episode's last step (δ_T = r_T − V_ω)
+    successors: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None
+
+
+class Minibatch(NamedTuple):
+    """One actor minibatch: what the current policy π_θ makes of some of the roll-out's photos."""
+
+    results: torch.Tensor  # (B, 3, H, W) float sRGB, differentiable in θ: P_T of the unrolled episodes, or S^l_{t+1}
+    steps: torch.Tensor  # (B,) long: t of each result's value head (T − 1 for P_T)
+    targets: torch.Tensor | None  # (B, 3, H, W) the photos' expert targets (paired pools), else None
+    action_mean: torch.Tensor  # () mean of the policy's actions, in action units (1 = max_ev stops)
+    action_std: torch.Tensor  # () their spread across photos, in action units
+
+
 @contextlib.contextmanager
 def frozen(module: nn.Module) -> Iterator[None]:
     """Let gradients flow *through* ``module`` to its inputs without touching its parameters."""
@@ -127,6 +148,112 @@ def _env_attribute(venv: VecEnv, name: str) -> Any:
         return venv.get_attr(name, indices=[0])[0]
 
 
+class EpisodeBatches:
+    """``objective="fused"`` (appendix C, ∇θJ ≈ C·∇θL_G): the roll-out's whole episodes, replayed by π_θ.
+
+    Every episode is unrolled from its S0 and masks by the current deterministic policy
+    (:func:`~agents.transition.unroll`) and valued by its fused P_T itself. The OU-noised roll-out
+    supplies the photos, the critic's memory M1 and V_ω's data (its P_T and terminal rewards).
+
+    Args:
+        agent: the agent (its actor, ``max_ev``, fusion weights, T, batch size and gradient steps).
+        rollout: the roll-out to train on.
+
+    Raises:
+        ValueError: the roll-out holds no whole episode, or no ``info["fused"]``.
+    """
+
+    def __init__(self, agent: DeepExposure, rollout: Rollout):
+        episodes, finished = agent._whole_episodes(rollout)
+        if len(episodes) == 0 or rollout.fused is None:
+            raise ValueError(f"DeepExposure: objective='fused' needs whole episodes with info['fused'] in a roll-out; "
+                             f"this one has {len(episodes)} (n_images={agent.n_images}, {agent.n_envs} envs)")
+        self.agent, self.rollout, self.episodes, self.finished = agent, rollout, episodes, finished
+        count, steps = episodes.shape
+        self.original = rollout.observations["original"][episodes[:, 0]].float() / 255.0  # S0, (E, 3, H, W)
+        seg = rollout.observations["seg"][episodes.reshape(-1)].float() / 255.0
+        self.masks = segment_mask(seg, self.original.repeat_interleave(steps, dim=0)).view(
+            count, steps, *self.original.shape[-2:])  # (E, T, H, W)
+        self.targets = None if rollout.targets is None else rollout.targets[finished]  # (E, 3, H, W)
+
+    def value_targets(self) -> ValueTargets:
+        """Eq. 12 at the last step, δ = r_T − V_ω(P_T), on the results of the taken actions."""
+        count, steps = self.episodes.shape
+        taken_results, terminal_rewards = self.rollout.fused[self.finished], self.rollout.rewards[self.episodes[:, -1]]
+        last_step = torch.full((count,), steps - 1, device=self.original.device)
+        return ValueTargets(taken_results, last_step, terminal_rewards, None)
+
+    def minibatches(self) -> Iterator[Minibatch]:
+        """``gradient_steps`` minibatches of ``batch_size`` episodes, in one random order, each unrolled by the
+        current policy (drawn lazily: each one after the previous actor step)."""
+        agent, count = self.agent, len(self.episodes)
+        order = torch.randperm(count, device=self.original.device)
+        batch_size = min(agent.batch_size, count)
+        for gradient_step in range(agent.gradient_steps):
+            start = (gradient_step * batch_size) % count
+            batch = order[start : start + batch_size]
+            fused, _, actions = unroll(agent.policy.actor, self.original[batch], self.masks[batch], agent.max_ev,
+                                       agent.fusion_weights)
+            yield Minibatch(fused, torch.full((len(fused),), agent.num_segments - 1, device=fused.device),
+                            None if self.targets is None else self.targets[batch],
+                            actions.mean(), actions.std(dim=0).mean())  # std across photos
+
+
+class TransitionBatches:
+    """``objective="local"``: the roll-out's transitions, with S^l_{t+1} = p(s_t, π_θ(s_t)) standing in for P_T
+    (Eq. 19, 24).
+
+    Args:
+        agent: the agent (its actor, ``max_ev``, T, batch size and gradient steps, and whether its
+            value is the reference reward, which scores each transition against its photo's target).
+        rollout: the roll-out to train on.
+
+    Raises:
+        ValueError: Alg. 2 with the reference reward, and no whole episode with its target in the roll-out.
+    """
+
+    def __init__(self, agent: DeepExposure, rollout: Rollout):
+        self.agent, self.rollout = agent, rollout
+        self.images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}  # (K, 3, H, W) each
+        self.count, self.row_targets = len(rollout.steps), None  # minibatches draw from `rows`, `count` of them
+        if agent.value == "discriminator" and agent._reference_reward:  # each transition scored against its target
+            episodes, finished = agent._whole_episodes(rollout)
+            if rollout.targets is None or len(episodes) == 0:
+                raise ValueError("DeepExposure: the reference reward needs whole episodes with their targets in a "
+                                 "roll-out")
+            self.row_targets = rollout.targets.new_zeros((self.count, *rollout.targets.shape[1:]))
+            self.row_targets[episodes] = rollout.targets[finished][:, None].expand(-1, episodes.shape[1], -1, -1, -1)
+            self.count = int(episodes.numel())  # only the rows of whole episodes have a target
+            self.rows = episodes.reshape(-1)
+        else:
+            self.rows = torch.arange(len(rollout.steps), device=rollout.steps.device)
+
+    def value_targets(self) -> ValueTargets:
+        """Eq. 12 (TD) on S^l_{t+1} = p(s_t, a_t) of the taken actions; a roll-out cut mid-episode has no target
+        for its last step."""
+        rollout = self.rollout
+        with torch.no_grad():
+            taken_after_state = after_state(self.images, rollout.actions, self.agent.max_ev)
+        usable = rollout.dones | rollout.has_next
+        return ValueTargets(taken_after_state, rollout.steps, rollout.rewards,
+                            (rollout.has_next, rollout.next_index, usable))
+
+    def minibatches(self) -> Iterator[Minibatch]:
+        """``gradient_steps`` minibatches of ``batch_size`` episodes' worth of transitions, each drawn at random
+        and acted on by the current policy (drawn lazily: each one after the previous actor step)."""
+        agent, steps = self.agent, self.rollout.steps
+        batch_size = min(agent.batch_size * agent.num_segments, self.count)
+        for _ in range(agent.gradient_steps):
+            batch = self.rows[torch.randperm(self.count, device=steps.device)[:batch_size]]
+            batch_images = {key: self.images[key][batch] for key in STATE_KEYS}
+            state = torch.cat([batch_images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
+            policy_actions = agent.policy.actor(state)  # π_θ(s_t)
+            policy_after_state = after_state(batch_images, policy_actions, agent.max_ev)  # p(s_t, π_θ(s_t))
+            yield Minibatch(policy_after_state, steps[batch],
+                            None if self.row_targets is None else self.row_targets[batch],
+                            policy_actions.mean(), policy_actions.std())
+
+
 class DeepExposure(BaseAlgorithm):
     """DeepExposure I (``value="network"``, Alg. 1) and II (``value="discriminator"``, Alg. 2).
 
@@ -139,44 +266,52 @@ class DeepExposure(BaseAlgorithm):
     ``p_steps``/``d_steps`` and, for a discriminator reward, makes the env score with it. With a
     ``"reference"`` or custom reward and ``value="network"`` no critic is trained.
 
-    :param policy: ``"MultiInputPolicy"`` (alias of :class:`~agents.policies.DeepExposurePolicy`).
-    :param env: ``"ExposureRetouch-v0"``, a ``gym.Env`` or a ``VecEnv`` with the Dict image
-        observation and the ``Box(-1, 1, (1,))`` action.
-    :param value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
-    :param learning_rate: Adam learning rate of the actor (a float or an SB3 schedule; 1e-3 measured
-        best for the statistics actor, see ``docs/results/learning_ladder``).
-    :param value_learning_rate: Adam learning rate of V_ω; default (``None``): 1e-4 when V_ω starts
-        from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
-        must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
-    :param value_epochs: TD passes of V_ω over each roll-out before the actor follows it
-        (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, see the README).
-    :param value_init: how V_ω starts (``value="network"``): ``"discriminator"`` (default) as the
-        discriminator-as-value of Eq. 15–19, V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}), copied from
-        the critic after the p-step, then refined by TD; ``"random"``: fresh weights, Alg. 1 as
-        written. Without a critic (reference reward) V_ω starts random either way.
-    :param objective: what stands in for P_T in the actor's objective. ``"fused"`` (default): each
-        episode is unrolled by the current policy from its S0 and masks and the actor ascends the
-        value of the fused P_T itself (appendix C's generator view, :func:`~agents.transition.unroll`).
-        ``"local"``: per transition, the value of S^l_{t+1} = p(s_t, π(s_t)) (Eq. 19's approximation).
-    :param gradient_steps: actor updates per roll-out (one g-step), each on a minibatch.
-    :param batch_size: episodes per minibatch (``"local"``: their T transitions' worth).
-    :param n_images: photos (episodes) per roll-out, the N of appendix A; rounded up to a
-        multiple of the env count.
-    :param gamma: discount γ (Eq. 12, 19).
-    :param ou_sigma: σ of the Ornstein–Uhlenbeck exploration noise, in action units (1 = ``max_ev`` stops).
-    :param ou_theta: θ, its pull back to 0 per step (one env step is one unit of time).
-    :param p_steps: critic pre-training updates before the first roll-out (Alg. 1–2: 30).
-    :param d_steps: critic updates after every policy update (Alg. 1–2: 5). ``0``: no critic is
-        built or trained; with a discriminator reward (e.g. the packaged critic) the agent values
-        with the env's critic as it is, a fixed reward (``p_steps`` is then unused).
-    :param gan_reward: the GAN reward to share (default: found in the env, or built).
-    :param critic: start of a critic the agent builds: ``"packaged"`` or ``"scratch"`` (the paper).
-    :param policy_kwargs: extra arguments of the policy (e.g. ``widths``).
-    :param stats_window_size: episodes averaged for ``rollout/ep_rew_mean``.
-    :param tensorboard_log: TensorBoard folder (SB3's logger).
-    :param verbose: 0 silent, 1 training logs.
-    :param seed: seeds torch, numpy, the env and the noise.
-    :param device: torch device of the networks (``"auto"``: CUDA when available).
+    Args:
+        policy: ``"MultiInputPolicy"`` (alias of :class:`~agents.policies.DeepExposurePolicy`).
+        env: ``"ExposureRetouch-v0"``, a ``gym.Env`` or a ``VecEnv`` with the Dict image
+            observation and the ``Box(-1, 1, (1,))`` action.
+        value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
+        learning_rate: Adam learning rate of the actor (a float or an SB3 schedule; 1e-3 measured
+            best for the statistics actor, see ``docs/results/learning_ladder``).
+        value_learning_rate: Adam learning rate of V_ω; default (``None``): 1e-4 when V_ω starts
+            from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
+            must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
+        value_epochs: TD passes of V_ω over each roll-out before the actor follows it
+            (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, see the README).
+        value_init: how V_ω starts (``value="network"``): ``"discriminator"`` (default) as the
+            discriminator-as-value of Eq. 15–19, V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}), copied from
+            the critic after the p-step, then refined by TD; ``"random"``: fresh weights, Alg. 1 as
+            written. Without a critic (reference reward) V_ω starts random either way.
+        objective: what stands in for P_T in the actor's objective. ``"fused"`` (default): each
+            episode is unrolled by the current policy from its S0 and masks and the actor ascends the
+            value of the fused P_T itself (appendix C's generator view, :func:`~agents.transition.unroll`).
+            ``"local"``: per transition, the value of S^l_{t+1} = p(s_t, π(s_t)) (Eq. 19's approximation).
+        gradient_steps: actor updates per roll-out (one g-step), each on a minibatch.
+        batch_size: episodes per minibatch (``"local"``: their T transitions' worth).
+        n_images: photos (episodes) per roll-out, the N of appendix A; rounded up to a
+            multiple of the env count.
+        gamma: discount γ (Eq. 12, 19).
+        ou_sigma: σ of the Ornstein–Uhlenbeck exploration noise, in action units (1 = ``max_ev`` stops).
+        ou_theta: θ, its pull back to 0 per step (one env step is one unit of time).
+        p_steps: critic pre-training updates before the first roll-out (Alg. 1–2: 30).
+        d_steps: critic updates after every policy update (Alg. 1–2: 5). ``0``: no critic is
+            built or trained; with a discriminator reward (e.g. the packaged critic) the agent values
+            with the env's critic as it is, a fixed reward (``p_steps`` is then unused).
+        gan_reward: the GAN reward to share (default: found in the env, or built).
+        critic: start of a critic the agent builds: ``"packaged"`` or ``"scratch"`` (the paper).
+        policy_kwargs: extra arguments of the policy (e.g. ``widths``).
+        stats_window_size: episodes averaged for ``rollout/ep_rew_mean``.
+        tensorboard_log: TensorBoard folder (SB3's logger).
+        verbose: 0 silent, 1 training logs.
+        seed: seeds torch, numpy, the env and the noise.
+        device: torch device of the networks (``"auto"``: CUDA when available).
+        _init_setup_model: build the networks now (SB3's ``load`` builds them itself).
+
+    Raises:
+        ValueError: an unknown ``value``, ``value_init`` or ``objective``; a count below 1
+            (``n_images``, ``value_epochs``, ``gradient_steps``, ``batch_size``); ``gamma`` outside
+            (0, 1]; negative ``p_steps``, ``d_steps``, ``ou_sigma`` or ``ou_theta``; an env without the
+            Dict image observation or the ``(1,)`` Box action.
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
@@ -249,6 +384,7 @@ class DeepExposure(BaseAlgorithm):
         self._records_results = False  # the agent itself puts results into M1 (no wrapper does)
         self._reference_reward = False  # the env's reward is −RMSE to the target (set by _resolve_gan_reward)
         self._fixed_critic: nn.Module | None = None  # d_steps=0: the env's critic, kept as it is
+        self._gan_reward_file: Path | None = None  # load(): the GAN-reward state to resume at the next learn
         self._episode_steps: np.ndarray | None = None
         if _init_setup_model:
             self._setup_model()
@@ -280,47 +416,100 @@ class DeepExposure(BaseAlgorithm):
         self.n_rollout_steps = math.ceil(self.n_images / self.n_envs) * self.num_segments
 
     def _resolve_gan_reward(self, progress_bar: bool = False) -> None:
-        """Find, check or build the GAN reward shared by the env's reward and the agent (once per learn)."""
-        found = None
-        try:
-            rewards = {id(reward): reward for reward in self.env.get_attr("gan_reward")}
-        except AttributeError:
-            rewards = {}
-        if len(rewards) > 1:
-            raise ValueError(f"DeepExposure: the env's sub-envs hold {len(rewards)} different GAN rewards; give every "
-                             "GANRewardWrapper the same gan_reward= object")
-        found = next(iter(rewards.values()), None)
-        if self.gan_reward is not None and found is not None and found is not self.gan_reward:
-            raise ValueError("DeepExposure: gan_reward= differs from the GANReward the env is wrapped with")
+        """Find, check or build the GAN reward shared by the env's reward and the agent (once per learn).
+
+        Args:
+            progress_bar: show the p-step's progress (when the agent runs it).
+
+        Raises:
+            ValueError: see :meth:`_wrapped_gan_reward`, :meth:`_fixed_env_critic` and :func:`_exposure_envs`.
+        """
+        found = self._wrapped_gan_reward()
         self.gan_reward = self.gan_reward or found
-        self._records_results = found is None
-        envs = _exposure_envs(self.env) if found is None else []
-        discriminator_reward = found is not None or any(isinstance(env.score_fn, DiscriminatorScore) for env in envs)
+        self._records_results = found is None  # a wrapper records the results itself
+        envs = _exposure_envs(self.env) if found is None else []  # a wrapper has attached its reward already
         # the reference reward (−RMSE to the target) is differentiable: with it, it is the value of P_T itself
         self._reference_reward = bool(envs) and all(env.score_fn is reference_score for env in envs)
         self._fixed_critic = None
         if self.gan_reward is None and self.d_steps == 0:  # no critic training: the env's critic, as it is
-            scorers = [env.score_fn for env in envs if isinstance(env.score_fn, DiscriminatorScore)]
-            self._fixed_critic = scorers[0].critic if scorers else None
-            if self.value == "discriminator" and self._fixed_critic is None and not self._reference_reward:
-                raise ValueError("DeepExposure: d_steps=0 keeps the env's critic fixed, but this env's reward is no "
-                                 "discriminator; value='discriminator' needs one (or the reference reward)")
+            self._fixed_critic = self._fixed_env_critic(envs)
             return
-        if self.gan_reward is None and not self._reference_reward and (self.value == "discriminator"
-                                                                        or discriminator_reward):
-            self.gan_reward = GANReward(envs[0].pool, p_steps=self.p_steps, d_steps=self.d_steps, update_every=None,
-                                        critic=self.critic_start, device=self.device, seed=self.seed or 0)
+        if self.gan_reward is None:
+            self.gan_reward = self._new_gan_reward(envs)
         if self.gan_reward is None:
             return
-        if getattr(self, "_gan_reward_file", None) is not None:  # a loaded model resumes its critic
-            self.gan_reward.restore(self._gan_reward_file)
-            self._gan_reward_file = None
-        self.gan_reward.update_every = None  # the agent runs the d-step after every policy update
-        for env in envs:
-            if isinstance(env.score_fn, DiscriminatorScore):
-                self.gan_reward.attach(env)  # the env's reward is now the critic the agent trains
+        self._restore_gan_reward()
+        self._drive_gan_reward(envs)
         if found is None:
             self.gan_reward.pretrain(envs[0], progress_bar)  # a wrapper does this at its first reset
+
+    def _wrapped_gan_reward(self) -> GANReward | None:
+        """The GAN reward the env is wrapped with (:meth:`GANReward.from_env`), checked against ``gan_reward=``.
+
+        Returns:
+            The env's GAN reward, or ``None`` when it has none.
+
+        Raises:
+            ValueError: the sub-envs hold different GAN rewards, or ``gan_reward=`` is another one.
+        """
+        found = GANReward.from_env(self.env)
+        if self.gan_reward is not None and found is not None and found is not self.gan_reward:
+            raise ValueError("DeepExposure: gan_reward= differs from the GANReward the env is wrapped with")
+        return found
+
+    def _fixed_env_critic(self, envs: list[Any]) -> nn.Module | None:
+        """``d_steps=0``: the critic the envs' discriminator reward scores with, to value with as it is.
+
+        Args:
+            envs: the unwrapped ExposureRetouch envs.
+
+        Returns:
+            The first discriminator reward's critic, or ``None`` when no env scores with one.
+
+        Raises:
+            ValueError: ``value="discriminator"`` and neither a discriminator nor the reference reward.
+        """
+        scorers = [env.score_fn for env in envs if isinstance(env.score_fn, DiscriminatorScore)]
+        critic = scorers[0].critic if scorers else None
+        if self.value == "discriminator" and critic is None and not self._reference_reward:
+            raise ValueError("DeepExposure: d_steps=0 keeps the env's critic fixed, but this env's reward is no "
+                             "discriminator; value='discriminator' needs one (or the reference reward)")
+        return critic
+
+    def _new_gan_reward(self, envs: list[Any]) -> GANReward | None:
+        """A GAN reward on the env's pool, driven by the agent (``p_steps``, ``d_steps``, ``critic``), when a
+        critic is wanted: the env's reward is a discriminator, or ``value="discriminator"`` (not with the
+        reference reward, which is its own value).
+
+        Args:
+            envs: the unwrapped ExposureRetouch envs (not wrapped with a GAN reward).
+
+        Returns:
+            The new reward, or ``None`` when no critic is wanted.
+        """
+        discriminator_reward = any(isinstance(env.score_fn, DiscriminatorScore) for env in envs)
+        if self._reference_reward or not (self.value == "discriminator" or discriminator_reward):
+            return None
+        return GANReward(envs[0].pool, p_steps=self.p_steps, d_steps=self.d_steps, update_every=None,
+                         critic=self.critic_start, device=self.device, seed=self.seed or 0)
+
+    def _restore_gan_reward(self) -> None:
+        """A loaded model resumes its critic from the GAN-reward file saved beside it (once)."""
+        if self._gan_reward_file is not None:
+            self.gan_reward.restore(self._gan_reward_file)
+            self._gan_reward_file = None
+
+    def _drive_gan_reward(self, envs: list[Any]) -> None:
+        """Take over the GAN reward's schedule (a d-step after every policy update) and make every env whose reward
+        is a discriminator score with its critic, the one the agent trains.
+
+        Args:
+            envs: the unwrapped ExposureRetouch envs (none when a wrapper attached the reward).
+        """
+        self.gan_reward.update_every = None
+        for env in envs:
+            if isinstance(env.score_fn, DiscriminatorScore):
+                self.gan_reward.attach(env)
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
@@ -409,32 +598,122 @@ class DeepExposure(BaseAlgorithm):
 
     # ------------------------------------------------------------------ one update (g-step)
     def train(self, rollout: Rollout) -> None:
-        """One g-step from ``rollout``: ``gradient_steps`` actor updates on minibatches of its photos."""
+        """One g-step from ``rollout``: ``gradient_steps`` actor updates on minibatches of its photos.
+
+        One update, end to end:
+
+        1. the objective's view of the roll-out: its whole episodes (``"fused"``,
+           :class:`EpisodeBatches`) or its transitions (``"local"``, :class:`TransitionBatches`);
+        2. Alg. 1 only: V_ω learns what the taken actions earned (:meth:`_fit_value`, Eq. 12–13);
+        3. ``gradient_steps`` times: a minibatch of the current policy's results, the variant's actor
+           loss on it (:meth:`_value_network_loss`, Alg. 1; :meth:`_discriminator_loss`, Alg. 2) and
+           an Adam step of the actor.
+
+        Args:
+            rollout: the roll-out of :meth:`collect_rollouts`.
+
+        Raises:
+            ValueError: the roll-out lacks what the objective and value need (whole episodes with
+                ``info["fused"]``; the targets for the reference reward).
+        """
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.policy.actor_optimizer])  # the actor's schedule; V_ω keeps its own rate
-        if self.objective == "fused":
-            self._train_fused(rollout)
-        else:
-            self._train_local(rollout)
+        batches = EpisodeBatches(self, rollout) if self.objective == "fused" else TransitionBatches(self, rollout)
+        if self.value == "network":
+            self._fit_value(batches.value_targets())
+        actor_loss = self._value_network_loss if self.value == "network" else self._discriminator_loss
+        for minibatch in batches.minibatches():
+            loss, values = actor_loss(minibatch)
+            self._step(self.policy.actor_optimizer, loss)
+        self._record_update(loss, values, minibatch)
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
 
-    def _record_update(self, actor_loss: torch.Tensor, values: torch.Tensor, action_mean: torch.Tensor,
-                       action_std: torch.Tensor) -> None:
+    def _fit_value(self, targets: ValueTargets) -> None:
+        """Alg. 1: ``value_epochs`` Adam steps of V_ω on ½E[δ²] (Eq. 13), δ the TD error of Eq. 12.
+
+        δ_t = r_t + γ·V_ω(S^l_{t+2}, t+1) − V_ω(S^l_{t+1}, t) before an episode's last step, and
+        r_T − V_ω(·, T−1) at it; rows without a successor in the roll-out (cut mid-episode) are left out.
+
+        Args:
+            targets: the taken actions' results, steps, rewards and successors.
+        """
+        value_net = self.policy.value_net
+        for _ in range(self.value_epochs):
+            values = value_net(targets.results, targets.steps)
+            if targets.successors is None:  # every row ends its episode: δ_T = r_T − V_ω(P_T)
+                value_loss = 0.5 * ((values - targets.rewards) ** 2).mean()
+            else:
+                has_next, next_index, usable = targets.successors
+                next_values = torch.where(has_next, values.detach()[next_index], torch.zeros_like(values))
+                td_targets = targets.rewards + self.gamma * next_values
+                value_loss = 0.5 * ((values - td_targets)[usable] ** 2).mean()  # ½E[δ²], Eq. 13
+            self._step(self.policy.value_optimizer, value_loss)
+        self.logger.record("train/value_loss", value_loss.item())
+
+    def _value_network_loss(self, minibatch: Minibatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Alg. 1's actor loss: −E[V_ω(result, t)], with Q(s_t, π(s_t)) = V_ω(p(s_t, π(s_t))).
+
+        V(s_t) does not depend on the action, so ascending Q ascends the advantage. V_ω is frozen:
+        the gradient reaches θ through the result only.
+
+        Args:
+            minibatch: the current policy's results and their steps.
+
+        Returns:
+            The loss (a scalar to minimise) and the ``(B,)`` values.
+        """
+        with frozen(self.policy.value_net):
+            values = self.policy.value_net(minibatch.results, minibatch.steps)
+        return -values.mean(), values
+
+    def _discriminator_loss(self, minibatch: Minibatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Alg. 2's actor loss: the value is the discriminator, A(s_t, a) = C_t·D(P_T) (Eq. 19).
+
+        ``"local"``: −E[|C_t|·D(S^l_{t+1})] with C_t = (γ − 1)·γ^{T−t} for t = 1..T (Eq. 19, 24; our
+        steps count from 0). ``"fused"``: −E[D(P_T)], the generator loss of Eq. 25, whose positive
+        constant C (Eq. 24, 29) the learning rate absorbs. With the reference reward, that reward is D.
+
+        Args:
+            minibatch: the current policy's results, their steps and (reference reward) targets.
+
+        Returns:
+            The loss (a scalar to minimise) and the ``(B,)`` scores.
+
+        Raises:
+            ValueError: the reference reward without the photos' targets.
+        """
+        if self.objective == "fused":
+            values = self._score(minibatch.results, minibatch.targets)
+            return -values.mean(), values
+        advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - minibatch.steps.float())
+        values = self._score(minibatch.results, minibatch.targets)  # ≈ P_T
+        return -(advantage_weight * values).mean(), values  # Eq. 24: ascend |C_t|·D
+
+    def _record_update(self, actor_loss: torch.Tensor, values: torch.Tensor, minibatch: Minibatch) -> None:
         """Log the last minibatch: loss, value, and the mean and spread of the policy's EVs (stops)."""
         self.logger.record("train/actor_loss", actor_loss.item())
         self.logger.record("train/value", values.mean().item())
-        self.logger.record("train/exposure_mean", action_mean.item() * self.max_ev)
-        self.logger.record("train/exposure_std", action_std.item() * self.max_ev)
+        self.logger.record("train/exposure_mean", minibatch.action_mean.item() * self.max_ev)
+        self.logger.record("train/exposure_std", minibatch.action_std.item() * self.max_ev)
 
-    def _step_actor(self, actor_loss: torch.Tensor) -> None:
-        self.policy.actor_optimizer.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.policy.actor_optimizer.step()
+    @staticmethod
+    def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """One optimiser step on ``loss`` (gradients cleared first)."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
     def _whole_episodes(self, rollout: Rollout) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every episode that lies whole in ``rollout``: its ``(E, T)`` rows in step order, and ``(E,)`` the
-        index of its result in ``rollout.fused`` / ``rollout.targets``."""
+        """Every episode that lies whole in ``rollout``.
+
+        Args:
+            rollout: a roll-out.
+
+        Returns:
+            Its ``(E, T)`` long rows in step order, and ``(E,)`` long the index of each episode's
+            result in ``rollout.fused`` / ``rollout.targets``.
+        """
         rows = [torch.nonzero(rollout.steps == 0).squeeze(1)]
         whole = torch.ones_like(rows[0], dtype=torch.bool)
         for _ in range(self.num_segments - 1):
@@ -445,10 +724,18 @@ class DeepExposure(BaseAlgorithm):
         return episodes, torch.searchsorted(torch.nonzero(rollout.dones).squeeze(1), episodes[:, -1].contiguous())
 
     def _score(self, images: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
-        """Alg. 2's value of ``(B, 3, H, W)`` images -> ``(B,)``; gradients reach ``images`` only.
+        """Alg. 2's value of images: the discriminator D (Eq. 15: V = D(P_T) at the last step), or with
+        the reference reward that reward itself, −RMSE to the photos' targets.
 
-        The discriminator D (Eq. 15: V = D(P_T) at the last step), or with the reference reward
-        that reward itself, −RMSE to the photos' ``targets``.
+        Args:
+            images: ``(B, 3, H, W)`` float sRGB in ``[0, 1]``.
+            targets: ``(B, 3, H, W)`` their expert targets (needed by the reference reward only).
+
+        Returns:
+            ``(B,)`` float scores; gradients reach ``images`` only (the critic is frozen).
+
+        Raises:
+            ValueError: the reference reward without ``targets``.
         """
         if self._reference_reward:
             if targets is None:
@@ -457,114 +744,10 @@ class DeepExposure(BaseAlgorithm):
         with frozen(self.critic):
             return self.critic(images)
 
-    def _value_of_result(self, fused: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
-        """The value the actor ascends, of P_T ``(B, 3, H, W)`` -> ``(B,)``: V_ω(P_T) (Alg. 1, its last-step
-        head) or :meth:`_score` (Alg. 2)."""
-        if self.value == "network":
-            network = self.policy.value_net
-            steps = torch.full((len(fused),), self.num_segments - 1, device=fused.device)
-            with frozen(network):
-                return network(fused, steps)
-        return self._score(fused, targets)
-
-    def _train_fused(self, rollout: Rollout) -> None:
-        """Actor updates through the whole unrolled episode and P_T itself (appendix C, ∇θJ ≈ C·∇θL_G).
-
-        Every episode of the roll-out is replayed from its S0 and masks by the current
-        deterministic policy (:func:`~agents.transition.unroll`); the loss is −value(P_T), the
-        generator loss of Eq. 25 whose positive constant C (Eq. 24, 29) the learning rate absorbs.
-        The OU-noised roll-out supplies the photos, the critic's memory M1 and V_ω's data.
-        """
-        episodes, finished = self._whole_episodes(rollout)
-        if len(episodes) == 0 or rollout.fused is None:
-            raise ValueError(f"DeepExposure: objective='fused' needs whole episodes with info['fused'] in a roll-out; "
-                             f"this one has {len(episodes)} (n_images={self.n_images}, {self.n_envs} envs)")
-        count, steps = episodes.shape
-        original = rollout.observations["original"][episodes[:, 0]].float() / 255.0  # S0, (E, 3, H, W)
-        seg = rollout.observations["seg"][episodes.reshape(-1)].float() / 255.0
-        masks = segment_mask(seg, original.repeat_interleave(steps, dim=0)).view(count, steps, *original.shape[-2:])
-        targets = None if rollout.targets is None else rollout.targets[finished]
-
-        if self.value == "network":  # Eq. 12 at the last step: δ = r_T − V_ω(P_T), on the results of the taken actions
-            taken_results, terminal_rewards = rollout.fused[finished], rollout.rewards[episodes[:, -1]]
-            last_step = torch.full((count,), steps - 1, device=original.device)
-            for _ in range(self.value_epochs):
-                value_loss = 0.5 * ((self.policy.value_net(taken_results, last_step) - terminal_rewards) ** 2).mean()
-                self.policy.value_optimizer.zero_grad(set_to_none=True)
-                value_loss.backward()
-                self.policy.value_optimizer.step()
-            self.logger.record("train/value_loss", value_loss.item())
-
-        order = torch.randperm(count, device=original.device)
-        batch_size = min(self.batch_size, count)
-        for gradient_step in range(self.gradient_steps):
-            start = (gradient_step * batch_size) % count
-            batch = order[start : start + batch_size]
-            fused, _, actions = unroll(self.policy.actor, original[batch], masks[batch], self.max_ev,
-                                       self.fusion_weights)
-            values = self._value_of_result(fused, None if targets is None else targets[batch])
-            actor_loss = -values.mean()
-            self._step_actor(actor_loss)
-        self._record_update(actor_loss, values, actions.mean(), actions.std(dim=0).mean())  # std across photos
-
-    def _train_local(self, rollout: Rollout) -> None:
-        """Actor updates per transition, with S^l_{t+1} = p(s_t, π(s_t)) standing in for P_T (Eq. 19, 24)."""
-        images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}
-        if self.value == "network":
-            value_net = self.policy.value_net
-            with torch.no_grad():
-                taken_after_state = after_state(images, rollout.actions, self.max_ev)  # S^l_{t+1} of the taken action
-            usable = rollout.dones | rollout.has_next  # a roll-out cut mid-episode has no target for its last step
-            for _ in range(self.value_epochs):
-                values = value_net(taken_after_state, rollout.steps)
-                # Eq. 12 (TD): δ_t = r_t + γ·V(S^l_{t+2}) − V(S^l_{t+1}) before the last step, r_t − V(S^l_{t+1}) at it
-                next_values = torch.where(rollout.has_next, values.detach()[rollout.next_index], torch.zeros_like(values))
-                targets = rollout.rewards + self.gamma * next_values
-                value_loss = 0.5 * ((values - targets)[usable] ** 2).mean()  # ½E[δ²], Eq. 13
-                self.policy.value_optimizer.zero_grad(set_to_none=True)
-                value_loss.backward()
-                self.policy.value_optimizer.step()
-            self.logger.record("train/value_loss", value_loss.item())
-        count = len(rollout.steps)
-        row_targets = None
-        if self.value == "discriminator" and self._reference_reward:  # each transition scored against its photo's target
-            episodes, finished = self._whole_episodes(rollout)
-            if rollout.targets is None or len(episodes) == 0:
-                raise ValueError("DeepExposure: the reference reward needs whole episodes with their targets in a roll-out")
-            row_targets = rollout.targets.new_zeros((count, *rollout.targets.shape[1:]))
-            row_targets[episodes] = rollout.targets[finished][:, None].expand(-1, episodes.shape[1], -1, -1, -1)
-            count = int(episodes.numel())  # only the rows of whole episodes have a target
-        rows = torch.arange(len(rollout.steps), device=rollout.steps.device) if row_targets is None else \
-            episodes.reshape(-1)
-        batch_size = min(self.batch_size * self.num_segments, count)  # batch_size episodes' worth of transitions
-        for _ in range(self.gradient_steps):
-            batch = rows[torch.randperm(count, device=rollout.steps.device)[:batch_size]]
-            batch_images = {key: images[key][batch] for key in STATE_KEYS}
-            state = torch.cat([batch_images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
-            policy_actions = self.policy.actor(state)  # π_θ(s_t)
-            policy_after_state = after_state(batch_images, policy_actions, self.max_ev)  # p(s_t, π_θ(s_t))
-            if self.value == "discriminator":
-                # Eq. 19: C_t = (γ − 1)·γ^{T−t} for t = 1..T; our steps count from 0
-                advantage_weight = (1.0 - self.gamma) * self.gamma ** (self.num_segments - 1 - rollout.steps[batch].float())
-                values = self._score(policy_after_state, None if row_targets is None else row_targets[batch])  # ≈ P_T
-                actor_loss = -(advantage_weight * values).mean()  # Eq. 24: ascend |C_t|·D
-            else:
-                with frozen(self.policy.value_net):  # Q(s_t, π(s_t)) = V(p(s_t, π(s_t))); V(s_t) does not depend on a
-                    values = self.policy.value_net(policy_after_state, rollout.steps[batch])
-                actor_loss = -values.mean()
-            self._step_actor(actor_loss)
-        self._record_update(actor_loss, values, policy_actions.mean(), policy_actions.std())
-
     def _critic_step(self) -> None:
-        """The d-step: ``d_steps`` critic updates on M1 vs experts, M1 emptied (Alg. 1–2)."""
-        if self.gan_reward is None:
-            return
-        memory_size = self.gan_reward.memory_size
-        losses = self.gan_reward.update()
-        self.logger.record("gan_reward/memory_size", memory_size)
-        self.logger.record("gan_reward/critic_updates", self.gan_reward.num_critic_updates)
-        for name, loss in losses.items():
-            self.logger.record(f"gan_reward/{name}", loss)
+        """The d-step: ``d_steps`` critic updates on M1 vs experts, M1 emptied (Alg. 1–2), its figures logged."""
+        if self.gan_reward is not None:
+            self.gan_reward.update_and_record(self.logger, record_episodes=False)
 
     # ------------------------------------------------------------------ SB3 API
     def learn(

@@ -192,19 +192,26 @@ class ValueNetwork(nn.Module):
 class DeepExposurePolicy(BasePolicy):
     """The actor (and, for ``value="network"``, the value network) with their Adam optimisers.
 
-    :param observation_space: ``Dict(seg, original, local)`` of channel-first uint8 images
-        (SB3 transposes the env's HWC images with ``VecTransposeImage``).
-    :param action_space: ``Box(-1, 1, (1,))``.
-    :param lr_schedule: learning rate of the actor.
-    :param value: ``"network"`` builds V_ω (Alg. 1); ``"discriminator"`` does not (Alg. 2).
-    :param num_segments: T, the outputs of the value network's head.
-    :param widths: channels of the value network's stride-2 convolutions (those of the critic, so
-        it can start from it).
-    :param actor_widths: channels of the actor's optional convolution trunk (``()``: none).
-    :param actor_hidden: width of the actor's MLP.
-    :param ev_prior: where the actor's exposure starts (:data:`EV_PRIORS`; see :class:`Actor`).
-    :param max_ev: the env's stops at ``|a| = 1`` (the actor's prior is in stops).
-    :param value_learning_rate: learning rate of V_ω.
+    Args:
+        observation_space: ``Dict(seg, original, local)`` of channel-first uint8 images
+            (SB3 transposes the env's HWC images with ``VecTransposeImage``).
+        action_space: ``Box(-1, 1, (1,))``.
+        lr_schedule: learning rate of the actor (SB3 schedule: progress remaining -> rate; the
+            optimiser starts at ``lr_schedule(1)``).
+        value: ``"network"`` builds V_ω (Alg. 1); ``"discriminator"`` does not (Alg. 2).
+        num_segments: T, the outputs of the value network's head.
+        widths: channels of the value network's stride-2 convolutions (those of the critic, so
+            it can start from it).
+        actor_widths: channels of the actor's optional convolution trunk (``()``: none).
+        actor_hidden: width of the actor's MLP.
+        ev_prior: where the actor's exposure starts (:data:`EV_PRIORS`; see :class:`Actor`).
+        max_ev: the env's stops at ``|a| = 1`` (the actor's prior is in stops).
+        value_learning_rate: learning rate of V_ω.
+        optimizer_class: optimiser of the actor and of V_ω.
+        optimizer_kwargs: its extra arguments.
+
+    Raises:
+        ValueError: an unknown ``ev_prior`` or ``max_ev <= 0`` (from :class:`Actor`).
     """
 
     def __init__(

@@ -19,14 +19,21 @@ class GANRewardCallback(BaseCallback):
     agent's next roll-out is scored by a critic that has seen its previous results. Taking over
     the schedule sets ``gan_reward.update_every = None``.
 
-    Logged (SB3 logger, so TensorBoard scalars with ``tensorboard_log=``): ``gan_reward/memory_size``
-    (M1 before the update), ``gan_reward/critic_updates``, ``gan_reward/episodes``, and the last
-    update's ``gan_reward/wasserstein``, ``gan_reward/gradient_penalty`` and ``gan_reward/loss``.
+    Logged (SB3 logger, so TensorBoard scalars with ``tensorboard_log=``): the d-step figures of
+    :meth:`~exposure_env.rewards.adversarial.GANReward.update_and_record` (``gan_reward/memory_size``,
+    ``gan_reward/critic_updates``, ``gan_reward/episodes`` and the last update's losses).
 
     Works from an RL Zoo hyperparameter file (``callback: exposure_env.callbacks.GANRewardCallback``).
 
-    :param gan_reward: the reward to drive; ``None`` finds it in the training env, where every
-        sub-env's :class:`~exposure_env.wrappers.GANRewardWrapper` must share one.
+    Args:
+        gan_reward: the reward to drive; ``None`` finds it in the training env
+            (:meth:`~exposure_env.rewards.adversarial.GANReward.from_env`), where every sub-env's
+            :class:`~exposure_env.wrappers.GANRewardWrapper` must share one.
+        verbose: SB3's callback verbosity (0: silent).
+
+    Raises:
+        ValueError: at training start, when ``gan_reward`` is ``None`` and the training env holds no
+            GAN reward, or its sub-envs hold different ones.
     """
 
     def __init__(self, gan_reward: GANReward | None = None, verbose: int = 0):
@@ -35,29 +42,17 @@ class GANRewardCallback(BaseCallback):
 
     def _init_callback(self) -> None:
         if self.gan_reward is None:
-            try:
-                found = self.training_env.get_attr("gan_reward")
-            except AttributeError:
+            self.gan_reward = GANReward.from_env(self.training_env)
+            if self.gan_reward is None:
                 raise ValueError("GANRewardCallback: the training env has no GANRewardWrapper; wrap it or pass "
-                                 "gan_reward=") from None
-            distinct = {id(reward): reward for reward in found}
-            if len(distinct) != 1:
-                raise ValueError(f"GANRewardCallback: the {len(found)} sub-envs hold {len(distinct)} different GAN "
-                                 "rewards; give every GANRewardWrapper the same gan_reward= object")
-            self.gan_reward = next(iter(distinct.values()))
+                                 "gan_reward=")
         self.gan_reward.update_every = None  # roll-out boundaries drive the d-step from now on
 
     def _on_step(self) -> bool:
         return True
 
     def _on_rollout_end(self) -> None:
-        memory_size = self.gan_reward.memory_size
-        losses = self.gan_reward.update()
-        self.logger.record("gan_reward/memory_size", memory_size)
-        self.logger.record("gan_reward/critic_updates", self.gan_reward.num_critic_updates)
-        self.logger.record("gan_reward/episodes", self.gan_reward.episodes)
-        for name, value in losses.items():
-            self.logger.record(f"gan_reward/{name}", value)
+        self.gan_reward.update_and_record(self.logger)
 
 
 class AtomicCheckpoint(BaseCallback):
@@ -67,9 +62,10 @@ class AtomicCheckpoint(BaseCallback):
     checkpoint file is replaced by rename, so an interrupt can never leave it half-written, and
     only at a roll-out start, when the policy, the critic and M1 agree (no roll-out half used).
 
-    :param path: the checkpoint file.
-    :param every: env steps between checkpoints.
-    :param save: ``save(model, path)``, e.g. :func:`agents.algorithms.save` (plus the GAN reward's state).
+    Args:
+        path: the checkpoint file (replaced whole at each checkpoint).
+        every: env steps between checkpoints (counted as SB3's ``num_timesteps``, over all sub-envs).
+        save: ``save(model, path)``, e.g. :func:`agents.algorithms.save` (plus the GAN reward's state).
     """
 
     def __init__(self, path: Path, every: int, save: Callable[[BaseAlgorithm, Path], object]):

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from tqdm import tqdm
 
@@ -89,19 +90,25 @@ class GANReward:
     on for long runs or algorithms without their own reward scaling. Off by default, so the
     reward is the paper's D(P_T).
 
-    :param expert_pool: expert photos M2 (an :class:`ImagePool` with experts, or a name for
-        :func:`~exposure_env.data.make_pool`); ignored when ``trainer`` is given.
-    :param trainer: an existing critic trainer to share; ``None`` builds one.
-    :param p_steps: pre-training critic updates before the first reward (Alg. 1–2: 30); 0 skips.
-    :param d_steps: critic updates per update (Alg. 1–2: 5).
-    :param update_every: finished episodes between updates, or ``None`` for callback-driven.
-    :param normalize: standardise scores by running statistics (see above).
-    :param critic: start from the ``"packaged"`` pre-trained critic (a private copy) or from
-        ``"scratch"`` (the paper), or a :class:`Discriminator` to train.
-    :param learning_rate: Adam learning rate of the critic.
-    :param batch_size: photos of each kind per critic update.
-    :param device: torch device of the critic.
-    :param seed: seeds the trainer's sampling (and the new critic's weights when ``"scratch"``).
+    Args:
+        expert_pool: expert photos M2 (an :class:`ImagePool` with experts, or a name for
+            :func:`~exposure_env.data.make_pool`); ignored when ``trainer`` is given.
+        trainer: an existing critic trainer to share; ``None`` builds one.
+        p_steps: pre-training critic updates before the first reward (Alg. 1–2: 30); 0 skips.
+        d_steps: critic updates per update (Alg. 1–2: 5).
+        update_every: finished episodes between updates, or ``None`` for callback-driven.
+        normalize: standardise scores by running statistics (see above).
+        critic: start from the ``"packaged"`` pre-trained critic (a private copy) or from
+            ``"scratch"`` (the paper), or a :class:`Discriminator` to train.
+        learning_rate: Adam learning rate of the critic.
+        batch_size: photos of each kind per critic update.
+        device: torch device of the critic.
+        seed: seeds the trainer's sampling (and the new critic's weights when ``"scratch"``).
+
+    Raises:
+        ValueError: a count out of range (``p_steps < 0``, ``d_steps < 1``, ``update_every < 1``),
+            neither ``expert_pool`` nor ``trainer``, an expert pool without a readable expert
+            photo, or an unknown ``critic``.
     """
 
     def __init__(
@@ -153,6 +160,31 @@ class GANReward:
             torch.manual_seed(seed)
             return Discriminator()
         raise ValueError(f"GANReward: unknown critic {critic!r}; expected one of {CRITIC_STARTS} or a Discriminator")
+
+    @classmethod
+    def from_env(cls, env: Any) -> GANReward | None:
+        """The GAN reward an env's ``GANRewardWrapper`` / ``GANRewardVectorWrapper`` holds, if any.
+
+        Args:
+            env: a vector env that answers ``get_attr`` (an SB3 ``VecEnv`` of single envs, or the
+                batched ``SB3VecEnv``), through any ``VecEnvWrapper``.
+
+        Returns:
+            The one :class:`GANReward` every sub-env shares, or ``None`` when the env is not wrapped
+            with one.
+
+        Raises:
+            ValueError: the sub-envs hold different GAN rewards (one critic must score them all).
+        """
+        try:
+            found = env.get_attr("gan_reward")
+        except AttributeError:
+            return None
+        distinct = {id(reward): reward for reward in found}
+        if len(distinct) > 1:
+            raise ValueError(f"GANReward.from_env: the env's {len(found)} sub-envs hold {len(distinct)} different GAN "
+                             "rewards; give every GANRewardWrapper the same gan_reward= object")
+        return next(iter(distinct.values()), None)
 
     # ------------------------------------------------------------------ what callers read
     @property
@@ -210,13 +242,46 @@ class GANReward:
     def update(self) -> dict[str, float]:
         """The d-step: ``d_steps`` critic updates on M1 vs experts, then M1 is emptied.
 
-        Returns the last update's losses, or ``{}`` when M1 was empty (nothing to learn from).
+        Returns:
+            The last update's losses (``wasserstein``, ``gradient_penalty``, ``loss``), or ``{}`` when M1
+            was empty (nothing to learn from).
+
+        Raises:
+            RuntimeError: called in another process than the one that created this reward.
         """
         self._check_process()
         self.episodes_since_update = 0
         if not self.trainer.memory:
             return {}
         return self.trainer.update(self.d_steps)
+
+    def update_and_record(self, logger: Logger, *, record_episodes: bool = True) -> dict[str, float]:
+        """The d-step (:meth:`update`) with its figures recorded on an SB3 logger.
+
+        Records ``gan_reward/memory_size`` (results in M1 before the update), ``gan_reward/critic_updates``
+        (optimiser steps so far), with ``record_episodes`` ``gan_reward/episodes`` (finished episodes so far),
+        and the update's ``gan_reward/wasserstein``, ``gan_reward/gradient_penalty`` and ``gan_reward/loss``
+        (none when M1 was empty). With ``tensorboard_log=`` they are TensorBoard scalars.
+
+        Args:
+            logger: the algorithm's SB3 logger (``model.logger``).
+            record_episodes: also record ``gan_reward/episodes``.
+
+        Returns:
+            The update's losses, as :meth:`update` returns them.
+
+        Raises:
+            RuntimeError: called in another process than the one that created this reward.
+        """
+        memory_size = self.memory_size
+        losses = self.update()
+        logger.record("gan_reward/memory_size", memory_size)
+        logger.record("gan_reward/critic_updates", self.num_critic_updates)
+        if record_episodes:
+            logger.record("gan_reward/episodes", self.episodes)
+        for name, loss in losses.items():
+            logger.record(f"gan_reward/{name}", loss)
+        return losses
 
     def _check_process(self) -> None:
         if os.getpid() != self._owner_pid:
@@ -261,7 +326,15 @@ class GANReward:
         return atomic_write(path, lambda temporary: torch.save(self.state_dict(), temporary))
 
     def restore(self, path: str | os.PathLike) -> None:
-        """Load a file written by :meth:`save`; the reward continues exactly where it stopped."""
+        """Load a file written by :meth:`save`; the reward continues exactly where it stopped.
+
+        Args:
+            path: the state file (beside an SB3 model: :func:`companion_path`).
+
+        Raises:
+            FileNotFoundError: ``path`` does not exist.
+            ValueError: ``path`` is no GAN-reward state file, or its ``normalize=`` differs from this object's.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"GANReward.restore: {path} does not exist")

@@ -60,15 +60,19 @@ class CriticTrainer:
     Usage (appendix Alg. 1–2, d-step): ``trainer.add_results(fused_images)`` after roll-outs,
     then ``trainer.update(d_steps)``, which trains on M1 against experts and empties M1.
 
-    :param expert_pool: a pool with expert photos (``has_experts``), the M2 of the paper.
-    :param critic: the discriminator to train (a new one when ``None``).
-    :param learning_rate: Adam learning rate (5e-5 as in Exposure, Hu et al. 2018).
-    :param betas: Adam betas.
-    :param gp_weight: λ of the gradient penalty.
-    :param batch_size: photos of each kind per critic update.
-    :param image_size: side of the square thumbnails the critic sees.
-    :param device: torch device of the critic.
-    :param seed: seeds the expert and M1 sampling and the gradient-penalty interpolation.
+    Args:
+        expert_pool: a pool with expert photos (``has_experts``), the M2 of the paper.
+        critic: the discriminator to train (a new one when ``None``).
+        learning_rate: Adam learning rate (5e-5 as in Exposure, Hu et al. 2018).
+        betas: Adam betas.
+        gp_weight: λ of the gradient penalty.
+        batch_size: photos of each kind per critic update.
+        image_size: side of the square thumbnails the critic sees, in pixels.
+        device: torch device of the critic.
+        seed: seeds the expert and M1 sampling and the gradient-penalty interpolation.
+
+    Raises:
+        ValueError: ``expert_pool`` has no expert photos, or ``batch_size < 1``.
     """
 
     def __init__(
@@ -119,8 +123,16 @@ class CriticTrainer:
     def update(self, n_steps: int) -> dict[str, float]:
         """Run ``n_steps`` critic updates on M1 vs experts, then empty M1 (Alg. 1–2, d-step).
 
+        Args:
+            n_steps: critic optimiser steps, each on ``batch_size`` results of M1 (drawn with
+                replacement when M1 holds fewer) and as many experts.
+
         Returns:
             The last update's loss parts (see :func:`wgan_gp_loss`).
+
+        Raises:
+            ValueError: ``n_steps < 1``.
+            RuntimeError: M1 is empty.
         """
         if n_steps < 1:
             raise ValueError(f"CriticTrainer.update: n_steps must be >= 1, got {n_steps}")
