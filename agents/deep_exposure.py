@@ -49,9 +49,10 @@ from torch import nn
 
 from agents import algorithms
 from agents.policies import DeepExposurePolicy
-from agents.transition import STATE_KEYS, after_state, segment_mask, unroll
+from agents.transition import after_state, segment_mask, unroll
 from exposure_env import ENV_ID
 from exposure_env.atomic import atomic_write
+from exposure_env.mdp import OBSERVATION_KEYS
 from exposure_env.rewards.adversarial import GANReward, companion_path
 from exposure_env.rewards.functions import DiscriminatorScore, negative_rmse_torch, reference_score
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
@@ -118,11 +119,11 @@ def frozen(module: nn.Module) -> Iterator[None]:
 
 
 def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
-    image_boxes = isinstance(observation_space, spaces.Dict) and set(observation_space.spaces) == set(STATE_KEYS) and all(
+    image_boxes = isinstance(observation_space, spaces.Dict) and set(observation_space.spaces) == set(OBSERVATION_KEYS) and all(
         isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
         for space in observation_space.spaces.values())
     if not image_boxes:
-        raise ValueError(f"DeepExposure needs the Dict image observation {STATE_KEYS} of ExposureRetouch-v0 (uint8 "
+        raise ValueError(f"DeepExposure needs the Dict image observation {OBSERVATION_KEYS} of ExposureRetouch-v0 (uint8 "
                          f"images); the env has {observation_space}")
     if not isinstance(action_space, spaces.Box) or action_space.shape != (1,):
         raise ValueError(f"DeepExposure needs a Box action of shape (1,) (one exposure value); the env has {action_space}")
@@ -214,7 +215,7 @@ class TransitionBatches:
 
     def __init__(self, agent: DeepExposure, rollout: Rollout):
         self.agent, self.rollout = agent, rollout
-        self.images = {key: rollout.observations[key].float() / 255.0 for key in STATE_KEYS}  # (K, 3, H, W) each
+        self.images = {key: rollout.observations[key].float() / 255.0 for key in OBSERVATION_KEYS}  # (K, 3, H, W) each
         self.count, self.row_targets = len(rollout.steps), None  # minibatches draw from `rows`, `count` of them
         if agent.value == "discriminator" and agent._reference_reward:  # each transition scored against its target
             episodes, finished = agent._whole_episodes(rollout)
@@ -245,8 +246,8 @@ class TransitionBatches:
         batch_size = min(agent.batch_size * agent.num_segments, self.count)
         for _ in range(agent.gradient_steps):
             batch = self.rows[torch.randperm(self.count, device=steps.device)[:batch_size]]
-            batch_images = {key: self.images[key][batch] for key in STATE_KEYS}
-            state = torch.cat([batch_images[key] for key in STATE_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
+            batch_images = {key: self.images[key][batch] for key in OBSERVATION_KEYS}
+            state = torch.cat([batch_images[key] for key in OBSERVATION_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
             policy_actions = agent.policy.actor(state)  # π_θ(s_t)
             policy_after_state = after_state(batch_images, policy_actions, agent.max_ev)  # p(s_t, π_θ(s_t))
             yield Minibatch(policy_after_state, steps[batch],
@@ -402,9 +403,8 @@ class DeepExposure(BaseAlgorithm):
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
         if self.env is not None:
-            self.num_segments = int(_env_attribute(self.env, "num_segments"))
-            self.max_ev = float(_env_attribute(self.env, "max_ev"))
-            self.fusion_weights = tuple(float(w) for w in _env_attribute(self.env, "fusion_weights"))
+            mdp = _env_attribute(self.env, "mdp")
+            self.num_segments, self.max_ev, self.fusion_weights = mdp.num_segments, mdp.max_ev, mdp.fusion_weights
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
                                         num_segments=self.num_segments, max_ev=self.max_ev,
                                         value_learning_rate=self.value_learning_rate or VALUE_LEARNING_RATES["random"],
@@ -536,7 +536,7 @@ class DeepExposure(BaseAlgorithm):
         assert self._last_obs is not None and self._episode_steps is not None
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
-        observations: dict[str, list[np.ndarray]] = {key: [] for key in STATE_KEYS}
+        observations: dict[str, list[np.ndarray]] = {key: [] for key in OBSERVATION_KEYS}
         actions, rewards, steps, dones, results, finals = [], [], [], [], [], []
         for _ in range(self.n_rollout_steps):
             with torch.no_grad():
@@ -548,7 +548,7 @@ class DeepExposure(BaseAlgorithm):
             if not callback.on_step():
                 return None
             self._update_info_buffer(infos, step_dones)
-            for key in STATE_KEYS:
+            for key in OBSERVATION_KEYS:
                 observations[key].append(self._last_obs[key])
             actions.append(taken)
             rewards.append(step_rewards)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from agents.policies import Actor
-from agents.transition import STATE_KEYS
+from exposure_env.mdp import OBSERVATION_KEYS
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 PACKAGED_POLICY = WEIGHTS_DIR / "policy.pt"
@@ -37,7 +37,7 @@ class ActorPolicy:
     @torch.no_grad()
     def predict(self, observation: dict[str, np.ndarray], deterministic: bool = True) -> tuple[np.ndarray, None]:
         single = observation["seg"].ndim == 3
-        images = [np.asarray(observation[key])[None] if single else np.asarray(observation[key]) for key in STATE_KEYS]
+        images = [np.asarray(observation[key])[None] if single else np.asarray(observation[key]) for key in OBSERVATION_KEYS]
         state = torch.from_numpy(np.concatenate(images, axis=-1)).permute(0, 3, 1, 2).float() / 255.0
         action = self.actor(state).numpy()
         return (action[0] if single else action), None

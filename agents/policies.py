@@ -16,7 +16,8 @@ from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from agents.transition import STATE_KEYS, segment_mask
+from agents.transition import segment_mask
+from exposure_env.mdp import OBSERVATION_KEYS
 from exposure_env.ops.color import luma_torch, srgb_to_linear_torch
 from exposure_env.ops.exposure import auto_exposure_ev_torch
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
@@ -136,7 +137,7 @@ class Actor(nn.Module):
         if not max_ev > 0:
             raise ValueError(f"Actor: max_ev must be > 0, got {max_ev!r}")
         self.widths, self.hidden, self.ev_prior, self.max_ev = tuple(widths), int(hidden), ev_prior, float(max_ev)
-        self.trunk = ConvTrunk(3 * len(STATE_KEYS), hidden, self.widths) if self.widths else None
+        self.trunk = ConvTrunk(3 * len(OBSERVATION_KEYS), hidden, self.widths) if self.widths else None
         inputs = NUM_STATISTICS + (hidden if self.widths else 0)
         self.mlp = nn.Sequential(nn.Linear(inputs, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
                                  nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
@@ -256,7 +257,7 @@ class DeepExposurePolicy(BasePolicy):
     def state(self, observation: PyTorchObs) -> torch.Tensor:
         """The actor's input: ``(B, 9, H, W)`` float in ``[0, 1]`` from the Dict observation."""
         images = preprocess_obs(observation, self.observation_space, normalize_images=True)
-        return torch.cat([images[key] for key in STATE_KEYS], dim=1)
+        return torch.cat([images[key] for key in OBSERVATION_KEYS], dim=1)
 
     def forward(self, observation: PyTorchObs, deterministic: bool = True) -> torch.Tensor:
         return self._predict(observation, deterministic)

@@ -16,10 +16,6 @@ import torch
 from exposure_env.ops.exposure import local_composite_torch
 from exposure_env.ops.fusion import fuse_exposures_torch
 
-#: The Dict observation's keys, in the order of the actor's 9 input channels.
-STATE_KEYS = ("seg", "original", "local")
-
-
 def segment_mask(seg: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     """M_t from the observation: ``(B, 3, H, W)`` seg and original in ``[0, 1]`` -> ``(B, 1, H, W)`` in ``[0, 1]``.
 

@@ -408,4 +408,4 @@ def test_load_with_the_env_id_keeps_the_saved_settings(tmp_path):
     loaded = DeepExposure.load(tmp_path / "model.zip", env="ExposureRetouch-v0", device="cpu")
     assert (loaded.max_ev, loaded.num_segments, loaded.n_envs) == (5.0, 2, 2)
     assert loaded.observation_space["seg"].shape[-1] == 16  # (3, 16, 16) after SB3's image transpose
-    assert loaded.get_env().get_attr("max_ev") == [5.0, 5.0]  # the env it built, not a default one
+    assert [mdp.max_ev for mdp in loaded.get_env().get_attr("mdp")] == [5.0, 5.0]  # the env it built, not a default one

@@ -172,7 +172,7 @@ def test_ppo_learns_from_the_env_rewards_and_acts_on_it():
     for _ in range(2):
         actions.append(model.predict(observation, deterministic=True)[0])
         observation, _, terminated, _, info = env.step(actions[-1])
-    max_ev = env.unwrapped.max_ev
+    max_ev = env.unwrapped.mdp.max_ev
     assert terminated and info["evs"] == pytest.approx([max_ev * float(a[0]) for a in actions], abs=1e-6)
     assert len(set(info["evs"])) == 2  # the policy reads its input: the two segments' observations differ
 

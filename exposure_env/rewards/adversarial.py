@@ -22,6 +22,7 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from tqdm import tqdm
 
 from exposure_env.data import ImagePool, make_pool
+from exposure_env.mdp import ExposureMDP
 from exposure_env.atomic import atomic_write
 from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.ops.resize import shrink_photo
@@ -38,10 +39,7 @@ class ExposureEnvLike(Protocol):
     """What the GAN reward reads from an ``ExposureRetouch`` env (single or batched)."""
 
     pool: ImagePool
-    size: int
-    num_segments: int
-    max_ev: float
-    fusion_weights: tuple[float, float, float]
+    mdp: ExposureMDP
     score_fn: Any
 
 
@@ -53,9 +51,9 @@ def random_policy_results(env: ExposureEnvLike, n: int, rng: np.random.Generator
     """
     results = []
     for _ in range(n):
-        _, original = shrink_photo(env.pool.sample(rng).raw, env.size)
-        evs = rng.uniform(-env.max_ev, env.max_ev, env.num_segments)
-        results.append(fuse_exposures(original, evs, env.fusion_weights))
+        _, original = shrink_photo(env.pool.sample(rng).raw, env.mdp.size)
+        evs = rng.uniform(-env.mdp.max_ev, env.mdp.max_ev, env.mdp.num_segments)
+        results.append(fuse_exposures(original, evs, env.mdp.fusion_weights))
     return np.stack(results)
 
 
