@@ -123,10 +123,13 @@ def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents)."""
+    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents), also
+    written to ``args.out / "baselines.csv"``."""
     methods = {**reference_methods(paired=True), "random": policy_method(policies.make_random(0))}
     rows, _ = evaluate(held_out_env(args), methods, args.eval_photos)
-    return [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
+    baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
+    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
+    return baselines
 
 
 def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -> str:
@@ -203,7 +206,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
-    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     runs = train_all(args)
     write_csv(args.out / "runs.csv", runs, RUN_FIELDS)
     write_csv(args.out / "curves.csv", [{"algo": r["algo"], "seed": r["seed"], **p} for r in runs for p in r["curve"]],

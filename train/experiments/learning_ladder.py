@@ -193,7 +193,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
-    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     reward_states: dict[int, dict] = {}
     runs: list[dict] = []
     for rung, agent, variant, seed in tqdm(plan(args), desc="runs", unit="run"):
