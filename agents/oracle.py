@@ -347,13 +347,10 @@ def oracle_results(
     num_photos = _check_positive_int(num_photos, "num_photos")
     if num_photos > len(pool):
         raise ValueError(f"num_photos must be <= len(pool) = {len(pool)}, got {num_photos}")
-    size = _check_positive_int(size, "size")
-    if size < 16:
-        raise ValueError(f"size must be an integer >= 16, got {size!r}")
-    num_segments = _check_positive_int(num_segments, "num_segments")
     max_ev = _check_max_ev(max_ev)
-
-    mdp = ExposureMDP(size, num_segments)  # hard Otsu masks: the segmentation does not change P_T
+    # the env's S0 and target; hard Otsu masks (the segmentation does not change P_T); checks size and T
+    mdp = ExposureMDP(size, num_segments, max_ev)
+    size, num_segments = mdp.size, mdp.num_segments
     results: dict[str, list[dict]] = {GLOBAL_ORACLE: [], SET_ORACLE: []}
     for index in range(num_photos):
         sample = pool[index]

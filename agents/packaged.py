@@ -36,6 +36,15 @@ class ActorPolicy:
 
     @torch.no_grad()
     def predict(self, observation: dict[str, np.ndarray], deterministic: bool = True) -> tuple[np.ndarray, None]:
+        """The actor's action for one observation or a batch, as SB3's ``predict``.
+
+        Args:
+            observation: the env's Dict observation, each key ``(S, S, 3)`` uint8 or ``(N, S, S, 3)``.
+            deterministic: ignored: the actor is deterministic.
+
+        Returns:
+            ``((1,) or (N, 1) float32 action in [-1, 1], None)``.
+        """
         single = observation["seg"].ndim == 3
         images = [np.asarray(observation[key])[None] if single else np.asarray(observation[key]) for key in OBSERVATION_KEYS]
         state = torch.from_numpy(np.concatenate(images, axis=-1)).permute(0, 3, 1, 2).float() / 255.0

@@ -65,7 +65,8 @@ def exposure_statistics(state: torch.Tensor) -> torch.Tensor:
     """What an exposure decision reads: brightness statistics of S0 and S^l_t, globally and in segment t.
 
     For S0 and for the local composite S^l_t: the mean log2 luminance and the log2 of the mean
-    luminance (the EV of global auto-exposure is ``log2(0.18) −`` the latter), both over the
+    luminance (close to, not equal to, ``log2(0.18) −`` the EV of global auto-exposure, which
+    averages the linearised luma of the sRGB values instead), both over the
     whole photo and over the segment; the segment's share of clipped highlights and crushed
     shadows; and the log-luminance histograms of the photo and of the segment. Plus the
     segment's area. Log-luminances are divided by ``−LOG_LUMA_FLOOR`` so all lie in ``[−1, 0]``.

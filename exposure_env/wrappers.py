@@ -10,6 +10,7 @@ import torch
 from gymnasium import spaces
 
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.mdp import OBSERVATION_KEYS
 from exposure_env.rewards.adversarial import GANReward
 from exposure_env.vector import ExposureRetouchVectorEnv
 
@@ -21,7 +22,7 @@ class StackedObservation(gym.ObservationWrapper):
     ready for a custom CNN (``torch.from_numpy(obs)``).
     """
 
-    KEYS = ("seg", "original", "local")
+    KEYS = OBSERVATION_KEYS
 
     def __init__(self, env: gym.Env):
         super().__init__(env)

@@ -60,6 +60,7 @@ class HeldOutEvaluation(BaseCallback):
         self._since = 0.0
 
     def evaluate(self) -> dict[str, float]:
+        """One point: the deterministic policy's :data:`EVAL_METRICS` on the held-out photos and its ``ev_spread``."""
         episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
 
         def played(env: gym.Env, index: int) -> Outcome:  # each photo's episode, rolled out once for metrics and EVs

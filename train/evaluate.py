@@ -122,9 +122,10 @@ def clahe_method(env: gym.Env, index: int) -> Outcome:
     from exposure_env.ops.resize import thumbnail
 
     observation, _ = env.reset(options={"index": index})
-    raw = observation["original"].astype(np.float32) / 255.0
+    original = observation["original"].astype(np.float32) / 255.0
     target = env.unwrapped.pool[index].target
-    return Outcome(clahe(raw), raw, None if target is None else thumbnail(target, env.unwrapped.mdp.size), clahe)
+    target = None if target is None else thumbnail(target, env.unwrapped.mdp.size)
+    return Outcome(clahe(original), original, target, clahe)
 
 
 def oracle_method(kind: str) -> Method:
@@ -140,13 +141,13 @@ def oracle_method(kind: str) -> Method:
     def method(env: gym.Env, index: int) -> Outcome:
         observation, _ = env.reset(options={"index": index})
         unwrapped = env.unwrapped
-        raw = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
+        original = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
         target = thumbnail(unwrapped.pool[index].target, unwrapped.mdp.size)
-        global_ev = best_global_ev(raw, target, unwrapped.mdp.max_ev)
+        global_ev = best_global_ev(original, target, unwrapped.mdp.max_ev)
         evs = np.full(unwrapped.mdp.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
-            raw, target, unwrapped.mdp.num_segments, unwrapped.mdp.max_ev, global_ev=global_ev)
+            original, target, unwrapped.mdp.num_segments, unwrapped.mdp.max_ev, global_ev=global_ev)
         render = fuse_evs(evs, unwrapped.mdp.fusion_weights)
-        return Outcome(render(raw), raw, target, render)
+        return Outcome(render(original), original, target, render)
 
     return method
 
@@ -185,12 +186,12 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
     for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
         per_photo = []
         for index in range(num_photos):
-            result, raw, target, _ = method(env, index)
+            result, original, target, _ = method(env, index)
             metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(result)}
             if target is not None:
                 metrics = paired_metrics(result, target)
             per_photo.append({"score": float(critic(result)), **metrics})
-            images.setdefault("raw", {})[index] = raw
+            images.setdefault("raw", {})[index] = original
             if target is not None:
                 images.setdefault("expert target", {})[index] = target
             images.setdefault(name, {})[index] = result

@@ -73,7 +73,7 @@ def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
     dtype = {8: np.uint8, 16: np.uint16}[bit_depth]
     top = float(2**bit_depth - 1)
     codes = np.arange(2**bit_depth, dtype=np.float64) / top
-    return np.rint(exposure_tables(codes, np.array([ev]))[0] * top).astype(dtype)
+    return np.rint(expose(codes, ev) * top).astype(dtype)
 
 
 def expose_torch(srgb: torch.Tensor, ev: torch.Tensor) -> torch.Tensor:

@@ -54,5 +54,5 @@ class Discriminator(nn.Module):
         self.trunk = ConvTrunk(NUM_FEATURES, 1, self.widths)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        # Fig. 2: the discriminator sees the retouched image plus its luminance, saturation and contrast
+        # Fig. 2: the discriminator sees the retouched image plus its luma, saturation and contrast
         return self.trunk(critic_features_torch(image)).squeeze(1)
