@@ -7,7 +7,7 @@ import csv
 import importlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Hashable
 
 import gymnasium as gym
 import numpy as np
@@ -113,6 +113,24 @@ def write_report(out: Path, text: str) -> None:
     atomic_write(out / "results.md", lambda path: Path(path).write_text(text))
     print(text)
     print(f"report written to {out.resolve()}")
+
+
+#: decimals of each run metric in the experiments' tables
+TABLE_DIGITS = {"psnr": 2, "ssim": 3, "delta_e": 2, "score": 1, "ev_spread": 2, "wall_s": 0, "steps_per_s": 0}
+
+
+def group_runs(runs: list[dict], key: Callable[[dict], Hashable]) -> dict[Hashable, list[dict]]:
+    """``runs`` grouped by ``key(run)`` (e.g. the seeds of one learner), groups in first-seen order."""
+    groups: dict[Hashable, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(key(run), []).append(run)
+    return groups
+
+
+def table_cells(group: list[dict]) -> dict[str, str]:
+    """:func:`mean_std` over the runs of ``group`` of each :data:`TABLE_DIGITS` metric they hold: ``{metric: cell}``."""
+    return {metric: mean_std([run[metric] for run in group], digits) for metric, digits in TABLE_DIGITS.items()
+            if metric in group[0]}
 
 
 def mean_std(values: list[float], digits: int) -> str:

@@ -1,13 +1,6 @@
 """Pure image operations, numpy functions and their ``*_torch`` twins (batched BCHW tensors)."""
 
-from exposure_env.ops.color import (
-    linear_to_srgb,
-    linear_to_srgb_torch,
-    luma,
-    luma_torch,
-    srgb_to_linear,
-    srgb_to_linear_torch,
-)
+from exposure_env.ops.color import linear_to_srgb, linear_to_srgb_torch, luma, luma_torch, srgb_to_linear, srgb_to_linear_torch
 from exposure_env.ops.exposure import (
     auto_exposure_ev,
     auto_exposure_ev_torch,

@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train import policies  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, mean_std, write_csv, write_report  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state, train_one  # noqa: E402
 
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
@@ -136,16 +135,10 @@ def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -
     """Markdown: learners (mean ± std over seeds) with the gap to the T-EV oracle, then the fixed rows."""
     lines = ["| agent | seeds | PSNR dB ↑ | gap to T-EV oracle dB | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | "
              "wall s | env steps/s |", "|---|---|---|---|---|---|---|---|---|"]
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for run in runs:
-        groups[run["algo"]].append(run)
-    for algo, group in groups.items():
-        def cell(metric: str, digits: int) -> str:
-            return mean_std([run[metric] for run in group], digits)
-
-        gap = oracle_psnr - np.mean([run["psnr"] for run in group])
-        lines.append(f"| {algo} | {len(group)} | {cell('psnr', 2)} | {gap:.2f} | {cell('ssim', 3)} | "
-                     f"{cell('delta_e', 2)} | {cell('score', 1)} | {cell('wall_s', 0)} | {cell('steps_per_s', 0)} |")
+    for algo, group in group_runs(runs, lambda run: run["algo"]).items():
+        cell, gap = table_cells(group), oracle_psnr - np.mean([run["psnr"] for run in group])
+        lines.append(f"| {algo} | {len(group)} | {cell['psnr']} | {gap:.2f} | {cell['ssim']} | {cell['delta_e']} | "
+                     f"{cell['score']} | {cell['wall_s']} | {cell['steps_per_s']} |")
     for row in baselines:
         lines.append(f"| {row['algo']} | – | {row['psnr']:.2f} | {oracle_psnr - row['psnr']:.2f} | {row['ssim']:.3f} | "
                      f"{row['delta_e']:.2f} | {row['score']:.1f} | – | – |")

@@ -34,7 +34,6 @@ import argparse
 import copy
 import json
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +57,7 @@ from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.experiments.compare_agents import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv, write_report  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state  # noqa: E402
 
 #: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
@@ -131,18 +130,12 @@ def results_table(runs: list[dict], baselines: list[dict]) -> str:
     """Markdown: the learners of each rung (mean ± std over seeds), then the fixed rows."""
     lines = ["| rung | learner | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread | wall s |",
              "|---|---|---|---|---|---|---|---|---|"]
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for run in runs:
-        groups[(run["rung"], label(run))].append(run)
-    for (rung, name), group in groups.items():
-        def cell(metric: str, digits: int) -> str:
-            return mean_std([run[metric] for run in group], digits)
-
-        lines.append(f"| {rung} | {name} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | {cell('delta_e', 2)} | "
-                     f"{cell('score', 1)} | {cell('ev_spread', 2)} | {cell('wall_s', 0)} |")
-    for row in baselines:
-        lines.append(f"| fixed | {row['algo']} | – | {row['psnr']:.2f} | {row['ssim']:.3f} | {row['delta_e']:.2f} | "
-                     f"{row['score']:.1f} | – | – |")
+    for (rung, name), group in group_runs(runs, lambda run: (run["rung"], label(run))).items():
+        cell = table_cells(group)
+        lines.append(f"| {rung} | {name} | {len(group)} | {cell['psnr']} | {cell['ssim']} | {cell['delta_e']} | "
+                     f"{cell['score']} | {cell['ev_spread']} | {cell['wall_s']} |")
+    lines += [f"| fixed | {row['algo']} | – | {row['psnr']:.2f} | {row['ssim']:.3f} | {row['delta_e']:.2f} | "
+              f"{row['score']:.1f} | – | – |" for row in baselines]
     return "\n".join(lines) + "\n"
 
 

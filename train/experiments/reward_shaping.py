@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env import REWARD_MODES  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
-from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, mean_std, write_csv, write_report  # noqa: E402
+from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 
 
@@ -94,17 +93,12 @@ def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argpars
 
 def summary_table(runs: list[dict]) -> str:
     """Markdown: mean ± std over seeds per algorithm and mode."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for run in runs:
-        groups[(run["algo"], run["mode"])].append(run)
     lines = ["| algorithm | reward mode | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | env steps/s |",
              "|---|---|---|---|---|---|---|---|"]
-    for (algo, mode), group in groups.items():
-        def cell(metric: str, digits: int) -> str:
-            return mean_std([run[metric] for run in group], digits)
-
-        lines.append(f"| {algo} | {mode} | {len(group)} | {cell('psnr', 2)} | {cell('ssim', 3)} | "
-                     f"{cell('delta_e', 2)} | {cell('score', 1)} | {cell('steps_per_s', 0)} |")
+    for (algo, mode), group in group_runs(runs, lambda run: (run["algo"], run["mode"])).items():
+        cell = table_cells(group)
+        lines.append(f"| {algo} | {mode} | {len(group)} | {cell['psnr']} | {cell['ssim']} | {cell['delta_e']} | "
+                     f"{cell['score']} | {cell['steps_per_s']} |")
     return "\n".join(lines) + "\n"
 
 
