@@ -272,8 +272,9 @@ class DeepExposure(BaseAlgorithm):
         env: ``"ExposureRetouch-v0"``, a ``gym.Env`` or a ``VecEnv`` with the Dict image
             observation and the ``Box(-1, 1, (1,))`` action.
         value: ``"network"`` (Alg. 1) or ``"discriminator"`` (Alg. 2).
-        learning_rate: Adam learning rate of the actor (a float or an SB3 schedule; 1e-3 measured
-            best for the statistics actor, see ``docs/results/learning_ladder``).
+        learning_rate: Adam learning rate of the actor (a float or an SB3 schedule). 1e-3 is what
+            made the statistics actor learn from 0 EV; with the EV prior, 1e-4 ends as high or
+            higher on the embedded photos (``docs/results/learning_ladder``).
         value_learning_rate: Adam learning rate of V_ω; default (``None``): 1e-4 when V_ω starts
             from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
             must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
