@@ -98,7 +98,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         device: str = "cpu",
         **settings: Any,
     ):
-        self.mdp = ExposureMDP(**settings)
+        self.mdp = ExposureMDP.from_settings(settings)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; expected one of {self.metadata['render_modes']}")
 

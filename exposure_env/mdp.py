@@ -8,7 +8,8 @@ advance the state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 import numpy as np
@@ -86,8 +87,9 @@ class ExposureMDP:
         fusion_weights: Mertens exponents (contrast, saturation, well-exposedness) of P_T.
 
     Raises:
-        ValueError: a setting out of its range or an unknown name, naming the setting.
-        TypeError: a segmentation that is neither a name nor a callable.
+        ValueError: a setting out of its range, naming the setting.
+        TypeError: a number setting that is not a number, or a segmentation that is neither a
+            name nor a callable.
     """
 
     size: int = 64
@@ -99,7 +101,27 @@ class ExposureMDP:
     gamma: float = 0.99
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> ExposureMDP:
+        """The MDP of an env's ``**settings``, refusing unknown names with the closest known one.
+
+        Raises:
+            ValueError: an unknown setting (e.g. ``sise``), or one out of its range.
+            TypeError: as the constructor.
+        """
+        known = [field.name for field in fields(cls)]
+        for name in settings:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(f"unknown setting {name!r}: {hint}the settings are {', '.join(known)}")
+        return cls(**settings)
+
     def __post_init__(self) -> None:
+        for name in ("size", "num_segments", "max_ev", "feather", "gamma"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
         if not isinstance(self.size, (int, np.integer)) or self.size < 16:
             raise ValueError(f"size must be an integer >= 16, got {self.size!r}")
         if not isinstance(self.num_segments, (int, np.integer)) or self.num_segments < 1:

@@ -474,7 +474,7 @@ class ExposureRetouchVectorEnv(VectorEnv):
         if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         self.device = resolve_device(device)
-        self.mdp = ExposureMDP(**settings)
+        self.mdp = ExposureMDP.from_settings(settings)
         backend = backend or ("numpy" if self.device.type == "cpu" else "torch")
         if backend not in ("numpy", "torch") or (backend == "numpy" and self.device.type != "cpu"):
             raise ValueError(f"backend must be 'torch', or 'numpy' on a CPU device; got {backend!r} on {self.device}")

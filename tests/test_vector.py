@@ -165,8 +165,10 @@ def test_both_envs_take_their_settings_and_rules_from_one_mdp():
         ExposureRetouchVectorEnv(2, max_ev=0.0)
     with pytest.raises(ValueError, match="max_ev must be > 0"):
         gym.make("ExposureRetouch-v0", max_ev=0.0)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+    with pytest.raises(ValueError, match="unknown setting 'sise': did you mean 'size'"):
         ExposureRetouchVectorEnv(2, sise=32)
+    with pytest.raises(TypeError, match=r"max_ev must be a number, got '3' \(str\)"):
+        gym.make("ExposureRetouch-v0", max_ev="3")
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])

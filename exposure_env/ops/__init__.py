@@ -2,6 +2,7 @@
 
 from exposure_env.ops.color import linear_to_srgb, linear_to_srgb_torch, luma, luma_torch, srgb_to_linear, srgb_to_linear_torch
 from exposure_env.ops.exposure import (
+    UINT8_CODES,
     auto_exposure_ev,
     auto_exposure_ev_torch,
     expose,
@@ -23,6 +24,7 @@ from exposure_env.ops.fusion import (
 from exposure_env.ops.segmentation import SEGMENTATION_METHODS, segment
 
 __all__ = [
+    "UINT8_CODES",
     "SEGMENTATION_METHODS",
     "auto_exposure_ev",
     "auto_exposure_ev_torch",

@@ -43,7 +43,7 @@ def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
 
 
 def exposure_tables(codes: np.ndarray, evs: np.ndarray) -> np.ndarray:
-    """:func:`expose` of every code value of an integer-coded image, one table per EV.
+    """:func:`expose` of the K code values of integer-coded images (not of an image), one table per EV.
 
     A uint8 (uint16) image has only 256 (65536) code values, so a table per EV replaces the
     per-pixel ``pow`` calls: ``table[code]`` is the exposed pixel.
