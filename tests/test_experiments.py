@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 
 import cv2
 import numpy as np
 import pytest
+from reports import read_csv
 from sequences import write_sequences
 
 from agents import DeepExposure
@@ -14,11 +14,6 @@ from exposure_env.rewards.adversarial import companion_path
 from train.common import EVAL_METRICS
 from train.evaluate import reference_methods
 from train.experiments import compare_agents, real_sequences, reward_shaping
-
-
-def read_csv(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_reward_shaping_runner_writes_tables_and_curves(tmp_path):

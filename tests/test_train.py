@@ -3,10 +3,10 @@ and --resume."""
 
 from __future__ import annotations
 
-import csv
 
 import gymnasium as gym
 import pytest
+from reports import read_csv
 import torch
 from stable_baselines3 import PPO
 
@@ -18,11 +18,6 @@ from train.evaluate import METRICS, evaluate, model_policy, policy_method, refer
 
 TINY = ["--n-images", "8", "--size", "32", "--num-segments", "2", "--p-steps", "1", "--d-steps", "1",
         "--critic-batch-size", "8", "--eval-photos", "2", "--evaluations", "2", "--checkpoint-every", "16"]
-
-
-def read_csv(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def assert_report_matches(rows: list[dict], table: str) -> None:

@@ -15,7 +15,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 
 from exposure_env.atomic import atomic_write
-from train.evaluate import Outcome, evaluate, fuse_evs, model_policy, roll_out
+from train.evaluate import episode_outcome, evaluate, model_policy, roll_out
 
 EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
 # keys of the RL Zoo files that are not algorithm arguments (the runner does their job itself)
@@ -63,12 +63,9 @@ class HeldOutEvaluation(BaseCallback):
         """One point: the deterministic policy's :data:`EVAL_METRICS` on the held-out photos and its ``ev_spread``."""
         episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
 
-        def played(env: gym.Env, index: int) -> Outcome:  # each photo's episode, rolled out once for metrics and EVs
-            episode = episodes[index]
-            return Outcome(episode["fused"], episode["original"], episode["target"],
-                           fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights))
-
-        rows, _ = evaluate(self.env, {"model": played}, self.num_photos, progress=False)
+        # each photo's episode, rolled out once for the metrics and the EVs
+        played = {"model": lambda env, index: episode_outcome(env, episodes[index])}
+        rows, _ = evaluate(self.env, played, self.num_photos, progress=False)
         evs = np.array([episode["evs"] for episode in episodes])
         return {**{metric: rows[0][metric] for metric in EVAL_METRICS}, "ev_spread": float(evs.std(axis=0).mean())}
 

@@ -90,15 +90,15 @@ def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -
     return lambda photo: fuse_exposures(photo, evs, fusion_weights)
 
 
+def episode_outcome(env: gym.Env, episode: dict) -> Outcome:
+    """What a :func:`roll_out` episode made of its photo: its P_T; it renders with the EVs it chose."""
+    render = fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights)
+    return Outcome(episode["fused"], episode["original"], episode["target"], render)
+
+
 def policy_method(policy: policies.Policy) -> Method:
     """A policy as a method: its episode's fused result; it renders with the EVs it chose."""
-
-    def method(env: gym.Env, index: int) -> Outcome:
-        episode = roll_out(env, policy, index)
-        render = fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights)
-        return Outcome(episode["fused"], episode["original"], episode["target"], render)
-
-    return method
+    return lambda env, index: episode_outcome(env, roll_out(env, policy, index))
 
 
 def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:  # noqa: F821
