@@ -58,16 +58,16 @@ def pool_index(index: object, pool_size: int, name: str = "options['index']") ->
     return int(index)
 
 
-def reset_options(options: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:
+def reset_options(options: dict[str, Any] | None, allowed: tuple[str, ...], caller: str = "reset") -> dict[str, Any]:
     """A copy of ``reset(options=...)``, checked to hold only ``allowed`` keys.
 
     Raises:
-        ValueError: an unknown key, named with the ones allowed.
+        ValueError: an unknown key, named with the ones allowed and ``caller``.
     """
     options = dict(options or {})
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(f"reset: unknown option(s) {unknown}; expected any of {allowed}")
+        raise ValueError(f"{caller}: unknown option(s) {unknown}; expected any of {allowed}")
     return options
 
 

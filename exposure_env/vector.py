@@ -703,9 +703,7 @@ class SB3VecEnv(SB3BaseVecEnv):
             per_env = [dict(env_options or {}) for env_options in options]
         if len(per_env) != self.num_envs:
             raise ValueError(f"set_options: {len(per_env)} option sets given for {self.num_envs} envs")
-        unknown = sorted(set().union(*per_env) - set(SB3_RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"set_options: unknown option(s) {unknown}; expected any of {SB3_RESET_OPTIONS}")
+        reset_options(dict.fromkeys(set().union(*per_env)), SB3_RESET_OPTIONS, "set_options")  # every env's keys
         indexed = sum("index" in env_options for env_options in per_env)
         if 0 < indexed < self.num_envs:
             raise ValueError(f"set_options: {indexed} of {self.num_envs} envs have an 'index'; give all or none")
