@@ -20,21 +20,30 @@ class StackedObservation(gym.ObservationWrapper):
 
     Channel order ``seg, original, local`` (3 each, RGB): the policy input of appendix Fig. 2,
     ready for a custom CNN (``torch.from_numpy(obs)``).
+
+    Args:
+        env: an env with the ``Dict(seg, original, local)`` observation of ``ExposureRetouch-v0``.
+        channels_last: ``(size, size, 9)`` instead, for encoders that take ``[H, W, C]`` images
+            (RLlib's default CNN; see :mod:`exposure_env.rllib`).
     """
 
     KEYS = OBSERVATION_KEYS
 
-    def __init__(self, env: gym.Env):
+    def __init__(self, env: gym.Env, channels_last: bool = False):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, spaces.Dict) or set(space.spaces) != set(self.KEYS):
             raise TypeError(f"StackedObservation needs a Dict observation with keys {self.KEYS}, got {space}")
         height, width, _ = space["seg"].shape
-        self.observation_space = spaces.Box(0.0, 1.0, (9, height, width), np.float32)
+        self.channels_last = channels_last
+        shape = (height, width, 9) if channels_last else (9, height, width)
+        self.observation_space = spaces.Box(0.0, 1.0, shape, np.float32)
 
     def observation(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         stacked = np.concatenate([observation[key] for key in self.KEYS], axis=-1)
-        return np.ascontiguousarray(stacked.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
+        if not self.channels_last:
+            stacked = stacked.transpose(2, 0, 1)
+        return np.ascontiguousarray(stacked, dtype=np.float32) / np.float32(255.0)
 
 
 def _gan_reward(env: Any, gan_reward: GANReward | None, kwargs: dict[str, Any]) -> GANReward:
