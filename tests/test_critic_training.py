@@ -117,10 +117,10 @@ def test_real_sequences_runs_each_critic_rung_once_per_critic(tmp_path, monkeypa
     assert names == {"critic-embedded": ("critic", "embedded"), "reference": ("reference", None),
                      "critic-mine": ("critic", str(tmp_path / "mine" / "critic.pt"))}
     with pytest.raises(SystemExit, match="critic-mine, seed 0"):
-        real_sequences.train_run("critic-mine", "critic", names["critic-mine"][1], 0, args)
+        real_sequences.train_run("critic-mine", "critic", names["critic-mine"][1], 0, args, tmp_path / "trial")
     argv = calls[0]
     assert argv[argv.index("--critic") + 1] == str(tmp_path / "mine" / "critic.pt")
-    assert argv[argv.index("--out") + 1].endswith("critic-mine_seed0")
+    assert argv[argv.index("--out") + 1] == str(tmp_path / "trial")  # the trial's folder: its Tune checkpoint
     rows = {"critic-mine_seed0": {"method": "critic-mine_seed0", **dict.fromkeys(
         ("psnr", "ssim", "delta_e", "score", "highlights", "shadows"), 1.0)}}
     assert "| DeepExposure II, critic reward (mine critic) | 1 |" in real_sequences.results_table(rows, names)

@@ -92,7 +92,7 @@ def test_real_sequences_trains_on_train_judges_on_dev_and_resumes(tmp_path):
     argv = ["--data", str(tmp_path / "data"), "--rungs", "critic", "--seeds", "1", "--steps", "16", "--n-images", "4",
             "--out", str(out)]
     table = real_sequences.main(argv)
-    model_path = out / "runs" / "critic-embedded_seed0" / "model.zip"
+    [model_path] = out.glob("tune/real_sequences/*/checkpoint_*/model.zip")  # the trial's Tune checkpoint
     model = DeepExposure.load(model_path)
     # the fixed packaged critic: no critic trained (no GAN reward saved), and the EV range asked for
     assert model.max_ev == 5.0 and model.d_steps == 0 and not companion_path(model_path).exists()

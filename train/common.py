@@ -49,11 +49,17 @@ class HeldOutEvaluation(BaseCallback):
     Each point of ``curve`` holds the env steps, the training seconds so far (evaluation time
     excluded), the :data:`EVAL_METRICS` and ``ev_spread``: the standard deviation of the chosen
     EVs across the photos, averaged over the T steps (0 when the policy ignores its input).
+
+    Args:
+        env: the held-out env.
+        num_photos: its first photos that each point evaluates.
+        every: env steps between points.
+        report: called with each point as it is taken (``tune.report`` in a Tune trial).
     """
 
-    def __init__(self, env: gym.Env, num_photos: int, every: int):
+    def __init__(self, env: gym.Env, num_photos: int, every: int, report: Callable[[dict], None] | None = None):
         super().__init__()
-        self.env, self.num_photos, self.every = env, num_photos, every
+        self.env, self.num_photos, self.every, self.report = env, num_photos, every, report
         self.curve: list[dict[str, float]] = []
         self._next = 0
         self._seconds = 0.0  # training time before the current stretch
@@ -76,6 +82,8 @@ class HeldOutEvaluation(BaseCallback):
         self._since = time.perf_counter()
         for name, value in metrics.items():
             self.logger.record(f"held_out/{name}", value)
+        if self.report is not None:
+            self.report(self.curve[-1])
         self._next = self.num_timesteps + self.every
 
     def _on_training_start(self) -> None:

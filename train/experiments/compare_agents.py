@@ -13,6 +13,9 @@ oracles of agents.oracle (best single EV, best T EVs: the ceiling of this action
 Writes into --out (default reports/compare_agents):
   results.md    the table (mean ± std over seeds), gap of each agent to the T-EV oracle
   runs.csv      one row per agent and seed; baselines.csv: the rows with no learning
+  tune/         the Ray Tune experiment: one trial per learner and seed, its checkpoint holding the
+                model and run.json; run again with the same --out and arguments, an interrupted
+                one resumes
   curves.csv    held-out metrics at every evaluation point of every run
   curves.png    held-out PSNR vs environment steps, baselines and oracles as lines
 
@@ -24,12 +27,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import multiprocessing
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import matplotlib
@@ -38,7 +38,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
@@ -50,75 +49,62 @@ from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state, train_one  # noqa: E402
+from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
 
 
-def held_out_env(args: argparse.Namespace) -> gym.Env:
-    """The evaluation env: held-out photos, scored by the packaged critic (a fixed yardstick)."""
+def held_out_env(args: argparse.Namespace, **settings: Any) -> gym.Env:
+    """The evaluation env: held-out photos, scored by the packaged critic (a fixed yardstick).
+
+    ``settings`` are env settings over the defaults; a run trained with another ``max_ev`` must
+    be judged with it (its actions are in units of it).
+    """
     return gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos), size=args.size,
-                    num_segments=args.num_segments)
+                    num_segments=args.num_segments, **settings)
 
 
-def train_deep_exposure(agent: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
+def train_deep_exposure(algo: str, seed: int, args: argparse.Namespace, reward_state: dict,
+                        report: Callable[[dict], None] | None) -> tuple[Any, dict[str, Any]]:
     """Train DeepExposure on the batched env (``--n-images`` photos per update) against the GAN reward."""
     torch.manual_seed(seed)
     gan_reward = new_gan_reward(seed, args)
     gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the given tensors and updates them
     envs = ExposureRetouchVectorEnv(args.n_images, size=args.size, num_segments=args.num_segments, gamma=args.gamma)
-    model = algorithms.make(agent, "MultiInputPolicy", SB3VecEnv(GANRewardVectorWrapper(envs, gan_reward)),
+    model = algorithms.make(algo, "MultiInputPolicy", SB3VecEnv(GANRewardVectorWrapper(envs, gan_reward)),
                             n_images=args.n_images, gamma=args.gamma, seed=seed, device=args.device,
                             tensorboard_log=args.tensorboard)
-    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))
+    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations),
+                                   report)
     started = time.perf_counter()
-    model.learn(args.steps, callback=evaluation, tb_log_name=f"{agent}_seed{seed}")
+    model.learn(args.steps, callback=evaluation, tb_log_name=f"{algo}_seed{seed}")
     wall = time.perf_counter() - started
-    return {"algo": agent, "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
-            "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
-            "curve": evaluation.curve}
+    return model, {"algo": algo, "mode": "sparse", "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+                   "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
+                   "curve": evaluation.curve}
 
 
-def train_any(agent: str, seed: int, reward_state: dict, args: argparse.Namespace, threads: int | None = None
-              ) -> dict[str, Any]:
-    """One learner, one seed (in a worker process with ``threads`` torch threads when ``--jobs`` > 1)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    if agent in algorithms.DEEP_EXPOSURE:
-        return train_deep_exposure(agent, seed, reward_state, args)
-    return train_one(agent, "sparse", seed, reward_state, args)
+def train_any(algo: str, seed: int, args: argparse.Namespace, reward_states: dict[int, dict], workdir: Path,
+              report: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """One learner, one seed (a Tune trial of :mod:`train.trials`); saves ``workdir/model.zip``.
+
+    DeepExposure trains on the batched env, a stock agent as in the reward-shaping kit (sparse
+    reward); both start from the seed's pre-trained GAN reward in ``reward_states``. Returns the
+    run's record (final held-out metrics, wall time, learning curve).
+    """
+    if algo in algorithms.DEEP_EXPOSURE:
+        model, record = train_deep_exposure(algo, seed, args, reward_states[seed], report)
+        model.save(workdir / "model.zip")
+        return record
+    return train_one(algo, "sparse", seed, args, reward_states, workdir, report)
 
 
 def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every learner × seed, in order; with ``--jobs`` > 1 in that many processes sharing the cores."""
-    combinations = [(agent, seed) for seed in range(args.seeds) for agent in args.agents]
+    """Every learner × seed as Tune trials (in order), each seed's learners from one pre-trained GAN reward."""
+    trials = [{"algo": agent, "seed": seed} for seed in range(args.seeds) for agent in args.agents]
     reward_states = {seed: pretrained_reward_state(seed, args) for seed in range(args.seeds)}
-    progress = tqdm(total=len(combinations), desc="runs", unit="run")
-
-    finished: list[dict[str, Any]] = []
-
-    def report(run: dict[str, Any]) -> None:  # runs.csv grows as runs finish: a cut-off experiment keeps them
-        finished.append(run)
-        write_csv(args.out / "runs.csv", finished, RUN_FIELDS)
-        progress.update()
-        tqdm.write(f"{run['algo']} seed {run['seed']}: PSNR {run['psnr']:.2f} dB, {run['wall_s']:.0f} s")
-
-    if args.jobs == 1:
-        runs = []
-        for agent, seed in combinations:
-            runs.append(train_any(agent, seed, reward_states[seed], args))
-            report(runs[-1])
-        return runs
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    # spawn: a forked child of a process whose torch thread pool already ran can deadlock
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as executor:
-        futures = {executor.submit(train_any, agent, seed, reward_states[seed], args, threads): index
-                   for index, (agent, seed) in enumerate(combinations)}
-        runs: list[dict[str, Any] | None] = [None] * len(combinations)
-        for future in as_completed(futures):
-            runs[futures[future]] = future.result()
-            report(runs[futures[future]])
-    return runs
+    return run_grid("compare_agents", train_any, trials, args, reward_states=reward_states)
 
 
 def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -185,14 +171,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=16384, help="environment steps per run (default: 16384)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per update, the batched env's size (default: 64)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="learners trained at once, in processes sharing the CPU cores (default: 1); wall "
-                             "times and steps/s are then per shared slice of the machine")
     add_run_arguments(parser, out="reports/compare_agents")
-    args = check_run_arguments(parser, parser.parse_args(argv))
-    for name in ("n_images", "jobs"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    add_tune_arguments(parser)
+    args = check_tune_arguments(parser, check_run_arguments(parser, parser.parse_args(argv)))
+    if args.n_images < 1:
+        parser.error(f"--n-images must be >= 1, got {args.n_images}")
     return args
 
 

@@ -20,8 +20,9 @@ Writes into --out (default reports/learning_ladder):
   results.md    learners (mean ± std over seeds) and fixed rows: PSNR, SSIM, ΔE2000, packaged-critic
                 score, EV spread across photos, wall seconds
   runs.csv      one row per rung, agent, variant and seed; baselines.csv: the fixed rows
-  runs/*.json   each finished run with its curve: an interrupted ladder, run again with the same
-                --out, skips them
+  tune/         the Ray Tune experiment: one trial per run, its checkpoint holding the model and
+                run.json (the run with its curve); an interrupted ladder, run again with the same
+                --out and arguments, resumes there (train.trials)
   curves.csv    held-out metrics at every evaluation point (env steps and training seconds)
   curves.png    held-out PSNR against env steps and against wall-clock seconds, one column per rung
 
@@ -32,10 +33,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import matplotlib
@@ -46,19 +46,18 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from stable_baselines3.common.callbacks import CallbackList  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
-from exposure_env.atomic import atomic_write  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.experiments.compare_agents import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state  # noqa: E402
+from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 #: rung -> the env's ``reward=``; the "gan" rung wraps the packaged-critic env in a retrained GANReward
 RUNGS = {"reference": "reference", "critic": "discriminator", "gan": "discriminator"}
@@ -77,23 +76,39 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 RUN_FIELDS = ["rung", "algo", "variant", "seed", *EVAL_METRICS, "ev_spread", "wall_s", "steps_per_s"]
 
 
-def train_run(rung: str, agent: str, seed: int, args: argparse.Namespace, reward_state: dict | None,
-              variant: str = "default") -> dict[str, Any]:
-    """One learner on one rung; returns its final held-out metrics, wall time and learning curve."""
+def train_run(rung: str, algo: str, variant: str, seed: int, args: argparse.Namespace,
+              reward_states: dict[int, dict], workdir: Path, report: Callable[[dict], None] | None = None,
+              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One learner on one rung (a Tune trial of :mod:`train.trials`); saves ``workdir/model.zip``.
+
+    Args:
+        rung, algo, variant, seed: the trial: a key of :data:`RUNGS`, a learner of :data:`AGENTS`,
+            ``"default"`` or a key of :data:`ABLATIONS`, the seed.
+        args: the ladder's arguments.
+        reward_states: the p-step pre-trained GAN reward of each seed (the gan rung starts from it).
+        workdir: the trial's folder (its checkpoint).
+        report: called with each held-out evaluation point.
+        overrides: DeepExposure and env (``"env"``) arguments over the variant's (the sweep's samples).
+
+    Returns:
+        The run's record: its final held-out metrics, wall time, env steps/s and learning curve.
+    """
     torch.manual_seed(seed)
     kwargs = copy.deepcopy(ABLATIONS.get(variant, {}))
+    for key, value in (overrides or {}).items():
+        kwargs[key] = {**kwargs.get(key, {}), **value} if key == "env" else value
     env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward": RUNGS[rung], **kwargs.pop("env", {})}
     gan_reward = None
     if rung == "gan":
         gan_reward = new_gan_reward(seed, args)
-        gan_reward.load_state_dict(copy.deepcopy(reward_state))  # a copy: Adam keeps the tensors it is given
+        gan_reward.load_state_dict(copy.deepcopy(reward_states[seed]))  # a copy: Adam keeps the tensors it is given
     callbacks = []
-    if agent in algorithms.DEEP_EXPOSURE:
+    if algo in algorithms.DEEP_EXPOSURE:
         if rung == "critic":
             kwargs["d_steps"] = 0  # value with the env's packaged critic as it is: no p-step, no d-step
         envs = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
         venv = SB3VecEnv(envs if gan_reward is None else GANRewardVectorWrapper(envs, gan_reward))
-        model = algorithms.make(agent, "MultiInputPolicy", venv, n_images=args.n_images, seed=seed, device=args.device,
+        model = algorithms.make(algo, "MultiInputPolicy", venv, n_images=args.n_images, seed=seed, device=args.device,
                                 tensorboard_log=args.tensorboard, **kwargs)
     else:
         def make() -> gym.Env:
@@ -101,25 +116,33 @@ def train_run(rung: str, agent: str, seed: int, args: argparse.Namespace, reward
             return env if gan_reward is None else GANRewardWrapper(env, gan_reward)
 
         venv = make_vec_env(make, n_envs=args.n_envs, seed=seed)
-        model = algorithms.make(agent, "MultiInputPolicy", venv, seed=seed, device=args.device,
-                                tensorboard_log=args.tensorboard, **algorithm_kwargs(agent, args.n_envs))
+        model = algorithms.make(algo, "MultiInputPolicy", venv, seed=seed, device=args.device,
+                                tensorboard_log=args.tensorboard, **algorithm_kwargs(algo, args.n_envs))
         if gan_reward is not None:
             callbacks.append(GANRewardCallback(gan_reward))
-    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations))
+    judged_with = {"max_ev": env_kwargs["max_ev"]} if "max_ev" in env_kwargs else {}  # actions are in its units
+    evaluation = HeldOutEvaluation(held_out_env(args, **judged_with), args.eval_photos,
+                                   max(1, args.steps // args.evaluations), report)
     started = time.perf_counter()
-    model.learn(args.steps, callback=CallbackList([*callbacks, evaluation]), tb_log_name=f"{rung}_{agent}_seed{seed}")
+    model.learn(args.steps, callback=CallbackList([*callbacks, evaluation]), tb_log_name=f"{rung}_{algo}_seed{seed}")
     wall = time.perf_counter() - started
-    return {"rung": rung, "algo": agent, "variant": variant, "seed": seed, **evaluation.curve[-1], "wall_s": wall,
+    model.save(workdir / "model.zip")
+    return {"rung": rung, "algo": algo, "variant": variant, "seed": seed, **evaluation.curve[-1], "wall_s": wall,
             "steps_per_s": model.num_timesteps / wall, "curve": evaluation.curve}
 
 
-def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int]]:
-    """(rung, agent, variant, seed) of every run, in order."""
+def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The trials (rung, algo, variant, seed) of the ladder, in order."""
     runs = [(rung, agent, "default", seed) for seed in range(args.seeds) for rung in args.rungs for agent in args.agents]
     if args.ablations:
         runs += [("reference", "deepexposure-discriminator", variant, seed) for seed in range(args.seeds)
                  for variant in ABLATIONS]
-    return runs
+    return [dict(zip(("rung", "algo", "variant", "seed"), run)) for run in runs]
+
+
+def gan_reward_states(seeds: set[int], args: argparse.Namespace) -> dict[int, dict]:
+    """The p-step of each seed in ``seeds``, once: the pre-trained GAN reward its gan-rung learners share."""
+    return {seed: pretrained_reward_state(seed, args) for seed in sorted(seeds)}
 
 
 def label(run: dict) -> str:
@@ -177,7 +200,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per roll-out, the batched env's size (default: 64)")
     add_run_arguments(parser, out="reports/learning_ladder")
-    args = check_run_arguments(parser, parser.parse_args(argv))
+    add_tune_arguments(parser)
+    args = check_tune_arguments(parser, check_run_arguments(parser, parser.parse_args(argv)))
     if args.n_images < 1:
         parser.error(f"--n-images must be >= 1, got {args.n_images}")
     return args
@@ -186,21 +210,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     baselines = baseline_rows(args)
-    reward_states: dict[int, dict] = {}
-    runs: list[dict] = []
-    for rung, agent, variant, seed in tqdm(plan(args), desc="runs", unit="run"):
-        done = args.out / "runs" / f"{rung}_{agent}_{variant}_seed{seed}.json".replace(" ", "_").replace("/", "_")
-        if done.is_file():  # finished by an earlier, interrupted invocation with the same --out
-            runs.append(json.loads(done.read_text()))
-            continue
-        if rung == "gan" and seed not in reward_states:
-            reward_states[seed] = pretrained_reward_state(seed, args)  # one p-step per seed, shared by its learners
-        runs.append(train_run(rung, agent, seed, args, reward_states.get(seed), variant))
-        done.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(done, lambda path: Path(path).write_text(json.dumps(runs[-1])))
-        write_csv(args.out / "runs.csv", runs, RUN_FIELDS)  # grows as runs finish
-        tqdm.write(f"{rung} / {label(runs[-1])} / seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, "
-                   f"EV spread {runs[-1]['ev_spread']:.2f}, {runs[-1]['wall_s']:.0f} s")
+    trials = plan(args)
+    reward_states = gan_reward_states({trial["seed"] for trial in trials if trial["rung"] == "gan"}, args)
+    runs = run_grid("learning_ladder", train_run, trials, args, reward_states=reward_states)
+    write_csv(args.out / "runs.csv", runs, RUN_FIELDS)
     write_csv(args.out / "curves.csv", [{"rung": r["rung"], "algo": label(r), "seed": r["seed"], **point}
                                         for r in runs for point in r["curve"]],
               ["rung", "algo", "seed", "steps", "seconds", *EVAL_METRICS, "ev_spread"])

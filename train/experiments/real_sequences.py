@@ -16,8 +16,9 @@ The critic and gan rungs run once per ``--critics`` entry: a shipped critic (``e
 on the embedded photos; ``real``, trained on ``train/`` with the sequences' fusions as M2) or
 ``NAME=PATH`` for any critic built by ``python -m train.pretrain_critic``.
 
-Each run is ``exposure-train`` itself (kept in ``<out>/runs/``, skipped when its
-``model.zip`` exists, so an interrupted experiment resumes). Then one evaluation on the dev frames
+Each run is ``exposure-train`` itself, as a Ray Tune trial (``train.trials``): its files are the
+trial's checkpoint in ``<out>/tune/``, and an interrupted experiment, run again with the same
+``--out`` and arguments, resumes there. Then one evaluation on the dev frames
 (``exposure-eval``'s) scores every model beside identity, auto-exposure, CLAHE, the ±1.5 and ±2 EV
 brackets and both oracles, all at the same ``--max-ev``.
 
@@ -27,8 +28,8 @@ Writes into ``--out`` (default ``reports/real_sequences``):
   results.csv   one row per method and per run
   grid.png      before/after on 8 frames spread over dev: raw | each fixed method | each rung's first
                 seed | target
-  runs/         each exposure-train run (model, curves, its own report): <rung>-<critic>_seed<k>,
-                reference_seed<k>
+  tune/         the Ray Tune experiment: each trial's checkpoint is its exposure-train folder (model,
+                curves, its own report)
 
     python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3 \
         --critics embedded real
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
@@ -48,6 +50,7 @@ from exposure_env.metrics import clipped_shares
 from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
 from train.common import mean_std, write_report
+from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 RUNGS = ("critic", "gan", "reference")
 #: the algorithm of every run, given to exposure-train and to the loader (run models saved before models
@@ -67,17 +70,27 @@ def run_names(rungs: list[str], critics: dict[str, str]) -> dict[str, tuple[str,
     return names
 
 
-def train_run(name: str, rung: str, critic: str | None, seed: int, args: argparse.Namespace) -> Path:
-    """``exposure-train`` for one run (skipped when its model exists); returns the model path."""
-    folder = args.out / "runs" / f"{name}_seed{seed}"
-    if not (folder / "model.zip").is_file():
-        code = train.main(["--algo", ALGORITHM, "--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
-                           "--reward", rung, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
-                           "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", "32",
-                           "--out", str(folder), *(["--critic", critic] if critic else [])])
-        if code != 0:
-            raise SystemExit(f"real_sequences: exposure-train failed for {name}, seed {seed} (exit {code})")
-    return folder / "model.zip"
+def train_run(name: str, rung: str, critic: str | None, seed: int, args: argparse.Namespace, workdir: Path,
+              report: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """``exposure-train --out workdir`` for one run (a Tune trial of :mod:`train.trials`).
+
+    Args:
+        name, rung, critic, seed: the trial: a key of :func:`run_names`, its rung and ``--critic``
+            value, the seed.
+        args: the experiment's arguments.
+        workdir: the trial's folder (its checkpoint): exposure-train's model, curves and report.
+        report: unused: exposure-train evaluates on the dev frames itself.
+
+    Raises:
+        SystemExit: exposure-train failed.
+    """
+    code = train.main(["--algo", ALGORITHM, "--pool", str(args.data / "train"), "--eval-pool", str(args.data / "dev"),
+                       "--reward", rung, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
+                       "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", "32",
+                       "--out", str(workdir), *(["--critic", critic] if critic else [])])
+    if code != 0:
+        raise SystemExit(f"real_sequences: exposure-train failed for {name}, seed {seed} (exit {code})")
+    return {"name": name, "seed": seed}
 
 
 def results_table(rows: dict[str, dict], names: dict[str, tuple[str, str | None]]) -> str:
@@ -119,7 +132,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-ev", type=float, default=5.0, help="EV range of policies and oracles (default: 5)")
     parser.add_argument("--photos", type=int, default=None, help="dev frames to evaluate (default: all)")
     parser.add_argument("--out", type=Path, default=Path("reports/real_sequences"), help="report folder")
-    args = parser.parse_args(argv)
+    add_tune_arguments(parser)
+    args = check_tune_arguments(parser, parser.parse_args(argv))
     for split in ("train", "dev"):
         if not (args.data / split / "raw").is_dir():
             parser.error(f"--data {args.data}: no {split}/raw folder (expected the sice_sequences layout)")
@@ -138,8 +152,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> str:
     args = parse_args(argv)
     names = run_names(args.rungs, args.critic_files)
-    models = {f"{name}_seed{seed}": train_run(name, rung, critic, seed, args)
-              for seed in range(args.seeds) for name, (rung, critic) in names.items()}
+    trials = [{"name": name, "rung": rung, "critic": critic, "seed": seed}
+              for seed in range(args.seeds) for name, (rung, critic) in names.items()]
+    models = {f"{run['name']}_seed{run['seed']}": Path(run["checkpoint"]) / "model.zip"
+              for run in run_grid("real_sequences", train_run, trials, args)}
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),

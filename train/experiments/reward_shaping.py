@@ -14,6 +14,8 @@ run of one seed starts from the same critic, pre-trained once (p-step) on random
 
 Writes into --out (default reports/reward_shaping):
   runs.csv        one row per algorithm, mode and seed: final held-out metrics, wall time
+  tune/           the Ray Tune experiment: one trial per run, its checkpoint holding the model and
+                  run.json; run again with the same --out and arguments, an interrupted one resumes
   curves.csv      held-out metrics at each evaluation point of every run
   results.md      mean ± std over seeds per algorithm and mode
   curves.png      held-out PSNR and critic score vs environment steps (mean ± std over seeds)
@@ -28,7 +30,7 @@ import argparse
 import copy
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import matplotlib
@@ -39,7 +41,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from stable_baselines3.common.callbacks import CallbackList  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
@@ -50,6 +51,7 @@ from exposure_env import REWARD_MODES  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
+from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 
 
@@ -67,12 +69,24 @@ def pretrained_reward_state(seed: int, args: argparse.Namespace) -> dict[str, An
     return reward.state_dict()  # the reward is dropped here, so its state needs no copy
 
 
-def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argparse.Namespace) -> dict[str, Any]:
-    """Train one agent; returns its final held-out metrics, wall time and learning curve."""
+def train_one(algo: str, mode: str, seed: int, args: argparse.Namespace, reward_states: dict[int, dict],
+              workdir: Path, report: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Train one agent (a Tune trial of :mod:`train.trials`); saves ``workdir/model.zip``.
+
+    Args:
+        algo, mode, seed: the trial: a stock SB3 algorithm, a reward mode, the seed.
+        args: the experiment's arguments.
+        reward_states: the p-step pre-trained GAN reward of each seed (every run of a seed starts from it).
+        workdir: the trial's folder (its checkpoint).
+        report: called with each held-out evaluation point.
+
+    Returns:
+        The run's record: its final held-out metrics, wall time, critic updates and learning curve.
+    """
     torch.manual_seed(seed)
     gan_reward = new_gan_reward(seed, args)
     # a copy: Adam's load_state_dict keeps the given tensors, which this run would then update in place
-    gan_reward.load_state_dict(copy.deepcopy(reward_state))
+    gan_reward.load_state_dict(copy.deepcopy(reward_states[seed]))
     env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward_mode": mode, "gamma": args.gamma}
     envs = make_vec_env(lambda: GANRewardWrapper(gym.make("ExposureRetouch-v0", **env_kwargs), gan_reward),
                         n_envs=args.n_envs, seed=seed)
@@ -81,11 +95,12 @@ def train_one(algo: str, mode: str, seed: int, reward_state: dict, args: argpars
     kwargs = {**algorithm_kwargs(algo, args.n_envs), "gamma": args.gamma}  # the env's shaping γ is the agent's γ
     model = algorithms.make(algo, "MultiInputPolicy", envs, seed=seed, device=args.device,
                             tensorboard_log=args.tensorboard, **kwargs)
-    evaluation = HeldOutEvaluation(eval_env, args.eval_photos, max(1, args.steps // args.evaluations))
+    evaluation = HeldOutEvaluation(eval_env, args.eval_photos, max(1, args.steps // args.evaluations), report)
     started = time.perf_counter()
     model.learn(args.steps, callback=CallbackList([GANRewardCallback(gan_reward), evaluation]),
                 tb_log_name=f"{algo}_{mode}_seed{seed}")
     wall = time.perf_counter() - started
+    model.save(workdir / "model.zip")
     return {"algo": algo, "mode": mode, "seed": seed, **evaluation.curve[-1], "wall_s": wall,
             "steps_per_s": model.num_timesteps / wall, "critic_updates": gan_reward.num_critic_updates,
             "curve": evaluation.curve}
@@ -137,19 +152,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per combination: 0..N-1 (default: 3)")
     parser.add_argument("--steps", type=int, default=4096, help="environment steps per run (default: 4096)")
     add_run_arguments(parser, out="reports/reward_shaping")
-    return check_run_arguments(parser, parser.parse_args(argv))
+    add_tune_arguments(parser)
+    return check_tune_arguments(parser, check_run_arguments(parser, parser.parse_args(argv)))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
-    combinations = [(algo, mode, seed) for seed in range(args.seeds) for algo in args.algos for mode in args.modes]
-    runs, reward_states = [], {}
-    for algo, mode, seed in tqdm(combinations, desc="runs", unit="run"):
-        if seed not in reward_states:
-            reward_states[seed] = pretrained_reward_state(seed, args)
-        runs.append(train_one(algo, mode, seed, reward_states[seed], args))
-        tqdm.write(f"{algo} {mode} seed {seed}: PSNR {runs[-1]['psnr']:.2f} dB, score {runs[-1]['score']:.1f}, "
-                   f"{runs[-1]['wall_s']:.0f} s")
+    trials = [{"algo": algo, "mode": mode, "seed": seed}
+              for seed in range(args.seeds) for algo in args.algos for mode in args.modes]
+    reward_states = {seed: pretrained_reward_state(seed, args) for seed in range(args.seeds)}
+    runs = run_grid("reward_shaping", train_one, trials, args, reward_states=reward_states)
     fields = ["algo", "mode", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
     write_csv(args.out / "runs.csv", runs, fields)
     curve_rows = [{"algo": r["algo"], "mode": r["mode"], "seed": r["seed"], **point} for r in runs for point in r["curve"]]
