@@ -54,12 +54,14 @@ class ActorPolicy:
 
 @functools.lru_cache(maxsize=1)
 def load_packaged_policy() -> ActorPolicy:
-    """The shipped policy; its ``env_kwargs`` say which env settings it expects."""
+    """The shipped policy; its ``env_kwargs`` say which env settings it expects (loading it draws
+    nothing from torch's global RNG)."""
     if not PACKAGED_POLICY.is_file():
         raise FileNotFoundError(f"packaged policy {PACKAGED_POLICY} is missing; rebuild it with "
                                 "`python -m train.package_policy`")
     provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
-    actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]), provenance["ev_prior"],
-                  float(provenance["env_kwargs"]["max_ev"]))
+    with torch.random.fork_rng(devices=[]):  # initial weights, overwritten at once: torch's global stream stays
+        actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]), provenance["ev_prior"],
+                      float(provenance["env_kwargs"]["max_ev"]))
     actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
     return ActorPolicy(actor, provenance["env_kwargs"])

@@ -40,7 +40,7 @@ def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
         device: torch device to load onto.
 
     Returns:
-        The critic in eval mode.
+        The critic in eval mode. Loading it draws nothing from torch's global RNG.
 
     Raises:
         FileNotFoundError: the weights file or its provenance is missing.
@@ -49,7 +49,10 @@ def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
     if not path.is_file():
         raise FileNotFoundError(f"critic {path}: {path.name} is missing; "
                                 "build it with `python -m train.pretrain_critic --out PATH`")
-    critic = Discriminator(widths=tuple(read_provenance(path)["widths"]))
+    # the initial weights are overwritten at once: draw them from a forked RNG, so that loading a
+    # critic (the packaged one only on first use, it is cached) leaves torch's global stream as it was
+    with torch.random.fork_rng(devices=[]):
+        critic = Discriminator(widths=tuple(read_provenance(path)["widths"]))
     critic.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     return critic.to(device).eval()
 

@@ -154,11 +154,16 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
         axis.plot(steps, values.mean(axis=0), marker="o", markersize=3, label=algo)
         axis.fill_between(steps, values.mean(axis=0) - values.std(axis=0), values.mean(axis=0) + values.std(axis=0),
                           alpha=0.2)
+    finish_psnr_plot(figure, axis, baselines, "DeepExposure vs stock SB3 agents under the same GAN reward", out)
+
+
+def finish_psnr_plot(figure: plt.Figure, axis: plt.Axes, baselines: list[dict], title: str, out: Path) -> None:
+    """Held-out PSNR against env steps: the fixed rows as lines, labels and legend; saved as ``out/curves.png``."""
     draw_fixed_rows(axis, baselines)
     axis.set_xlabel("environment steps")
     axis.set_ylabel("held-out PSNR (dB)")
-    axis.set_title("DeepExposure vs stock SB3 agents under the same GAN reward")
-    axis.legend(fontsize=7, loc="lower right")
+    axis.set_title(title)
+    axis.legend(fontsize=6, loc="lower right")
     save_figure(figure, out / "curves.png")
 
 

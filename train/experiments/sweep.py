@@ -32,8 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from agents import algorithms  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, write_csv, write_report  # noqa: E402
-from train.evaluate import save_figure  # noqa: E402
-from train.experiments.compare_agents import baseline_rows, draw_fixed_rows  # noqa: E402
+from train.experiments.compare_agents import baseline_rows, finish_psnr_plot  # noqa: E402
 from train.experiments.learning_ladder import AGENTS, RUNGS, gan_reward_states, train_run  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, fit, trainable  # noqa: E402
 
@@ -120,12 +119,8 @@ def plot_curves(rows: list[dict], baselines: list[dict], out: Path) -> None:
         axis.plot([point["steps"] for point in row["curve"]], [point["psnr"] for point in row["curve"]], marker="o",
                   markersize=3, linewidth=1, label=f"lr {row['learning_rate']:.1e}, {row['gradient_steps']} steps, "
                                                    f"σ {row['ou_sigma']:.2f}, ±{row['max_ev']:g} EV")
-    draw_fixed_rows(axis, baselines)
-    axis.set_xlabel("environment steps")
-    axis.set_ylabel("held-out PSNR (dB)")
-    axis.set_title("Sweep: Optuna proposes, ASHA stops trials behind at equal env steps")
-    axis.legend(fontsize=6, loc="lower right")
-    save_figure(figure, out / "curves.png")
+    finish_psnr_plot(figure, axis, baselines, "Sweep: Optuna proposes, ASHA stops trials behind at equal env steps",
+                     out)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
