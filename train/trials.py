@@ -120,6 +120,7 @@ def trainable(run: Callable[..., dict], args: argparse.Namespace, **shared: Any)
     """
     from ray import tune
 
+    start_ray(args.address)  # before with_parameters, which puts ``shared`` in the store of the Ray it finds
     shared = {"args": absolute_paths(args), **shared}
     function = tune.with_parameters(run_trial, run=run, cpus=args.cpus_per_trial, shared=shared)
     return tune.with_resources(function, {"cpu": args.cpus_per_trial, "gpu": args.gpus_per_trial})
@@ -178,13 +179,7 @@ def fit(name: str, function: Any, args: argparse.Namespace, param_space: dict[st
 
 
 def record_of(result: Any) -> dict[str, Any]:
-    """A finished trial's record (``run.json`` of its checkpoint) with ``checkpoint``, the folder of its files.
-
-    A trial a scheduler stopped early has no checkpoint: its record is its config and last
-    reported metrics, with ``stopped`` true.
-    """
-    if result.checkpoint is None:
-        return {**result.config["trial"], **result.metrics, "stopped": True}
+    """A finished grid trial's record (``run.json`` of its checkpoint) with ``checkpoint``, the folder of its files."""
     folder = Path(result.checkpoint.path)
     return {**json.loads((folder / "run.json").read_text()), "checkpoint": str(folder)}
 
