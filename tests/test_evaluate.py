@@ -98,7 +98,7 @@ def test_deep_exposure_saves_under_the_name_train_and_compare_agents_use(name, t
 def test_the_grid_shows_each_source_photo_once_at_a_readable_size(tmp_path):
     env = gym.make("ExposureRetouch-v0", pool="embedded:test")
     methods = evaluate.reference_methods(paired=True)
-    images = evaluate.grid_images(env, methods, num_photos=8, num_rows=6)
+    images = evaluate.grid_images(env, methods, evaluate.source_rows(env.unwrapped.pool, 8, 6))
     # the held-out split has two source photos: one row each, not six crops of mostly one of them
     assert len(images["raw"]) == 2
     assert {env.unwrapped.pool[index].name.split("/")[0] for index in range(8)} == {"chelsea", "camera"}

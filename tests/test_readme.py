@@ -18,4 +18,4 @@ def test_the_readme_has_its_snippets():
 @pytest.mark.parametrize("code", SNIPPETS, ids=[f"snippet{index}" for index in range(len(SNIPPETS))])
 def test_readme_snippet_runs_as_written(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # snippets write run/ and runs/
-    exec(compile(code, f"README.md snippet", "exec"), {"__name__": "__readme__"})
+    exec(compile(code, "README.md snippet", "exec"), {"__name__": "__readme__"})

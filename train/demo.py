@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import exposure_env  # noqa: F401  (registers the env)
     from train import policies
-    from train.evaluate import evaluate, grid_images, write_grid, write_tables
+    from train.evaluate import evaluate, grid_images, source_rows, write_grid, write_tables
 
     env = gym.make("ExposureRetouch-v0", pool="embedded:test", render_mode="rgb_array")
     if args.photos > len(env.unwrapped.pool):
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     methods = demo_methods(args.seed)
     rows, _ = evaluate(env, methods, args.photos)
     write_tables(rows, args.out)
-    images = grid_images(env, methods, args.photos, args.grid_rows)
+    images = grid_images(env, methods, source_rows(env.unwrapped.pool, args.photos, args.grid_rows))
     write_grid(images, len(images["raw"]), args.out)
     write_episode(env, policies.segment_auto_exposure, EPISODE_POLICY, args.out)
     print((args.out / "results.md").read_text())

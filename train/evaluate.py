@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
@@ -233,20 +234,20 @@ def save_figure(figure: plt.Figure, path: Path) -> None:
     atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getvalue()))
 
 
-def grid_photo(pool: Any, index: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Photo ``index`` of ``pool`` and its target (or ``None``) at their own size, shrunk to :data:`GRID_SIDE` at most.
+def grid_photo(pool: Any, index: int, side: int = GRID_SIDE) -> tuple[np.ndarray, np.ndarray | None]:
+    """Photo ``index`` of ``pool`` and its target (or ``None``) at their own size, shrunk to ``side`` pixels at most.
 
     An embedded pool's crops are 96 pixels; the grid cuts the same crop (same region, same
-    degradation) at :data:`GRID_SIDE` pixels instead.
+    degradation) at ``side`` pixels instead.
     """
     import cv2
 
     from exposure_env.data import EmbeddedPool
 
     if isinstance(pool, EmbeddedPool):
-        pool = EmbeddedPool(pool.split, pool.n_items, crop_size=GRID_SIDE, seed=pool.seed)
+        pool = EmbeddedPool(pool.split, pool.n_items, crop_size=side, seed=pool.seed)
     sample = pool[index]
-    scale = min(1.0, GRID_SIDE / max(sample.raw.shape[:2]))
+    scale = min(1.0, side / max(sample.raw.shape[:2]))
     size = (round(sample.raw.shape[1] * scale), round(sample.raw.shape[0] * scale))
 
     def shrink(image: np.ndarray) -> np.ndarray:
@@ -255,24 +256,31 @@ def grid_photo(pool: Any, index: int) -> tuple[np.ndarray, np.ndarray | None]:
     return shrink(sample.raw), None if sample.target is None else shrink(sample.target)
 
 
-def grid_images(env: gym.Env, methods: dict[str, Method], num_photos: int, num_rows: int) -> dict:
-    """The pictures of grid.png: ``{column: {row: image}}``, columns raw | methods | expert target (paired pools).
+def source_rows(pool: Any, num_photos: int, num_rows: int) -> list[int]:
+    """The first photo of each distinct source among photos ``0..num_photos-1``, at most ``num_rows`` of them.
 
-    Rows are the first of photos ``0..num_photos-1`` from distinct source photos (an embedded
-    crop's source is the part of its name before ``/``), at most ``num_rows``. Each method decides
-    on the photo's thumbnail, as in :func:`evaluate`, and its decision is rendered on the photo at
-    :func:`grid_photo` size, as ``exposure-retouch`` renders at full resolution.
+    An embedded crop's source is the part of its name before ``/``; a folder photo is its own source.
     """
-    pool = env.unwrapped.pool
     rows, sources = [], set()
     for index in range(num_photos):
         source = pool[index].name.split("/")[0]
         if source not in sources and len(rows) < num_rows:
             sources.add(source)
             rows.append(index)
+    return rows
+
+
+def grid_images(env: gym.Env, methods: dict[str, Method], rows: list[int], side: int = GRID_SIDE) -> dict:
+    """The pictures of grid.png: ``{column: {row: image}}``, columns raw | methods | expert target (paired pools).
+
+    Each method decides on photo ``rows[row]``'s thumbnail, as in :func:`evaluate`, and its
+    decision is rendered on the photo at :func:`grid_photo` size (``side`` pixels at most), as
+    ``exposure-retouch`` renders at full resolution.
+    """
+    pool = env.unwrapped.pool
     images: dict[str, dict[int, np.ndarray]] = {"raw": {}}
     for row, index in enumerate(rows):
-        photo, target = grid_photo(pool, index)
+        photo, target = grid_photo(pool, index, side)
         images["raw"][row] = photo
         for name, method in methods.items():
             images.setdefault(name, {})[row] = method(env, index).render(photo)
@@ -287,16 +295,16 @@ def write_grid(images: dict, num_rows: int, out: Path) -> None:
     ends = ("raw", "expert target")
     columns = ["raw", *[k for k in images if k not in ends], *[k for k in ends[1:] if k in images]]
     side = max(max(image.shape[:2]) for image in images["raw"].values()) / 100  # inches at dpi 100: pixel for pixel
-    figure, axes = plt.subplots(num_rows, len(columns), figsize=(1.03 * side * len(columns), (side + 0.3) * num_rows),
+    figure, axes = plt.subplots(num_rows, len(columns), figsize=(1.03 * side * len(columns), (side + 0.45) * num_rows),
                                 squeeze=False)
-    figure.subplots_adjust(left=0, right=1, bottom=0, top=1 - 0.3 / (side + 0.3) / num_rows, wspace=0.03,
-                           hspace=0.3 / side)
+    figure.subplots_adjust(left=0, right=1, bottom=0, top=1 - 0.45 / (side + 0.45) / num_rows, wspace=0.03,
+                           hspace=0.45 / side)
     for row in range(num_rows):
         for col, name in enumerate(columns):
             axes[row, col].imshow(np.clip(images[name][row], 0, 1), interpolation="nearest")
             axes[row, col].axis("off")
-            if row == 0:
-                axes[row, col].set_title(name, fontsize=9)
+            if row == 0:  # wrapped to the cell's width (about 6 pixels a character at this size)
+                axes[row, col].set_title(textwrap.fill(name, max(8, int(side * 100 / 6))), fontsize=9)
     save_figure(figure, out / "grid.png")
 
 
@@ -372,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
                **{name: policy_method(model_policy(model)) for name, model in models.items()}}
     rows, _ = evaluate(env, methods, photos)
     write_tables(rows, args.out)
-    images = grid_images(env, methods, photos, args.grid_rows)
+    images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
     write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)

@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     from stable_baselines3.common.callbacks import CallbackList
 
     from exposure_env.callbacks import AtomicCheckpoint
-    from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, write_grid,
-                                write_tables)
+    from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, source_rows,
+                                write_grid, write_tables)
     from train.common import HeldOutEvaluation, write_csv
 
     torch.manual_seed(args.seed)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, _ = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
-    images = grid_images(eval_env, methods, eval_photos, num_rows=6)  # one row per source photo, readable size
+    images = grid_images(eval_env, methods, source_rows(eval_env.unwrapped.pool, eval_photos, 6))  # readable size
     write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())
     print(f"model and report written to {args.out.resolve()}", file=sys.stderr)

@@ -26,8 +26,8 @@ Writes into ``--out`` (default ``reports/real_sequences``):
   results.md    learned rows (mean ± std over seeds) and the fixed rows: PSNR, SSIM, ΔE2000,
                 packaged-critic score, clipped highlight and shadow shares
   results.csv   one row per method and per run
-  grid.png      before/after on 8 frames spread over dev: raw | each fixed method | each rung's first
-                seed | target
+  grid.png      before/after on 6 frames spread over dev, 160 pixels: raw | the fixed methods but
+                the ±1.5 EV bracket | each rung's first seed | target
   tune/         the Ray Tune experiment: each trial's checkpoint is its exposure-train folder (model,
                 curves, its own report)
 
@@ -56,6 +56,8 @@ RUNGS = ("critic", "gan", "reference")
 #: the algorithm of every run, given to exposure-train and to the loader (run models saved before models
 #: recorded their algorithm do not name it)
 ALGORITHM = "deepexposure-discriminator"
+#: grid.png: frames shown, and their longer side in pixels (12 columns)
+GRID_ROWS, GRID_SIDE_REAL = 6, 160
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
 
@@ -163,13 +165,15 @@ def main(argv: list[str] | None = None) -> str:
                   for name, path in models.items()}}
     rows, images = evaluate.evaluate(env, methods, photos)
     evaluate.write_tables(rows, args.out)
-    # the grid: fixed methods and each rung's first seed, on frames spread over the whole dev set (its
-    # files are sorted by sequence, so the first rows would all show one scene)
-    rows_shown = np.unique(np.linspace(0, photos - 1, min(8, photos)).round().astype(int))
+    # the grid: the fixed methods (but the ±1.5 EV bracket) and each rung's first seed, on frames spread over the
+    # whole dev set (its files are sorted by sequence, so the first rows would all show one scene), each
+    # method's decision rendered on the frame at GRID_SIDE_REAL pixels, where a person can judge it
+    rows_shown = np.unique(np.linspace(0, photos - 1, min(GRID_ROWS, photos)).round().astype(int)).tolist()
     later_seeds = tuple(f"_seed{seed}" for seed in range(1, args.seeds))
-    shown = {name: dict(enumerate(pictures[index] for index in rows_shown))
-             for name, pictures in images.items() if not name.endswith(later_seeds)}
-    evaluate.write_grid(shown, len(rows_shown), args.out)
+    shown = {name: method for name, method in methods.items()
+             if not name.endswith(later_seeds) and name != "bracket -1.5..+1.5 EV"}
+    grid = evaluate.grid_images(env, shown, rows_shown, side=GRID_SIDE_REAL)
+    evaluate.write_grid(grid, len(rows_shown), args.out)
     target_clips = [clipped_shares(target) for target in images["expert target"].values()]
     header = (f"`sice_sequences/dev`: {photos} real frames of 40 sequences never trained on, 64×64, T = 4, "
               f"EVs within ±{args.max_ev:g}; {args.steps} env steps per run on `train/` ({args.n_images} photos per "
