@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import gymnasium as gym
 import matplotlib
 
 matplotlib.use("Agg")
@@ -42,27 +41,14 @@ import torch  # noqa: E402
 import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, SB3VecEnv  # noqa: E402
-from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
-from train import policies  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
-from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state, train_one  # noqa: E402
+from train.experiments.fixed_rows import baseline_rows, finish_psnr_plot, held_out_env  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 RUN_FIELDS = ["algo", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
-BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
-
-
-def held_out_env(args: argparse.Namespace, **settings: Any) -> gym.Env:
-    """The evaluation env: held-out photos, scored by the packaged critic (a fixed yardstick).
-
-    ``settings`` are env settings over the defaults; a run trained with another ``max_ev`` must
-    be judged with it (its actions are in units of it).
-    """
-    return gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos), size=args.size,
-                    num_segments=args.num_segments, **settings)
 
 
 def train_deep_exposure(algo: str, seed: int, args: argparse.Namespace, reward_state: dict,
@@ -107,16 +93,6 @@ def train_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     return run_grid("compare_agents", train_any, trials, args, reward_states=reward_states)
 
 
-def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents), also
-    written to ``args.out / "baselines.csv"``."""
-    methods = {**reference_methods(paired=True), "random": policy_method(policies.make_random(0))}
-    rows, _ = evaluate(held_out_env(args), methods, args.eval_photos)
-    baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
-    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
-    return baselines
-
-
 def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -> str:
     """Markdown: learners (mean ± std over seeds) with the gap to the T-EV oracle, then the fixed rows."""
     lines = ["| agent | seeds | PSNR dB ↑ | gap to T-EV oracle dB | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | "
@@ -131,18 +107,6 @@ def results_table(runs: list[dict], baselines: list[dict], oracle_psnr: float) -
     return "\n".join(lines) + "\n"
 
 
-def draw_fixed_rows(axis: plt.Axes, baselines: list[dict], labelled: bool = True) -> None:
-    """Each fixed row's held-out PSNR as a horizontal line: oracles black, the rest grey, each its own dashes.
-
-    The colour cycle stays with the learners' curves.
-    """
-    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
-    for index, row in enumerate(baselines):
-        colour = "black" if "oracle" in row["algo"] else str(0.25 + 0.1 * (index % 5))
-        axis.axhline(row["psnr"], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
-                     label=row["algo"] if labelled else None)
-
-
 def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
     """curves.png: held-out PSNR vs env steps per learner (mean ± std over seeds); fixed rows as lines."""
     figure, axis = plt.subplots(figsize=(8, 5))
@@ -155,16 +119,6 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
         axis.fill_between(steps, values.mean(axis=0) - values.std(axis=0), values.mean(axis=0) + values.std(axis=0),
                           alpha=0.2)
     finish_psnr_plot(figure, axis, baselines, "DeepExposure vs stock SB3 agents under the same GAN reward", out)
-
-
-def finish_psnr_plot(figure: plt.Figure, axis: plt.Axes, baselines: list[dict], title: str, out: Path) -> None:
-    """Held-out PSNR against env steps: the fixed rows as lines, labels and legend; saved as ``out/curves.png``."""
-    draw_fixed_rows(axis, baselines)
-    axis.set_xlabel("environment steps")
-    axis.set_ylabel("held-out PSNR (dB)")
-    axis.set_title(title)
-    axis.legend(fontsize=6, loc="lower right")
-    save_figure(figure, out / "curves.png")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

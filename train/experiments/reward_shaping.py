@@ -17,8 +17,10 @@ Writes into --out (default reports/reward_shaping):
   tune/           the Ray Tune experiment: one trial per run, its checkpoint holding the model and
                   run.json; run again with the same --out and arguments, an interrupted one resumes
   curves.csv      held-out metrics at each evaluation point of every run
-  results.md      mean ± std over seeds per algorithm and mode
-  curves.png      held-out PSNR and critic score vs environment steps (mean ± std over seeds)
+  results.md      mean ± std over seeds per algorithm and mode, beside identity, random EVs, the
+                  brackets, auto-exposure, CLAHE and both oracles on the same photos
+  curves.png      held-out PSNR (with the fixed rows as lines) and critic score vs environment steps
+                  (mean ± std over seeds)
 
     python -m train.experiments.reward_shaping --algos ppo td3 --modes sparse shaped dense \\
         --seeds 3 --steps 4096
@@ -46,11 +48,11 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from agents import algorithms  # noqa: E402
 from exposure_env import GANReward, GANRewardWrapper  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
-from exposure_env.data import EmbeddedPool  # noqa: E402
 from exposure_env import REWARD_MODES  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.evaluate import save_figure  # noqa: E402
+from train.experiments.fixed_rows import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 
@@ -90,12 +92,10 @@ def train_one(algo: str, mode: str, seed: int, args: argparse.Namespace, reward_
     env_kwargs = {"size": args.size, "num_segments": args.num_segments, "reward_mode": mode, "gamma": args.gamma}
     envs = make_vec_env(lambda: GANRewardWrapper(gym.make("ExposureRetouch-v0", **env_kwargs), gan_reward),
                         n_envs=args.n_envs, seed=seed)
-    eval_env = gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos),
-                        size=args.size, num_segments=args.num_segments)  # packaged critic: a fixed yardstick
     kwargs = {**algorithm_kwargs(algo, args.n_envs), "gamma": args.gamma}  # the env's shaping γ is the agent's γ
     model = algorithms.make(algo, "MultiInputPolicy", envs, seed=seed, device=args.device,
                             tensorboard_log=args.tensorboard, **kwargs)
-    evaluation = HeldOutEvaluation(eval_env, args.eval_photos, max(1, args.steps // args.evaluations), report)
+    evaluation = HeldOutEvaluation(held_out_env(args), args.eval_photos, max(1, args.steps // args.evaluations), report)
     started = time.perf_counter()
     model.learn(args.steps, callback=CallbackList([GANRewardCallback(gan_reward), evaluation]),
                 tb_log_name=f"{algo}_{mode}_seed{seed}")
@@ -106,19 +106,23 @@ def train_one(algo: str, mode: str, seed: int, args: argparse.Namespace, reward_
             "curve": evaluation.curve}
 
 
-def summary_table(runs: list[dict]) -> str:
-    """Markdown: mean ± std over seeds per algorithm and mode."""
+def summary_table(runs: list[dict], baselines: list[dict]) -> str:
+    """Markdown: mean ± std over seeds per algorithm and mode, then the fixed rows (:mod:`~train.experiments.fixed_rows`)."""
     lines = ["| algorithm | reward mode | seeds | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | packaged-critic score ↑ | env steps/s |",
              "|---|---|---|---|---|---|---|---|"]
     for (algo, mode), group in group_runs(runs, lambda run: (run["algo"], run["mode"])).items():
         cell = table_cells(group)
         lines.append(f"| {algo} | {mode} | {len(group)} | {cell['psnr']} | {cell['ssim']} | {cell['delta_e']} | "
                      f"{cell['score']} | {cell['steps_per_s']} |")
+    for row in baselines:
+        lines.append(f"| {row['algo']} | – | – | {row['psnr']:.2f} | {row['ssim']:.3f} | {row['delta_e']:.2f} | "
+                     f"{row['score']:.1f} | – |")
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(runs: list[dict], out: Path) -> None:
-    """curves.png: held-out PSNR and packaged-critic score vs env steps, one panel per algorithm and metric."""
+def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
+    """curves.png: held-out PSNR and packaged-critic score vs env steps, one panel per algorithm and metric;
+    the fixed rows as lines on the PSNR panels."""
     algos = list(dict.fromkeys(run["algo"] for run in runs))
     figure, axes = plt.subplots(2, len(algos), figsize=(4.5 * len(algos), 6.5), squeeze=False)
     for col, algo in enumerate(algos):
@@ -133,11 +137,12 @@ def plot_curves(runs: list[dict], out: Path) -> None:
                 mean, spread = values.mean(axis=0), values.std(axis=0)
                 axes[row, col].plot(steps, mean, marker="o", markersize=3, label=mode)
                 axes[row, col].fill_between(steps, mean - spread, mean + spread, alpha=0.2)
+        draw_fixed_rows(axes[0, col], baselines, labelled=col == len(algos) - 1)
         axes[0, col].set_title(algo.upper())
         axes[0, col].set_ylabel("held-out PSNR (dB)")
         axes[1, col].set_ylabel("held-out packaged-critic score")
         axes[1, col].set_xlabel("environment steps")
-        axes[0, col].legend(title="reward mode", fontsize=8)
+    axes[0, -1].legend(title="reward mode / fixed row", fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
     figure.suptitle("Reward shaping under a GAN reward (mean ± std over seeds)")
     save_figure(figure, out / "curves.png")
 
@@ -160,17 +165,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     trials = [{"algo": algo, "mode": mode, "seed": seed}
               for seed in range(args.seeds) for algo in args.algos for mode in args.modes]
+    baselines = baseline_rows(args)
     reward_states = {seed: pretrained_reward_state(seed, args) for seed in range(args.seeds)}
     runs = run_grid("reward_shaping", train_one, trials, args, reward_states=reward_states)
     fields = ["algo", "mode", "seed", *EVAL_METRICS, "wall_s", "steps_per_s", "critic_updates"]
     write_csv(args.out / "runs.csv", runs, fields)
     curve_rows = [{"algo": r["algo"], "mode": r["mode"], "seed": r["seed"], **point} for r in runs for point in r["curve"]]
     write_csv(args.out / "curves.csv", curve_rows, ["algo", "mode", "seed", "steps", *EVAL_METRICS])
-    table = summary_table(runs)
+    table = summary_table(runs, baselines)
     header = (f"Held-out embedded photos ({args.eval_photos}), {args.steps} env steps per run, {args.n_envs} envs, "
               f"T = {args.num_segments}, {args.size}×{args.size}, GAN reward p-step {args.p_steps} / d-step "
               f"{args.d_steps}.\n\n")
-    plot_curves(runs, args.out)
+    plot_curves(runs, baselines, args.out)
     write_report(args.out, header + table)
     return runs
 

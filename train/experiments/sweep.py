@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from agents import algorithms  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, write_csv, write_report  # noqa: E402
-from train.experiments.compare_agents import baseline_rows, finish_psnr_plot  # noqa: E402
+from train.experiments.fixed_rows import baseline_rows, finish_psnr_plot  # noqa: E402
 from train.experiments.learning_ladder import AGENTS, RUNGS, gan_reward_states, train_run  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, fit, trainable  # noqa: E402
 

@@ -1,0 +1,69 @@
+"""The rows with no learning, measured the same way as every learner: held-out env, fixed methods, oracles.
+
+Every experiment report shows its learners beside identity, random EVs, the ±1.5 and ±2 EV
+brackets, global auto-exposure, CLAHE and both oracles, on the same held-out embedded photos,
+scored by the packaged critic (a fixed yardstick) and against the exact targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import exposure_env  # noqa: E402,F401  (registers the env)
+from exposure_env.data import EmbeddedPool  # noqa: E402
+from train import policies  # noqa: E402
+from train.common import EVAL_METRICS, write_csv  # noqa: E402
+from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
+
+#: the fixed rows besides the two oracles
+BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
+
+
+def held_out_env(args: argparse.Namespace, **settings: Any) -> gym.Env:
+    """The evaluation env: held-out photos, scored by the packaged critic (a fixed yardstick).
+
+    ``settings`` are env settings over the defaults; a run trained with another ``max_ev`` must
+    be judged with it (its actions are in units of it).
+    """
+    return gym.make("ExposureRetouch-v0", pool=EmbeddedPool("test", n_items=args.eval_photos), size=args.size,
+                    num_segments=args.num_segments, **settings)
+
+
+def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents), also
+    written to ``args.out / "baselines.csv"``."""
+    methods = {**reference_methods(paired=True), "random": policy_method(policies.make_random(0))}
+    rows, _ = evaluate(held_out_env(args), methods, args.eval_photos)
+    baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
+    write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
+    return baselines
+
+
+def draw_fixed_rows(axis: plt.Axes, baselines: list[dict], labelled: bool = True) -> None:
+    """Each fixed row's held-out PSNR as a horizontal line: oracles black, the rest grey, each its own dashes.
+
+    The colour cycle stays with the learners' curves.
+    """
+    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
+    for index, row in enumerate(baselines):
+        colour = "black" if "oracle" in row["algo"] else str(0.25 + 0.1 * (index % 5))
+        axis.axhline(row["psnr"], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
+                     label=row["algo"] if labelled else None)
+
+
+def finish_psnr_plot(figure: plt.Figure, axis: plt.Axes, baselines: list[dict], title: str, out: Path) -> None:
+    """Held-out PSNR against env steps: the fixed rows as lines, labels and legend; saved as ``out/curves.png``."""
+    draw_fixed_rows(axis, baselines)
+    axis.set_xlabel("environment steps")
+    axis.set_ylabel("held-out PSNR (dB)")
+    axis.set_title(title)
+    axis.legend(fontsize=6, loc="lower right")
+    save_figure(figure, out / "curves.png")
