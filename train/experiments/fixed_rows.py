@@ -1,6 +1,7 @@
 """The rows with no learning, measured the same way as every learner: held-out env, fixed methods, oracles.
 
-Every experiment report shows its learners beside identity, random EVs, the ±1.5 and ±2 EV
+Every experiment on the embedded photos (the ladder, the agent comparison, reward shaping, the
+sweep) shows its learners beside identity, random EVs, the ±1.5 and ±2 EV
 brackets, global auto-exposure, CLAHE and both oracles, on the same held-out embedded photos,
 scored by the packaged critic (a fixed yardstick) and against the exact targets.
 """

@@ -17,6 +17,7 @@ Writes into --out (default reports/reward_shaping):
   tune/           the Ray Tune experiment: one trial per run, its checkpoint holding the model and
                   run.json; run again with the same --out and arguments, an interrupted one resumes
   curves.csv      held-out metrics at each evaluation point of every run
+  baselines.csv   the fixed rows: identity, random EVs, brackets, auto-exposure, CLAHE, oracles
   results.md      mean ± std over seeds per algorithm and mode, beside identity, random EVs, the
                   brackets, auto-exposure, CLAHE and both oracles on the same photos
   curves.png      held-out PSNR (with the fixed rows as lines) and critic score vs environment steps
