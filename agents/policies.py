@@ -180,6 +180,9 @@ class ValueNetwork(nn.Module):
         The critic has the same trunk design and input features, so its convolutions are copied
         and its one-score head becomes T discounted heads; TD (Eq. 12) refines V_ω from there.
         """
+        if not isinstance(critic, Discriminator):
+            raise ValueError(f"value_init='discriminator' needs one Discriminator to copy, got a {type(critic).__name__} "
+                             "(an ensemble has no single trunk); use value_init='random'")
         if critic.widths != self.widths:
             raise ValueError(f"value_init='discriminator' needs the critic's widths {critic.widths}, the value "
                              f"network has {self.widths}; use value_init='random'")

@@ -5,8 +5,10 @@ the preference shares and their report, and the real-sequence experiment with a 
 
 from __future__ import annotations
 
+import copy
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -14,9 +16,10 @@ from PIL import Image
 
 from exposure_env.data import FolderPool
 from exposure_env.rewards.functions import PACKAGED_CRITIC_PROVENANCE, load_critic
-from exposure_env.rewards.networks import Discriminator
+from exposure_env import GANReward
+from exposure_env.rewards.networks import CriticEnsemble, Discriminator
 from tests.sequences import write_sequences
-from train import pretrain_critic, train
+from train import ensemble_critic, pretrain_critic, train
 from train.experiments import critic_preference, real_sequences
 
 
@@ -132,3 +135,47 @@ def test_real_sequences_refuses_a_missing_critic(tmp_path, capsys):
     with pytest.raises(SystemExit):
         real_sequences.main(["--data", str(tmp_path), "--critics", "mine=/no/such/critic.pt"])
     assert "--critics 'mine=/no/such/critic.pt'" in capsys.readouterr().err
+
+
+def test_an_ensemble_critic_weighs_its_members_to_one_spread_and_loads_like_any_critic(sequences, tmp_path):
+    first, second = (save_random_critic(tmp_path / name / "critic.pt", seed) for name, seed in (("a", 1), ("b", 2)))
+    with torch.no_grad():  # the second member scores on a 10x larger scale and with an offset
+        second.trunk.head.weight.mul_(10.0)
+        second.trunk.head.bias.add_(50.0)
+    torch.save(second.state_dict(), tmp_path / "b" / "critic.pt")
+    out = tmp_path / "ensemble" / "critic.pt"
+    ensemble_critic.main(["--critics", str(tmp_path / "a" / "critic.pt"), str(tmp_path / "b" / "critic.pt"),
+                          "--pool", str(sequences / "train"), "--eval-pool", str(sequences / "dev"), "--photos", "6",
+                          "--training-data", "synthetic sequences", "--out", str(out)])
+    critic = load_critic(out)
+    assert isinstance(critic, CriticEnsemble) and not critic.training
+    provenance = json.loads(out.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())
+    spreads = [member["spread"] for member in provenance["members"]]
+    weights = critic.weights.numpy()
+    # each member has the same say (w_i·σ_i equal), the sum the first member's spread (Σ w_i·σ_i = σ_1)
+    assert weights[0] * spreads[0] == pytest.approx(weights[1] * spreads[1], rel=1e-5)
+    assert float((weights * spreads).sum()) == pytest.approx(spreads[0], rel=1e-5)
+    assert spreads[1] > 5 * spreads[0]  # the 10x member was measured as such
+    images = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        expected = weights[0] * first(images) + weights[1] * second(images)
+        torch.testing.assert_close(critic(images), expected)
+    assert provenance["held_out"]["num_photos"] == 4 and provenance["data"]["training_data"] == "synthetic sequences"
+    assert critic_preference.describe(str(out)) == (f"{out} (ensemble of {tmp_path / 'a' / 'critic.pt'} + "
+                                                    f"{tmp_path / 'b' / 'critic.pt'})")
+    # a reward like any critic: the env scores with it, and the GAN reward's d-step trains both members
+    env = gym.make("ExposureRetouch-v0", pool=str(sequences / "train"), size=32, num_segments=2, reward=critic)
+    env.reset(seed=0)
+    assert np.isfinite(env.unwrapped.score_fn(np.full((32, 32, 3), 0.5, np.float32), {}))
+    gan = GANReward(str(sequences / "train"), critic=copy.deepcopy(critic).train(), p_steps=0, d_steps=1, batch_size=2)
+    before = [member.trunk.head.weight.clone() for member in gan.critic.members]
+    gan.trainer.add_results(np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32))
+    gan.trainer.update(1)
+    assert all(not torch.equal(old, member.trunk.head.weight) for old, member in zip(before, gan.critic.members))
+
+
+def test_ensemble_critic_refuses_one_critic(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        ensemble_critic.main(["--critics", "embedded", "--pool", "x", "--eval-pool", "y", "--training-data", "z",
+                              "--out", str(tmp_path / "c.pt")])
+    assert "--critics: an ensemble needs at least 2 critics, got 1" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from agents import DeepExposure, algorithms
 from exposure_env.data import EmbeddedPool
+from exposure_env.metrics import psnr
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from sequences import write_sequences
 from train import evaluate
@@ -27,8 +28,9 @@ def test_eval_scores_a_saved_model_beside_the_reference_rows(tmp_path):
     evaluate.main(["--model", str(tmp_path / "tiny_agent.zip"), "--photos", "3", "--size", "32", "--num-segments", "2",
                    "--grid-rows", "2", "--out", str(out)])
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
-    assert list(rows) == ["identity", "global auto-exposure", "CLAHE on L", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV",
-                          "oracle: best global EV", "oracle: best T EVs", "tiny_agent"]
+    assert list(rows) == ["identity", "global auto-exposure", "global auto-exposure, log-average", "CLAHE on L",
+                          "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "oracle: best global EV", "oracle: best T EVs",
+                          "tiny_agent"]
     assert all(10 < float(row["psnr"]) < 60 and 0 <= float(row["highlights"]) <= 1
                and 0 <= float(row["shadows"]) <= 1 for row in rows.values())
     # the oracles know the target: nothing beats the best T EVs, and they contain the best single EV
@@ -51,7 +53,8 @@ def test_clahe_equalises_lightness_of_a_dark_photo():
 
 
 @pytest.mark.parametrize("argv, message", [(["--model", "missing.zip"], "missing.zip: no such model file"),
-                                           (["--photos", "0"], "--photos and --grid-rows must be >= 1")])
+                                           (["--photos", "0"], "--photos and --grid-rows must be >= 1"),
+                                           (["--render-side", "4"], "--render-side 4: must be >= 8 pixels")])
 def test_eval_bad_arguments(argv, message, capsys, tmp_path):
     with pytest.raises(SystemExit):
         evaluate.main([*argv, "--out", str(tmp_path)])
@@ -120,7 +123,7 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     out = tmp_path / "report"
     evaluate.main(["--pool", str(folder), "--photos", "3", "--grid-rows", "2", "--out", str(out)])
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert len(rows) == 5  # the reference methods
+    assert len(rows) == 6  # the reference methods
     assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
     assert cv2.imread(str(out / "grid.png")) is not None
 
@@ -160,3 +163,20 @@ def test_eval_refuses_models_of_different_ev_ranges():
     assert evaluate.trained_max_ev([]) == evaluate.DEFAULT_MAX_EV
     with pytest.raises(ValueError, match="different EV ranges"):
         evaluate.trained_max_ev([narrow, wide])
+
+
+def test_eval_judges_each_decision_rendered_on_the_photo_at_the_render_side(tmp_path):
+    write_sequences(tmp_path / "sequences", sequences=1, size=96)
+    env = gym.make("ExposureRetouch-v0", pool=str(tmp_path / "sequences"), size=32, num_segments=2, max_ev=5.0)
+    methods = {name: method for name, method in evaluate.reference_methods(paired=True).items()
+               if name in ("identity", "global auto-exposure")}
+    thumbnails, _ = evaluate.evaluate(env, methods, 3, progress=False)
+    rendered, _ = evaluate.evaluate(env, methods, 3, render_side=96, progress=False)
+    pool = env.unwrapped.pool
+    # identity rendered at 96 pixels is the 96-pixel frame itself, judged against the 96-pixel target
+    expected = np.mean([psnr(pool[index].raw, pool[index].target) for index in range(3)])
+    assert rendered[0]["psnr"] == pytest.approx(expected, abs=1e-4)
+    assert rendered[0]["psnr"] != pytest.approx(thumbnails[0]["psnr"], abs=0.01)  # not the 32-pixel thumbnails
+    # the same decision at both sizes: auto-exposure is far above identity in both, and the critic scores the thumbnail
+    assert all(rows[1]["psnr"] > rows[0]["psnr"] + 2 for rows in (thumbnails, rendered))
+    assert [row["score"] for row in rendered] == [row["score"] for row in thumbnails]

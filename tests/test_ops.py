@@ -79,6 +79,20 @@ def test_auto_exposure_ev_brings_the_mean_to_mid_grey_and_twins_agree(photo):
     assert auto_exposure_ev(np.zeros((0, 3), np.float32)) == 0.0
 
 
+def test_log_average_auto_exposure_is_the_geometric_mean_and_twins_agree(photo):
+    # half the pixels at linear luma 0.02, half at 0.5: mean 0.26 (-0.53 EV), geometric mean 0.1 (+0.85 EV)
+    grey = np.array([0.02] * 8 + [0.5] * 8, np.float32)
+    srgb = np.repeat(linear_to_srgb(grey)[:, None], 3, axis=1)
+    assert auto_exposure_ev(srgb) == pytest.approx(np.log2(0.18 / 0.26), abs=1e-3)
+    assert auto_exposure_ev(srgb, "log-average") == pytest.approx(np.log2(0.18 / 0.1), abs=1e-3)
+    batch = torch.from_numpy(np.stack([photo, expose(photo, -2.0)])).permute(0, 3, 1, 2)
+    np.testing.assert_allclose(auto_exposure_ev_torch(batch, "log-average").numpy(),
+                               [auto_exposure_ev(image, "log-average") for image in (photo, expose(photo, -2.0))],
+                               rtol=1e-4)
+    with pytest.raises(ValueError, match="statistic 'median'"):
+        auto_exposure_ev(photo, "median")
+
+
 def test_local_composite_changes_only_the_segment(photo):
     mask = np.zeros(photo.shape[:2], np.float32)
     mask[:, :16] = 1.0

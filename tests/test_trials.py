@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,7 +12,8 @@ import cv2
 import pytest
 from reports import read_csv
 
-from train.experiments import learning_ladder, sweep
+from train import trials
+from train.experiments import learning_ladder, real_sequences, sweep
 
 TINY = ["--steps", "32", "--n-images", "4", "--size", "40", "--num-segments", "2", "--eval-photos", "2",
         "--evaluations", "2"]
@@ -74,3 +76,16 @@ def test_bad_placement_arguments_are_refused_by_name(argv, message, capsys):
     with pytest.raises(SystemExit):
         sweep.main(argv)
     assert message in capsys.readouterr().err
+
+
+def test_a_finished_experiment_is_re_evaluated_when_only_evaluation_arguments_differ():
+    recorded = json.dumps({"out": "o", "photos": "None", "seeds": "3", "steps": "8192"})
+    # an evaluation argument changed or added: the same trials; a trial argument changed: other trials
+    assert trials.same_trials(recorded, json.dumps({"out": "o", "photos": "32", "render_side": "256", "seeds": "3",
+                                                    "steps": "8192"}), evaluation_only=("photos", "render_side"))
+    assert not trials.same_trials(recorded, json.dumps({"out": "o", "photos": "None", "seeds": "3", "steps": "4096"}),
+                                  evaluation_only=("photos", "render_side"))
+    assert not trials.same_trials(recorded, json.dumps({"out": "o", "photos": "32", "seeds": "3", "steps": "8192"}))
+    # a moved experiment folder is the same experiment
+    assert trials.same_trials(recorded, json.dumps({"out": "moved", "photos": "None", "seeds": "3", "steps": "8192"}))
+    assert "render_side" in real_sequences.EVALUATION_ARGUMENTS and "steps" not in real_sequences.EVALUATION_ARGUMENTS

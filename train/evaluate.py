@@ -2,11 +2,14 @@
 
 Every method turns each photo's thumbnail S0 into a result: a policy plays one episode of
 ExposureRetouch-v0 (the result is the fused P_T), CLAHE equalises S0's lightness directly.
-Always compared: identity, global auto-exposure, CLAHE on L, and the fixed brackets
+Always compared: identity, global auto-exposure (the mean or the log-average of the linear luma
+brought to mid-grey), CLAHE on L, and the fixed brackets
 −1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
 (best single EV, best T EVs for the PSNR to the target: the ceiling of the action space).
 Metrics: packaged-critic score, shares of clipped highlights (luma ≥ 254/255) and crushed
 shadows (luma ≤ 1/255), and on paired sets PSNR, SSIM and CIEDE2000 to the expert target.
+They judge the thumbnail result, or with --render-side N each method's decision rendered on
+the photo at N pixels, as exposure-retouch applies it (the critic score stays on the thumbnail).
 The bar a learned policy must clear is global auto-exposure: it lies inside the action space
 (all T EVs equal).
 
@@ -18,6 +21,7 @@ own size up to 384 pixels).
     exposure-eval --model runs/ppo/model.zip runs/sac/model.zip --pool ~/photos
     exposure-eval --model my_ppo.zip --algo ppo   # a model saved by plain SB3 save(), which names no algorithm
     exposure-eval --model packaged          # the policy that ships with the package
+    exposure-eval --model packaged --pool sice_sequences/dev --photos 291 --render-side 256
 """
 
 from __future__ import annotations
@@ -162,6 +166,7 @@ def reference_methods(paired: bool = False) -> dict[str, Method]:
     return {
         "identity": policy_method(policies.identity),
         "global auto-exposure": policy_method(policies.global_auto_exposure),
+        "global auto-exposure, log-average": policy_method(policies.log_average_auto_exposure),
         "CLAHE on L": clahe_method,
         "bracket -1.5..+1.5 EV": policy_method(policies.make_bracket((-1.5, -0.5, 0.5, 1.5))),
         "bracket -2..+2 EV": policy_method(policies.make_bracket(policies.WIDE_BRACKET)),
@@ -169,12 +174,27 @@ def reference_methods(paired: bool = False) -> dict[str, Method]:
     }
 
 
-def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress: bool = True
-             ) -> tuple[list[dict], dict]:
+def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_side: int | None = None,
+             progress: bool = True) -> tuple[list[dict], dict]:
     """Mean metrics per method over pool photos ``0..num_photos-1``, and the images for a grid.
 
-    The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses); the
-    paired metrics are NaN where a photo has no target.
+    The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses) of the
+    thumbnail result, the size the critic was trained at; the paired metrics are NaN where a
+    photo has no target.
+
+    Args:
+        env: an ``ExposureRetouch-v0`` env over the photos.
+        methods: ``name -> method`` (:func:`reference_methods`, :func:`policy_method`).
+        num_photos: photos to evaluate, from the pool's first.
+        render_side: ``None`` judges each method's thumbnail result P_T (``S`` pixels). A number
+            judges its decision rendered on the photo at that many pixels (longer side,
+            :func:`grid_photo`) against the target at the same size, as ``exposure-retouch``
+            applies it at full resolution (Alg. 3).
+        progress: show a progress bar over the methods (in a terminal only).
+
+    Returns:
+        One row per method (``method`` and :data:`METRICS`), and ``{column: {photo index: thumbnail
+        result}}`` with the ``raw`` and ``expert target`` columns.
     """
     from tqdm import tqdm
 
@@ -187,10 +207,14 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, progress
     for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
         per_photo = []
         for index in range(num_photos):
-            result, original, target, _ = method(env, index)
-            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(result)}
-            if target is not None:
-                metrics = paired_metrics(result, target)
+            result, original, target, render = method(env, index)
+            judged, judged_target = result, target
+            if render_side is not None:
+                photo, judged_target = grid_photo(env.unwrapped.pool, index, render_side)
+                judged = render(photo)
+            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(judged)}
+            if judged_target is not None:
+                metrics = paired_metrics(judged, judged_target)
             per_photo.append({"score": float(critic(result)), **metrics})
             images.setdefault("raw", {})[index] = original
             if target is not None:
@@ -358,12 +382,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-ev", type=float, default=None,
                         help="EV range ±max_ev of every policy and of the oracles (default: the range the models "
                              f"were trained with, else {DEFAULT_MAX_EV:g})")
+    parser.add_argument("--render-side", type=int, default=None,
+                        help="judge each method's decision rendered on the photo at this many pixels (longer side) "
+                             "against the target at that size, as exposure-retouch applies it (default: judge the "
+                             "SIZE-pixel result itself); the critic score stays on the SIZE-pixel result")
     parser.add_argument("--grid-rows", type=int, default=6,
                         help="photos shown in grid.png, one per source photo (default: 6)")
     parser.add_argument("--out", type=Path, default=Path("reports/eval"), help="report folder (default: reports/eval)")
     args = parser.parse_args(argv)
     if args.photos < 1 or args.grid_rows < 1:
         parser.error("--photos and --grid-rows must be >= 1")
+    if args.render_side is not None and args.render_side < 8:
+        parser.error(f"--render-side {args.render_side}: must be >= 8 pixels")
     import gymnasium as gym
 
     import exposure_env  # noqa: F401  (registers the env)
@@ -378,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = min(args.photos, len(env.unwrapped.pool))
     methods = {**reference_methods(env.unwrapped.pool.paired),
                **{name: policy_method(model_policy(model)) for name, model in models.items()}}
-    rows, _ = evaluate(env, methods, photos)
+    rows, _ = evaluate(env, methods, photos, args.render_side)
     write_tables(rows, args.out)
     images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
     write_grid(images, len(images["raw"]), args.out)

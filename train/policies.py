@@ -49,6 +49,16 @@ def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv)
     return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
 
 
+def log_average_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
+    """:func:`global_auto_exposure` with the log-average (geometric mean) luma brought to mid-grey.
+
+    The scene key of Reinhard et al. 2002 (:func:`~exposure_env.ops.exposure.auto_exposure_ev` with
+    ``statistic="log-average"``): dark pixels weigh more, so dark photos are brightened more.
+    """
+    ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0, statistic="log-average")
+    return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
+
+
 def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
     """Auto-exposure of segment t: :func:`global_auto_exposure`'s EV, over the segment's pixels only.
 

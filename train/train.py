@@ -4,8 +4,9 @@ The reward is the paper's GAN reward by default: a critic pre-trained on random-
 (p-step) and retrained against the expert photos between roll-outs (d-step), shared by the env
 and, for DeepExposure, the agent. --reward critic keeps the packaged critic fixed instead
 (no critic training, no paired targets); --critic real takes the shipped real-photo critic
-for either (embedded, the default, is the packaged one), --critic PATH any critic built by
-python -m train.pretrain_critic. --reward reference uses the negative RMSE to paired
+for either, --critic ensemble the two shipped critics as one (embedded, the default, is the
+packaged one), --critic PATH any critic built by python -m train.pretrain_critic or
+python -m train.ensemble_critic. --reward reference uses the negative RMSE to paired
 targets (a diagnostic: it needs the pairs). Checkpoints are written atomically every --checkpoint-every env steps
 (with the GAN reward's state beside them); Ctrl-C keeps the last one, and --resume
 continues from it with the same step count, optimiser, critic and exploration state.
@@ -139,10 +140,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reward", default="gan", choices=("gan", "critic", "reference"),
                         help="gan: the paper's retrained critic (default); critic: the packaged critic, kept fixed; "
                              "reference: −RMSE to paired targets (needs them)")
-    parser.add_argument("--critic", default=None, metavar="embedded|real|PATH",
+    parser.add_argument("--critic", default=None, metavar="embedded|real|ensemble|PATH",
                         help="the critic of --reward critic, or the one --reward gan starts from: embedded (the "
-                             "packaged one, default), real (trained on real sequences) or a critic.pt from "
-                             "python -m train.pretrain_critic")
+                             "packaged one, default), real (trained on real sequences), ensemble (the two as one) "
+                             "or a critic.pt from python -m train.pretrain_critic or train.ensemble_critic")
     parser.add_argument("--max-ev", type=float, default=3.0,
                         help="EV range: an action of ±1 exposes ±max_ev stops (default: 3; real dark photos need 5)")
     parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,

@@ -126,15 +126,28 @@ def trainable(run: Callable[..., dict], args: argparse.Namespace, **shared: Any)
     return tune.with_resources(function, {"cpu": args.cpus_per_trial, "gpu": args.gpus_per_trial})
 
 
+def same_trials(recorded: str, arguments: str, evaluation_only: tuple[str, ...] = ()) -> bool:
+    """Whether two ``tune/<name>.json`` records (JSON texts) ask for the same trials.
+
+    They do when they are equal but for the names in ``evaluation_only`` and for ``out``: an
+    experiment whose folder was moved is still the one found there.
+    """
+    def trial_arguments(text: str) -> dict[str, str]:
+        return {key: value for key, value in json.loads(text).items() if key not in ("out", *evaluation_only)}
+
+    return trial_arguments(recorded) == trial_arguments(arguments)
+
+
 def fit(name: str, function: Any, args: argparse.Namespace, param_space: dict[str, Any], trials: int,
-        tune_config: Any | None = None) -> Any:
+        tune_config: Any | None = None, evaluation_only: tuple[str, ...] = ()) -> Any:
     """Run (or resume) the Tune experiment ``name`` in ``args.out / "tune"``; returns its ``ResultGrid``.
 
     The paths among ``args`` become absolute first.
 
     An experiment of that name found there is resumed with ``Tuner.restore`` (finished trials
     kept, failed ones run again) when it was started with the same arguments, which
-    ``tune/<name>.json`` records.
+    ``tune/<name>.json`` records (:func:`same_trials`: arguments of ``evaluation_only`` may differ,
+    or be new, since the trials never read them, and the folder may have moved).
 
     Args:
         name: the experiment's name.
@@ -143,6 +156,7 @@ def fit(name: str, function: Any, args: argparse.Namespace, param_space: dict[st
         param_space: Tune's ``param_space``: ``{"trial": {...}}``, grid or samplers.
         trials: how many trials the experiment has when it is complete.
         tune_config: search algorithm, scheduler and samples (default: the grid, ``--concurrent``).
+        evaluation_only: names of ``args`` that only the runner's evaluation after the trials reads.
 
     Raises:
         SystemExit: the folder holds an experiment of other arguments, the experiment was
@@ -158,9 +172,10 @@ def fit(name: str, function: Any, args: argparse.Namespace, param_space: dict[st
     arguments = json.dumps({key: str(value) for key, value in sorted(vars(args).items())
                             if key not in PLACEMENT_ARGUMENTS}, indent=1)
     if tune.Tuner.can_restore(storage / name):
-        if not recorded.is_file() or recorded.read_text() != arguments:
+        if not recorded.is_file() or not same_trials(recorded.read_text(), arguments, evaluation_only):
             raise SystemExit(f"{storage / name}: holds an experiment started with other arguments; "
                              "give another --out or delete that folder")
+        recorded.write_text(arguments)
         tuner = tune.Tuner.restore(str(storage / name), function, resume_errored=True)
     else:
         storage.mkdir(parents=True, exist_ok=True)
@@ -185,7 +200,7 @@ def record_of(result: Any) -> dict[str, Any]:
 
 
 def run_grid(name: str, run: Callable[..., dict], trials: list[dict[str, Any]], args: argparse.Namespace,
-             **shared: Any) -> list[dict[str, Any]]:
+             evaluation_only: tuple[str, ...] = (), **shared: Any) -> list[dict[str, Any]]:
     """Each of ``trials`` (the keyword arguments of one ``run``) as a Tune trial; their records in that order.
 
     Args:
@@ -194,11 +209,13 @@ def run_grid(name: str, run: Callable[..., dict], trials: list[dict[str, Any]], 
         trials: one dict of JSON-able keyword arguments per trial.
         args: the runner's arguments (``out``, ``address``, resources, ``concurrent``); they reach
             ``run`` too.
+        evaluation_only: see :func:`fit`.
         shared: see :func:`trainable`.
     """
     from ray import tune
 
-    grid = fit(name, trainable(run, args, **shared), args, {"trial": tune.grid_search(trials)}, len(trials))
+    grid = fit(name, trainable(run, args, **shared), args, {"trial": tune.grid_search(trials)}, len(trials),
+               evaluation_only=evaluation_only)
     records: list[dict[str, Any] | None] = [None] * len(trials)
     for result in grid:
         records[trials.index(result.config["trial"])] = record_of(result)

@@ -24,6 +24,8 @@ MID_GREY = 0.18
 UINT8_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 #: mean of the linearised luma below which auto-exposure stops brightening (about 13 stops under white)
 _AUTO_EXPOSURE_FLOOR = 1e-4
+#: the averages :func:`auto_exposure_ev` can bring to mid-grey
+AUTO_EXPOSURE_STATISTICS = ("mean", "log-average")
 
 
 def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
@@ -122,25 +124,45 @@ def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Ten
     return local * (1.0 - weight) + expose_torch(local, ev) * weight
 
 
-def auto_exposure_ev(srgb: np.ndarray) -> float:
-    """Global auto-exposure: the EV that brings the mean of the linearised luma of ``srgb`` to :data:`MID_GREY`.
+def auto_exposure_ev(srgb: np.ndarray, statistic: str = "mean") -> float:
+    """Global auto-exposure: the EV that brings the average linearised luma of ``srgb`` to :data:`MID_GREY`.
 
-    ``e = log2(0.18 / mean(srgb_to_linear(luma(x))))``: Rec. 709 luma of the sRGB values, decoded to
-    linear light, averaged; the mean is floored at 1e-4.
+    ``e = log2(0.18 / avg(srgb_to_linear(luma(x))))``: Rec. 709 luma of the sRGB values, decoded to
+    linear light, averaged by ``statistic``:
+
+    - ``"mean"``: the arithmetic mean, floored at 1e-4;
+    - ``"log-average"``: the geometric mean ``exp(mean(log(max(Y, 1e-4))))``, the scene key of
+      Reinhard et al. 2002 (Eq. 1). Dark pixels pull it down more, so it brightens more.
 
     Args:
         srgb: ``(..., 3)`` float sRGB in ``[0, 1]``; an empty array gives 0 EV.
+        statistic: ``"mean"`` or ``"log-average"``.
 
     Returns:
         The exposure value in stops (not clipped to any action range).
+
+    Raises:
+        ValueError: an unknown ``statistic``.
     """
+    if statistic not in AUTO_EXPOSURE_STATISTICS:
+        raise ValueError(f"statistic {statistic!r}: expected one of {AUTO_EXPOSURE_STATISTICS}")
     if srgb.size == 0:
         return 0.0
-    mean_linear = float(srgb_to_linear(luma(srgb.astype(np.float32, copy=False))).mean())
-    return float(np.log2(MID_GREY / max(mean_linear, _AUTO_EXPOSURE_FLOOR)))
+    linear = srgb_to_linear(luma(srgb.astype(np.float32, copy=False))).ravel()
+    if statistic == "log-average":
+        average = float(np.exp(np.log(np.maximum(linear, _AUTO_EXPOSURE_FLOOR)).mean()))
+    else:
+        average = float(linear.mean())
+    return float(np.log2(MID_GREY / max(average, _AUTO_EXPOSURE_FLOOR)))
 
 
-def auto_exposure_ev_torch(srgb: torch.Tensor) -> torch.Tensor:
+def auto_exposure_ev_torch(srgb: torch.Tensor, statistic: str = "mean") -> torch.Tensor:
     """Torch twin of :func:`auto_exposure_ev`, one EV per image: ``(B, 3, H, W)`` -> ``(B,)`` stops."""
-    mean_linear = srgb_to_linear_torch(luma_torch(srgb)).flatten(1).mean(dim=1)
-    return torch.log2(MID_GREY / mean_linear.clamp_min(_AUTO_EXPOSURE_FLOOR))
+    if statistic not in AUTO_EXPOSURE_STATISTICS:
+        raise ValueError(f"statistic {statistic!r}: expected one of {AUTO_EXPOSURE_STATISTICS}")
+    linear = srgb_to_linear_torch(luma_torch(srgb)).flatten(1)
+    if statistic == "log-average":
+        average = torch.exp(torch.log(linear.clamp_min(_AUTO_EXPOSURE_FLOOR)).mean(dim=1))
+    else:
+        average = linear.mean(dim=1)
+    return torch.log2(MID_GREY / average.clamp_min(_AUTO_EXPOSURE_FLOOR))

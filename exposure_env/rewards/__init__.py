@@ -11,12 +11,13 @@ from exposure_env.rewards.functions import (
     make_score_fn,
     reference_score,
 )
-from exposure_env.rewards.networks import ConvTrunk, Discriminator
+from exposure_env.rewards.networks import ConvTrunk, CriticEnsemble, Discriminator
 
 __all__ = [
     "PACKAGED_CRITICS",
     "REWARD_SOURCES",
     "ConvTrunk",
+    "CriticEnsemble",
     "CriticTrainer",
     "Discriminator",
     "DiscriminatorScore",

@@ -28,7 +28,7 @@ from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.ops.resize import shrink_photo
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
-from exposure_env.rewards.networks import Discriminator
+from exposure_env.rewards.networks import Critic, CriticEnsemble, Discriminator
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ class GANReward:
         update_every: finished episodes between updates, or ``None`` for callback-driven.
         normalize: standardise scores by running statistics (see above).
         critic: start from the ``"packaged"`` pre-trained critic (a private copy) or from
-            ``"scratch"`` (the paper), or a :class:`Discriminator` to train.
+            ``"scratch"`` (the paper), or a critic to train (a :class:`Discriminator`, or a
+            :class:`CriticEnsemble` whose members all train through its weighted sum).
         learning_rate: Adam learning rate of the critic.
         batch_size: photos of each kind per critic update.
         device: torch device of the critic.
@@ -118,7 +119,7 @@ class GANReward:
         d_steps: int = 5,
         update_every: int | None = 64,
         normalize: bool = False,
-        critic: str | Discriminator = "packaged",
+        critic: str | Critic = "packaged",
         learning_rate: float = 5e-5,
         batch_size: int = 64,
         device: str | torch.device = "cpu",
@@ -149,15 +150,15 @@ class GANReward:
         self._owner_pid = os.getpid()
 
     @staticmethod
-    def _initial_critic(critic: str | Discriminator, device: str | torch.device, seed: int) -> Discriminator:
-        if isinstance(critic, Discriminator):
+    def _initial_critic(critic: str | Critic, device: str | torch.device, seed: int) -> Critic:
+        if isinstance(critic, (Discriminator, CriticEnsemble)):
             return critic
         if critic == "packaged":
             return copy.deepcopy(load_packaged_critic(str(torch.device(device)))).train()
         if critic == "scratch":
             torch.manual_seed(seed)
             return Discriminator()
-        raise ValueError(f"GANReward: unknown critic {critic!r}; expected one of {CRITIC_STARTS} or a Discriminator")
+        raise ValueError(f"GANReward: unknown critic {critic!r}; expected one of {CRITIC_STARTS} or a critic module")
 
     @classmethod
     def from_env(cls, env: Any) -> GANReward | None:
@@ -186,8 +187,8 @@ class GANReward:
 
     # ------------------------------------------------------------------ what callers read
     @property
-    def critic(self) -> Discriminator:
-        """The discriminator every attached env scores with (trained in place)."""
+    def critic(self) -> Critic:
+        """The critic every attached env scores with (trained in place)."""
         return self.trainer.critic
 
     @property

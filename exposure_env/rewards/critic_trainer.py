@@ -16,11 +16,11 @@ from exposure_env.data.pool import ImagePool
 from exposure_env.ops.layout import hwc_to_tensor
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.functions import DiscriminatorScore
-from exposure_env.rewards.networks import Discriminator
+from exposure_env.rewards.networks import Critic, Discriminator
 
 
 def wgan_gp_loss(
-    critic: Discriminator,
+    critic: Critic,
     real: torch.Tensor,
     fake: torch.Tensor,
     gp_weight: float = 10.0,
@@ -78,7 +78,7 @@ class CriticTrainer:
     def __init__(
         self,
         expert_pool: ImagePool,
-        critic: Discriminator | None = None,
+        critic: Critic | None = None,
         *,
         learning_rate: float = 5e-5,
         betas: tuple[float, float] = (0.5, 0.9),

@@ -16,27 +16,31 @@ import torch
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 
 from exposure_env.ops.layout import hwc_to_tensor
-from exposure_env.rewards.networks import Discriminator
+from exposure_env.rewards.networks import Critic, CriticEnsemble, Discriminator
 
 #: ``f(image (H, W, 3) float32 sRGB, info dict) -> float``; higher is better.
 ScoreFn = Callable[[np.ndarray, dict], float]
-RewardSource = Union[str, ScoreFn, Discriminator]
+RewardSource = Union[str, ScoreFn, Critic]
 REWARD_SOURCES = ("discriminator", "reference")
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 PACKAGED_CRITIC = WEIGHTS_DIR / "critic.pt"
 PACKAGED_CRITIC_PROVENANCE = WEIGHTS_DIR / "critic_provenance.json"
 #: the critics that ship, by name: ``embedded`` (the env's default reward, trained on the embedded
-#: photos) and ``real`` (trained on real bracketed sequences; see its provenance for data and terms)
-PACKAGED_CRITICS = {"embedded": PACKAGED_CRITIC, "real": WEIGHTS_DIR / "real" / "critic.pt"}
+#: photos), ``real`` (trained on real bracketed sequences; see its provenance for data and terms) and
+#: ``ensemble`` (the two as one, :class:`~exposure_env.rewards.networks.CriticEnsemble`)
+PACKAGED_CRITICS = {"embedded": PACKAGED_CRITIC, "real": WEIGHTS_DIR / "real" / "critic.pt",
+                    "ensemble": WEIGHTS_DIR / "ensemble" / "critic.pt"}
 
 
-def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
-    """A critic saved by ``python -m train.pretrain_critic``: weights file plus its provenance beside it.
+def load_critic(path: str | Path, device: str = "cpu") -> Critic:
+    """A critic saved by ``python -m train.pretrain_critic`` (a :class:`Discriminator`) or ``python -m
+    train.ensemble_critic`` (a :class:`CriticEnsemble`): weights file plus its provenance beside it.
 
     Args:
-        path: a name of :data:`PACKAGED_CRITICS` (``"embedded"``, ``"real"``) or a weights file
-            (``critic.pt``) whose ``critic_provenance.json`` in the same folder gives the widths.
+        path: a name of :data:`PACKAGED_CRITICS` (``"embedded"``, ``"real"``, ``"ensemble"``) or a
+            weights file (``critic.pt``) whose ``critic_provenance.json`` in the same folder gives
+            the widths (of each member, for an ensemble).
         device: torch device to load onto.
 
     Returns:
@@ -51,8 +55,13 @@ def load_critic(path: str | Path, device: str = "cpu") -> Discriminator:
                                 "build it with `python -m train.pretrain_critic --out PATH`")
     # the initial weights are overwritten at once: draw them from a forked RNG, so that loading a
     # critic (the packaged one only on first use, it is cached) leaves torch's global stream as it was
+    provenance = read_provenance(path)
     with torch.random.fork_rng(devices=[]):
-        critic = Discriminator(widths=tuple(read_provenance(path)["widths"]))
+        if "members" in provenance:
+            critic = CriticEnsemble([Discriminator(widths=tuple(member["widths"])) for member in provenance["members"]],
+                                    torch.zeros(len(provenance["members"])))
+        else:
+            critic = Discriminator(widths=tuple(provenance["widths"]))
     critic.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     return critic.to(device).eval()
 
@@ -78,7 +87,7 @@ class DiscriminatorScore:
             it trains (see :class:`~exposure_env.rewards.adversarial.GANReward`).
     """
 
-    def __init__(self, critic: Discriminator, running_stats: RunningMeanStd | None = None):
+    def __init__(self, critic: Critic, running_stats: RunningMeanStd | None = None):
         self.critic = critic
         self.running_stats = running_stats
 
@@ -127,9 +136,10 @@ def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
 
     Args:
         reward: ``"discriminator"`` (the packaged critic), ``"reference"`` (paired pools),
-            a :class:`Discriminator`, or any callable ``f(image, info) -> float``.
+            a critic (:class:`Discriminator` or :class:`CriticEnsemble`), or any callable
+            ``f(image, info) -> float``.
     """
-    if isinstance(reward, Discriminator):
+    if isinstance(reward, (Discriminator, CriticEnsemble)):
         return DiscriminatorScore(reward)
     if isinstance(reward, str):
         if reward == "discriminator":

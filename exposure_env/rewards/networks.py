@@ -7,6 +7,8 @@ input channels for the policy, 6 for the value network and 6 for the discriminat
 
 from __future__ import annotations
 
+from typing import Union
+
 import torch
 from torch import nn
 
@@ -56,3 +58,38 @@ class Discriminator(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         # Fig. 2: the discriminator sees the retouched image plus its luma, saturation and contrast
         return self.trunk(critic_features_torch(image)).squeeze(1)
+
+
+class CriticEnsemble(nn.Module):
+    """Several WGAN critics scoring as one: ``D(x) = Σ_i w_i·D_i(x)``.
+
+    A WGAN critic is defined up to an offset and a scale, so critics trained on different expert
+    photos score on different scales; the weights (see ``python -m train.ensemble_critic``) give
+    each member the same spread. Scores, gradients and training (the GAN reward's d-step trains
+    every member through the sum) work as for one :class:`Discriminator`.
+
+    Args:
+        members: the critics.
+        weights: ``(len(members),)`` weight of each member's score.
+
+    Shapes:
+        ``(B, 3, H, W)`` sRGB in ``[0, 1]`` -> ``(B,)``.
+
+    Raises:
+        ValueError: no members, or not one weight per member.
+    """
+
+    def __init__(self, members: list[Discriminator], weights: torch.Tensor | list[float]):
+        super().__init__()
+        weights = torch.as_tensor(weights, dtype=torch.float32)
+        if not members or weights.shape != (len(members),):
+            raise ValueError(f"CriticEnsemble: {len(members)} members need as many weights, got {tuple(weights.shape)}")
+        self.members = nn.ModuleList(members)
+        self.register_buffer("weights", weights)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return sum(weight * member(image) for weight, member in zip(self.weights, self.members))
+
+
+#: a critic of the GAN reward: one discriminator or an ensemble of them
+Critic = Union[Discriminator, CriticEnsemble]

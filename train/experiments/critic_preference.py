@@ -29,15 +29,18 @@ COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > Â
 
 
 def describe(critic: str) -> str:
-    """A critic's name for the table: as given (a shipped name or a file) and its training pool."""
-    return f"{critic} (trained on {read_provenance(critic)['data']['pool']})"
+    """A critic's name for the table: as given (a shipped name or a file) and its training pool, or its members."""
+    provenance = read_provenance(critic)
+    if "members" in provenance:
+        return f"{critic} (ensemble of {' + '.join(member['critic'] for member in provenance['members'])})"
+    return f"{critic} (trained on {provenance['data']['pool']})"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|PATH",
-                        help="shipped critics by name, or critic.pt files from python -m train.pretrain_critic "
-                             "(default: embedded)")
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|PATH",
+                        help="shipped critics by name, or critic.pt files from python -m train.pretrain_critic or "
+                             "train.ensemble_critic (default: embedded)")
     parser.add_argument("--pools", nargs="+", default=["embedded:test"],
                         help="paired pools: embedded:test or folders with raw/ and expert/ (default: embedded:test)")
     parser.add_argument("--max-ev", type=float, default=5.0, help="EV range of auto-exposure (default: 5)")

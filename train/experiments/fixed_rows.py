@@ -25,7 +25,8 @@ from train.common import EVAL_METRICS, write_csv  # noqa: E402
 from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 
 #: the fixed rows besides the two oracles
-BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure", "CLAHE on L")
+BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure",
+             "global auto-exposure, log-average", "CLAHE on L")
 
 
 def held_out_env(args: argparse.Namespace, **settings: Any) -> gym.Env:

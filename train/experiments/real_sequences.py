@@ -13,8 +13,9 @@ Rungs (DeepExposure II, discriminator as value, actor starting at global auto-ex
   reference  −RMSE to the paired target: a diagnostic of the learner, since it uses the pairs
 
 The critic and gan rungs run once per ``--critics`` entry: a shipped critic (``embedded``, trained
-on the embedded photos; ``real``, trained on ``train/`` with the sequences' fusions as M2) or
-``NAME=PATH`` for any critic built by ``python -m train.pretrain_critic``.
+on the embedded photos; ``real``, trained on ``train/`` with the sequences' fusions as M2;
+``ensemble``, the two as one, ``python -m train.ensemble_critic``) or ``NAME=PATH`` for any critic
+built by ``python -m train.pretrain_critic`` or ``train.ensemble_critic``.
 
 Each run is ``exposure-train`` itself, as a Ray Tune trial (``train.trials``): its files are the
 trial's checkpoint in ``<out>/tune/``, and an interrupted experiment, run again with the same
@@ -24,15 +25,17 @@ brackets and both oracles, all at the same ``--max-ev``.
 
 Writes into ``--out`` (default ``reports/real_sequences``):
   results.md    learned rows (mean ± std over seeds) and the fixed rows: PSNR, SSIM, ΔE2000,
-                packaged-critic score, clipped highlight and shadow shares
-  results.csv   one row per method and per run
+                packaged-critic score, clipped highlight and shadow shares; twice: judged on the
+                64-pixel result P_T, and each decision rendered on the frame at --render-side
+                pixels against the target at that size (as exposure-retouch applies it)
+  results.csv   one row per method and per run (64 pixels); results_<side>px.csv the same rendered
   grid.png      before/after on 6 frames spread over dev, 160 pixels: raw | the fixed methods but
                 the ±1.5 EV bracket | each rung's first seed | target
   tune/         the Ray Tune experiment: each trial's checkpoint is its exposure-train folder (model,
                 curves, its own report)
 
     python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3 \
-        --critics embedded real
+        --critics embedded real ensemble
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.metrics import clipped_shares
 from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
-from train.common import mean_std, write_report
+from train.common import mean_std, write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 RUNGS = ("critic", "gan", "reference")
@@ -58,6 +61,8 @@ RUNGS = ("critic", "gan", "reference")
 ALGORITHM = "deepexposure-discriminator"
 #: grid.png: frames shown, and their longer side in pixels (12 columns)
 GRID_ROWS, GRID_SIDE_REAL = 6, 160
+#: arguments only the evaluation after the trials reads: a finished experiment is re-evaluated with other ones
+EVALUATION_ARGUMENTS = ("photos", "render_side")
 ROW_METRICS = (("psnr", 2), ("ssim", 3), ("delta_e", 2), ("score", 1), ("highlights", 3), ("shadows", 3))
 
 
@@ -125,7 +130,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/sice_sequences"),
                         help="folder with train/ and dev/, each raw/ + expert/ (default: ../shared/data/sice_sequences)")
     parser.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=RUNGS, help="rewards to train with")
-    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|NAME=PATH",
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|NAME=PATH",
                         help="critics of the critic and gan rungs: shipped ones by name, others as NAME=PATH "
                              "(default: embedded)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per rung: 0..N-1 (default: 3)")
@@ -133,6 +138,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-images", type=int, default=64, help="photos per roll-out (default: 64)")
     parser.add_argument("--max-ev", type=float, default=5.0, help="EV range of policies and oracles (default: 5)")
     parser.add_argument("--photos", type=int, default=None, help="dev frames to evaluate (default: all)")
+    parser.add_argument("--render-side", type=int, default=256,
+                        help="second table: each decision rendered on the frame at this many pixels (default: 256, "
+                             "the size issue 13 measured at)")
     parser.add_argument("--out", type=Path, default=Path("reports/real_sequences"), help="report folder")
     add_tune_arguments(parser)
     args = check_tune_arguments(parser, parser.parse_args(argv))
@@ -141,6 +149,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--data {args.data}: no {split}/raw folder (expected the sice_sequences layout)")
     if args.seeds < 1 or args.steps < 1:
         parser.error("--seeds and --steps must be >= 1")
+    if args.render_side < 8:
+        parser.error(f"--render-side {args.render_side}: must be >= 8 pixels")
     args.critic_files = {}
     for entry in args.critics:
         name, _, path = entry.partition("=")
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> str:
     trials = [{"name": name, "rung": rung, "critic": critic, "seed": seed}
               for seed in range(args.seeds) for name, (rung, critic) in names.items()]
     models = {f"{run['name']}_seed{run['seed']}": Path(run["checkpoint"]) / "model.zip"
-              for run in run_grid("real_sequences", train_run, trials, args)}
+              for run in run_grid("real_sequences", train_run, trials, args, evaluation_only=EVALUATION_ARGUMENTS)}
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),
@@ -165,6 +175,8 @@ def main(argv: list[str] | None = None) -> str:
                   for name, path in models.items()}}
     rows, images = evaluate.evaluate(env, methods, photos)
     evaluate.write_tables(rows, args.out)
+    rendered, _ = evaluate.evaluate(env, methods, photos, args.render_side)
+    write_csv(args.out / f"results_{args.render_side}px.csv", rendered, ["method", *evaluate.METRICS])
     # the grid: the fixed methods (but the ±1.5 EV bracket) and each rung's first seed, on frames spread over the
     # whole dev set (its files are sorted by sequence, so the first rows would all show one scene), each
     # method's decision rendered on the frame at GRID_SIDE_REAL pixels, where a person can judge it
@@ -181,7 +193,10 @@ def main(argv: list[str] | None = None) -> str:
               f"{np.mean([clips['highlights'] for clips in target_clips]):.3f} of their pixels in the highlights "
               f"and {np.mean([clips['shadows'] for clips in target_clips]):.3f} in the shadows. "
               f"Per-run rows: results.csv.\n\n")
-    table = header + results_table({row["method"]: row for row in rows}, names)
+    table = (header + results_table({row["method"]: row for row in rows}, names)
+             + f"\nThe same decisions (each made on the 64-pixel thumbnail) rendered on the {args.render_side}-pixel "
+               "frame, judged against the target at that size; the critic score stays on the thumbnail:\n\n"
+             + results_table({row["method"]: row for row in rendered}, names))
     write_report(args.out, table)
     return table
 
