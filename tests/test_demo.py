@@ -14,7 +14,8 @@ def test_demo_writes_report_and_exits_zero(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert {p.name for p in out.iterdir()} == {"results.csv", "results.md", "grid.png", "episode.png"}
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
-    assert len(rows) == 7 and "CLAHE on L" in rows and "bracket -2..+2 EV" in rows
+    assert len(rows) == 8 and "CLAHE on L" in rows and "bracket -2..+2 EV" in rows
+    assert "global auto-exposure, log-average" in rows
     # mid-grey auto-exposure fixes the embedded degradations better than doing nothing
     assert float(rows["global auto-exposure"]["psnr"]) > float(rows["identity"]["psnr"]) + 1.0
     assert float(rows["global auto-exposure"]["score"]) > float(rows["identity"]["score"])
