@@ -180,3 +180,10 @@ def test_eval_judges_each_decision_rendered_on_the_photo_at_the_render_side(tmp_
     # the same decision at both sizes: auto-exposure is far above identity in both, and the critic scores the thumbnail
     assert all(rows[1]["psnr"] > rows[0]["psnr"] + 2 for rows in (thumbnails, rendered))
     assert [row["score"] for row in rendered] == [row["score"] for row in thumbnails]
+    # both sizes in one pass: the same rows, each method deciding once per photo
+    calls = []
+    counted = {name: (lambda method, name: lambda env, index: calls.append(name) or method(env, index))(method, name)
+               for name, method in methods.items()}
+    both, _ = evaluate.evaluate_sizes(env, counted, 3, (None, 96), progress=False)
+    assert both[None] == thumbnails and both[96] == rendered
+    assert len(calls) == 2 * 3

@@ -178,6 +178,25 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_s
              progress: bool = True) -> tuple[list[dict], dict]:
     """Mean metrics per method over pool photos ``0..num_photos-1``, and the images for a grid.
 
+    :func:`evaluate_sizes` at one size.
+
+    Args:
+        env, methods, num_photos, progress: see :func:`evaluate_sizes`.
+        render_side: ``None`` judges each method's thumbnail result P_T; a number its decision
+            rendered on the photo at that many pixels (see :func:`evaluate_sizes`).
+
+    Returns:
+        One row per method (``method`` and :data:`METRICS`), and ``{column: {photo index: thumbnail
+        result}}`` with the ``raw`` and ``expert target`` columns.
+    """
+    rows, images = evaluate_sizes(env, methods, num_photos, (render_side,), progress)
+    return rows[render_side], images
+
+
+def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
+                   render_sides: tuple[int | None, ...], progress: bool = True) -> tuple[dict, dict]:
+    """Mean metrics per method over pool photos ``0..num_photos-1`` at each size, each decision made once.
+
     The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses) of the
     thumbnail result, the size the critic was trained at; the paired metrics are NaN where a
     photo has no target.
@@ -186,15 +205,15 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_s
         env: an ``ExposureRetouch-v0`` env over the photos.
         methods: ``name -> method`` (:func:`reference_methods`, :func:`policy_method`).
         num_photos: photos to evaluate, from the pool's first.
-        render_side: ``None`` judges each method's thumbnail result P_T (``S`` pixels). A number
-            judges its decision rendered on the photo at that many pixels (longer side,
-            :func:`grid_photo`) against the target at the same size, as ``exposure-retouch``
-            applies it at full resolution (Alg. 3).
+        render_sides: the sizes to judge at. ``None`` judges each method's thumbnail result P_T
+            (``S`` pixels). A number judges its decision rendered on the photo at that many pixels
+            (longer side, :func:`grid_photo`) against the target at the same size, as
+            ``exposure-retouch`` applies it at full resolution (Alg. 3).
         progress: show a progress bar over the methods (in a terminal only).
 
     Returns:
-        One row per method (``method`` and :data:`METRICS`), and ``{column: {photo index: thumbnail
-        result}}`` with the ``raw`` and ``expert target`` columns.
+        ``{render side: one row per method (``method`` and :data:`METRICS`)}``, and ``{column:
+        {photo index: thumbnail result}}`` with the ``raw`` and ``expert target`` columns.
     """
     from tqdm import tqdm
 
@@ -202,25 +221,29 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_s
     from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
 
     critic = DiscriminatorScore(load_packaged_critic())
-    rows, images = [], {}
+    rows: dict[int | None, list[dict]] = {side: [] for side in render_sides}
+    images: dict[str, dict[int, np.ndarray]] = {}
     # the bar shows in a terminal only (disable=None), so redirected output stays clean
     for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
-        per_photo = []
+        per_photo: dict[int | None, list[dict]] = {side: [] for side in render_sides}
         for index in range(num_photos):
             result, original, target, render = method(env, index)
-            judged, judged_target = result, target
-            if render_side is not None:
-                photo, judged_target = grid_photo(env.unwrapped.pool, index, render_side)
-                judged = render(photo)
-            metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(judged)}
-            if judged_target is not None:
-                metrics = paired_metrics(judged, judged_target)
-            per_photo.append({"score": float(critic(result)), **metrics})
+            score = float(critic(result))
+            for side in render_sides:
+                judged, judged_target = result, target
+                if side is not None:
+                    photo, judged_target = grid_photo(env.unwrapped.pool, index, side)
+                    judged = render(photo)
+                metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(judged)}
+                if judged_target is not None:
+                    metrics = paired_metrics(judged, judged_target)
+                per_photo[side].append({"score": score, **metrics})
             images.setdefault("raw", {})[index] = original
             if target is not None:
                 images.setdefault("expert target", {})[index] = target
             images.setdefault(name, {})[index] = result
-        rows.append({"method": name, **{m: float(np.mean([p[m] for p in per_photo])) for m in METRICS}})
+        for side, judged_photos in per_photo.items():
+            rows[side].append({"method": name, **{m: float(np.mean([p[m] for p in judged_photos])) for m in METRICS}})
     return rows, images
 
 

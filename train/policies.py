@@ -45,8 +45,7 @@ def global_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv)
     (:func:`~exposure_env.ops.exposure.auto_exposure_ev`: the Rec. 709 luma of the sRGB values, decoded
     to linear light, averaged; the mean floored at 1e-4), as the action ``e / max_ev`` clipped to ``[-1, 1]``.
     """
-    ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0)
-    return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
+    return _ev_action(auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0), env)
 
 
 def log_average_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv) -> np.ndarray:
@@ -55,7 +54,11 @@ def log_average_auto_exposure(observation: dict, info: dict, env: ExposureRetouc
     The scene key of Reinhard et al. 2002 (:func:`~exposure_env.ops.exposure.auto_exposure_ev` with
     ``statistic="log-average"``): dark pixels weigh more, so dark photos are brightened more.
     """
-    ev = auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0, statistic="log-average")
+    return _ev_action(auto_exposure_ev(observation["original"].reshape(-1, 3) / 255.0, "log-average"), env)
+
+
+def _ev_action(ev: float, env: ExposureRetouchEnv) -> np.ndarray:
+    """An EV in stops as the action ``e / max_ev``, clipped to ``[-1, 1]``: ``(1,)`` float32."""
     return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
 
 
@@ -67,5 +70,4 @@ def segment_auto_exposure(observation: dict, info: dict, env: ExposureRetouchEnv
     all, and an empty segment gets 0 EV. The action is ``e / max_ev`` clipped to ``[-1, 1]``.
     """
     seg = observation["seg"].reshape(-1, 3)
-    ev = auto_exposure_ev(seg[seg.any(axis=1)] / 255.0)
-    return np.array([np.clip(ev / env.unwrapped.mdp.max_ev, -1.0, 1.0)], np.float32)
+    return _ev_action(auto_exposure_ev(seg[seg.any(axis=1)] / 255.0), env)

@@ -28,7 +28,7 @@ from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.ops.resize import shrink_photo
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
-from exposure_env.rewards.networks import Critic, CriticEnsemble, Discriminator
+from exposure_env.rewards.networks import Critic, Discriminator
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class GANReward:
 
     @staticmethod
     def _initial_critic(critic: str | Critic, device: str | torch.device, seed: int) -> Critic:
-        if isinstance(critic, (Discriminator, CriticEnsemble)):
+        if isinstance(critic, Critic):
             return critic
         if critic == "packaged":
             return copy.deepcopy(load_packaged_critic(str(torch.device(device)))).train()

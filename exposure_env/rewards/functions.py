@@ -139,7 +139,7 @@ def make_score_fn(reward: RewardSource, device: str = "cpu") -> ScoreFn:
             a critic (:class:`Discriminator` or :class:`CriticEnsemble`), or any callable
             ``f(image, info) -> float``.
     """
-    if isinstance(reward, (Discriminator, CriticEnsemble)):
+    if isinstance(reward, Critic):
         return DiscriminatorScore(reward)
     if isinstance(reward, str):
         if reward == "discriminator":

@@ -173,9 +173,9 @@ def main(argv: list[str] | None = None) -> str:
     methods = {**evaluate.reference_methods(paired=True),
                **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path, ALGORITHM)))
                   for name, path in models.items()}}
-    rows, images = evaluate.evaluate(env, methods, photos)
+    judged, images = evaluate.evaluate_sizes(env, methods, photos, (None, args.render_side))  # each decision made once
+    rows, rendered = judged[None], judged[args.render_side]
     evaluate.write_tables(rows, args.out)
-    rendered, _ = evaluate.evaluate(env, methods, photos, args.render_side)
     write_csv(args.out / f"results_{args.render_side}px.csv", rendered, ["method", *evaluate.METRICS])
     # the grid: the fixed methods (but the ±1.5 EV bracket) and each rung's first seed, on frames spread over the
     # whole dev set (its files are sorted by sequence, so the first rows would all show one scene), each
