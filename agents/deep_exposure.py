@@ -61,6 +61,8 @@ VALUES = ("network", "discriminator")
 #: what stands in for P_T in the actor's objective: the fused result of the unrolled episode, or S^l_{t+1}
 OBJECTIVES = ("fused", "local")
 VALUE_INITS = ("discriminator", "random")
+#: the actor's default Adam learning rate
+ACTOR_LEARNING_RATE = 1e-3
 #: V_ω's default learning rates (measured, embedded photos, 8192 steps): copied from the critic it only needs
 #: refining (1e-4: 18.55 dB held-out; 1e-3 drifted, 17.28 dB); from random weights it must catch up with the
 #: moving policy (1e-3; at 1e-4 the tiny test problem's held-out return did not rise)
@@ -326,7 +328,7 @@ class DeepExposure(BaseAlgorithm):
         policy: str | type[DeepExposurePolicy],
         env: GymEnv | str | None,
         value: str = "network",
-        learning_rate: float | Schedule = 1e-3,
+        learning_rate: float | Schedule = ACTOR_LEARNING_RATE,
         value_learning_rate: float | None = None,
         value_epochs: int = 8,
         value_init: str = "discriminator",

@@ -46,11 +46,23 @@ def clipped_shares(image: np.ndarray) -> dict[str, float]:
     return {"highlights": float((lum >= HIGHLIGHT_LEVEL).mean()), "shadows": float((lum <= SHADOW_LEVEL).mean())}
 
 
+def lightness(image: np.ndarray) -> float:
+    """Mean CIE L* (0 black .. 100 white; about 50 reads as a well-exposed photo), of the sRGB values clipped to
+    ``[0, 1]``."""
+    return float(rgb2lab(np.clip(image, 0.0, 1.0))[..., 0].mean())
+
+
+def unpaired_metrics(image: np.ndarray) -> dict[str, float]:
+    """What a retouch can be judged by without a target: its clipped shares (:func:`clipped_shares`) and its mean
+    ``lightness`` (L*)."""
+    return {**clipped_shares(image), "lightness": lightness(image)}
+
+
 def paired_metrics(result: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """PSNR, SSIM and ΔE2000 of ``result`` against ``target``, and the clipped shares of ``result``."""
+    """PSNR, SSIM and ΔE2000 of ``result`` against ``target``, and the :func:`unpaired_metrics` of ``result``."""
     return {
         "psnr": psnr(result, target),
         "ssim": ssim(result, target),
         "delta_e": delta_e(result, target),
-        **clipped_shares(result),
+        **unpaired_metrics(result),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -125,7 +126,17 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 6  # the reference methods
     assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
+    assert all(0 < float(row["lightness"]) < 100 for row in rows)
     assert cv2.imread(str(out / "grid.png")) is not None
+
+
+def test_lightness_is_the_mean_cie_l_star():
+    from exposure_env.metrics import lightness
+
+    assert lightness(np.zeros((4, 4, 3), np.float32)) == pytest.approx(0.0, abs=1e-6)
+    assert lightness(np.ones((4, 4, 3), np.float32) * 1.2) == pytest.approx(100.0, abs=1e-3)  # clipped to white first
+    half = np.concatenate([np.zeros((2, 4, 3)), np.full((2, 4, 3), 0.5)]).astype(np.float32)
+    assert lightness(half) == pytest.approx(53.39 / 2, abs=0.05)  # sRGB mid-grey is L* 53.39
 
 
 def test_eval_names_the_packaged_policy(tmp_path):
@@ -187,3 +198,12 @@ def test_eval_judges_each_decision_rendered_on_the_photo_at_the_render_side(tmp_
     both, _ = evaluate.evaluate_sizes(env, counted, 3, (None, 96), progress=False)
     assert both[None] == thumbnails and both[96] == rendered
     assert len(calls) == 2 * 3
+
+
+def test_models_of_the_same_file_name_are_separate_rows():
+    paths = [Path("runs/ppo/model.zip"), Path("runs/sac/model.zip"), Path("best.zip"), Path("a/run/ckpt/model.zip"),
+             Path("b/run/ckpt/model.zip")]
+    assert evaluate.row_names(paths) == {"ppo/model": paths[0], "sac/model": paths[1], "best": paths[2],
+                                         "a/run/ckpt/model": paths[3], "b/run/ckpt/model": paths[4]}
+    with pytest.raises(ValueError, match="model.zip given twice"):
+        evaluate.row_names([paths[0], paths[0]])

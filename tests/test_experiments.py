@@ -132,3 +132,53 @@ def test_exposure_residual_ridge_recovers_a_linear_residual():
     predicted = ((features[150:] - mean) / scale) @ weights[:-1] + weights[-1]
     assert r_squared(predicted, residual[150:]) > 0.9
     assert r_squared(np.full(50, residual[150:].mean()), residual[150:]) == pytest.approx(0.0)
+
+
+def test_highlight_cap_brings_the_brightest_pixel_just_below_a_blown_highlight():
+    from exposure_env.metrics import HIGHLIGHT_LEVEL
+    from exposure_env.ops.color import luma
+    from exposure_env.ops.exposure import expose
+    from train.experiments.highlights import highlight_cap, mark_highlights
+
+    grey = np.linspace(0.05, 1.0, 64, dtype=np.float32).reshape(8, 8, 1).repeat(3, axis=2)  # blown at the top
+    cap = highlight_cap(grey, 253.5)
+    assert cap < 0  # a blown photo must be darkened
+    exposed = luma(expose(grey, cap))
+    assert 253.0 / 255.0 < exposed.max() < HIGHLIGHT_LEVEL  # just below a blown highlight, not far below
+    assert highlight_cap(grey * 0.25, 253.5) > 1.5  # a dark photo may be brightened by the same rule
+    assert highlight_cap(grey, 128.0) < cap - 2.0  # mid-grey is more than 2 stops below white
+    marked = mark_highlights(grey)
+    blown = luma(grey) >= HIGHLIGHT_LEVEL
+    assert blown.any() and (marked[blown] == (1.0, 0.0, 0.0)).all() and (marked[~blown] == grey[~blown]).all()
+
+
+def test_highlights_experiment_caps_the_darkest_exposure_and_pictures_the_worst_frames(tmp_path):
+    import gymnasium as gym
+
+    from exposure_env.metrics import clipped_shares
+    from train import evaluate, policies
+    from train.experiments import highlights
+
+    write_sequences(tmp_path / "dev", sequences=2, evs=(0.0, 2.5))  # the +2.5 EV frames blow their highlights
+    env = gym.make("ExposureRetouch-v0", pool=str(tmp_path / "dev"), max_ev=5.0)
+    bright = policies.make_bracket((3.0, 3.5, 4.0, 5.0))  # blows most of every frame
+    for index in range(4):
+        photo = env.unwrapped.pool[index].raw
+        blown = clipped_shares(evaluate.policy_method(bright)(env, index).render(photo))["highlights"]
+        held = clipped_shares(highlights.capped_method(bright, 253.5)(env, index).render(photo))["highlights"]
+        assert blown > 0.02 and held < blown / 2
+
+    out = tmp_path / "out"
+    table = highlights.main(["--pool", str(tmp_path / "dev"), "--render-side", "32", "--cap-levels", "253.5",
+                             "--out", str(out)])
+    rows = {row["method"]: row for row in read_csv(out / "results.csv")}
+    assert {"identity", "bracket -2..+2 EV", "global auto-exposure, log-average", highlights.POLICY,
+            highlights.capped_name(253.5), "oracle: best T EVs"} <= set(rows)
+    assert float(rows["identity"]["highlights"]) > 0.01  # the data has blown pixels to hold
+    assert (out / "highlights.png").stat().st_size > 0 and "highlights.png: the 4 photos" in table
+
+    unpaired = highlights.main(["--pool", str(tmp_path / "dev" / "raw"), "--render-side", "32", "--cap-levels",
+                                "253.5", "--out", str(tmp_path / "unpaired")])  # photos alone: no targets, no oracles
+    rows = {row["method"]: row for row in read_csv(tmp_path / "unpaired" / "results.csv")}
+    assert highlights.POLICY in rows and not any(name.startswith("oracle") for name in rows)
+    assert "The targets themselves" not in unpaired and "| – | – | – |" in unpaired

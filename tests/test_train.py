@@ -134,3 +134,17 @@ def test_packaged_policy_round_trip_keeps_the_actions_and_the_ev_range(tmp_path,
     np.testing.assert_allclose(shipped.predict(observation)[0], model.predict(observation, deterministic=True)[0],
                                atol=1e-6)
     packaged.load_packaged_policy.cache_clear()
+
+
+def test_a_linear_learning_rate_schedule_reaches_zero_at_the_last_update(tmp_path, capsys):
+    from agents.deep_exposure import ACTOR_LEARNING_RATE
+
+    argv = ["--algo", "deepexposure-discriminator", "--steps", "32", "--lr-schedule", "linear", *TINY]
+    assert train.main([*argv, "--out", str(tmp_path)]) == 0
+    model = DeepExposure.load(tmp_path / "model.zip")
+    # two updates, after 16 and 32 of 32 steps: the last one at progress 0, so at rate 0
+    assert model.lr_schedule(1.0) == pytest.approx(ACTOR_LEARNING_RATE)
+    assert model.policy.actor_optimizer.param_groups[0]["lr"] == 0.0
+    with pytest.raises(SystemExit):  # a stock agent keeps its zoo hyperparameters
+        train.main(["--algo", "ppo", "--lr-schedule", "linear", *TINY, "--size", "40", "--out", str(tmp_path / "ppo")])
+    assert "--lr-schedule linear: only DeepExposure's actor has one" in capsys.readouterr().err

@@ -7,7 +7,8 @@ brought to mid-grey), CLAHE on L, and the fixed brackets
 −1.5/−0.5/+0.5/+1.5 EV and −2/−⅔/+⅔/+2 EV + Mertens; on paired photos also the two oracles
 (best single EV, best T EVs for the PSNR to the target: the ceiling of the action space).
 Metrics: packaged-critic score, shares of clipped highlights (luma ≥ 254/255) and crushed
-shadows (luma ≤ 1/255), and on paired sets PSNR, SSIM and CIEDE2000 to the expert target.
+shadows (luma ≤ 1/255), mean lightness (CIE L*, about 50 reads as well exposed), and on paired
+sets PSNR, SSIM and CIEDE2000 to the expert target.
 They judge the thumbnail result, or with --render-side N each method's decision rendered on
 the photo at N pixels, as exposure-retouch applies it (the critic score stays on the thumbnail).
 The bar a learned policy must clear is global auto-exposure: it lies inside the action space
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # the rest is imported where it is used: --help and argument 
 DEFAULT_MAX_EV = 3.0
 #: ``--model`` name of the shipped policy
 PACKAGED = "packaged"
-METRICS = ("score", "psnr", "ssim", "delta_e", "highlights", "shadows")
+METRICS = ("score", "psnr", "ssim", "delta_e", "highlights", "shadows", "lightness")
 #: longest side of the photos in grid.png
 GRID_SIDE = 384
 
@@ -217,7 +218,7 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
     """
     from tqdm import tqdm
 
-    from exposure_env.metrics import clipped_shares, paired_metrics
+    from exposure_env.metrics import paired_metrics, unpaired_metrics
     from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
 
     critic = DiscriminatorScore(load_packaged_critic())
@@ -234,7 +235,7 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
                 if side is not None:
                     photo, judged_target = grid_photo(env.unwrapped.pool, index, side)
                     judged = render(photo)
-                metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **clipped_shares(judged)}
+                metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **unpaired_metrics(judged)}
                 if judged_target is not None:
                     metrics = paired_metrics(judged, judged_target)
                 per_photo[side].append({"score": score, **metrics})
@@ -253,10 +254,10 @@ def write_tables(rows: list[dict], out: Path) -> None:
     from train.common import write_csv
 
     write_csv(out / "results.csv", rows, ["method", *METRICS])
-    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | highlights ≥254 ↓ | shadows ≤1 ↓ |\n"
-              "|---|---|---|---|---|---|---|\n")
+    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | highlights ≥254 ↓ | shadows ≤1 ↓ | mean L* |\n"
+              "|---|---|---|---|---|---|---|---|\n")
     lines = [f"| {r['method']} | {r['score']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['delta_e']:.2f} | "
-             f"{r['highlights']:.3f} | {r['shadows']:.3f} |" for r in rows]
+             f"{r['highlights']:.3f} | {r['shadows']:.3f} | {r['lightness']:.1f} |" for r in rows]
     atomic_write(out / "results.md", lambda path: Path(path).write_text(header + "\n".join(lines) + "\n"))
 
 
@@ -279,6 +280,27 @@ def save_figure(figure: plt.Figure, path: Path) -> None:
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(figure)
     atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getvalue()))
+
+
+def draw_fixed_rows(axis: plt.Axes, rows: list[dict], metric: str = "psnr", key: str = "algo",
+                    labelled: bool = True) -> None:
+    """Each fixed row's ``metric`` as a horizontal line: oracles black, the rest grey, each its own dashes.
+
+    The colour cycle stays with the learners' curves.
+
+    Args:
+        axis: the plot.
+        rows: the fixed rows, each with ``metric`` and its name under ``key`` (``"algo"`` in the
+            experiments' ``baselines.csv``, ``"method"`` in :func:`evaluate`'s rows).
+        metric: the value drawn.
+        key: the name's field.
+        labelled: give the lines legend labels.
+    """
+    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
+    for index, row in enumerate(rows):
+        colour = "black" if "oracle" in row[key] else str(0.25 + 0.1 * (index % 5))
+        axis.axhline(row[metric], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
+                     label=row[key] if labelled else None)
 
 
 def grid_photo(pool: Any, index: int, side: int = GRID_SIDE) -> tuple[np.ndarray, np.ndarray | None]:
@@ -336,8 +358,9 @@ def grid_images(env: gym.Env, methods: dict[str, Method], rows: list[int], side:
     return images
 
 
-def write_grid(images: dict, num_rows: int, out: Path) -> None:
-    """grid.png: one row per photo, columns raw | methods | expert target (when in ``images``), at the images' size."""
+def write_grid(images: dict, num_rows: int, out: Path, name: str = "grid.png") -> None:
+    """``out/name``: one row per photo, columns raw | methods | expert target (when in ``images``), at the images'
+    size."""
     plt = pyplot()
     ends = ("raw", "expert target")
     columns = ["raw", *[k for k in images if k not in ends], *[k for k in ends[1:] if k in images]]
@@ -347,12 +370,12 @@ def write_grid(images: dict, num_rows: int, out: Path) -> None:
     figure.subplots_adjust(left=0, right=1, bottom=0, top=1 - 0.45 / (side + 0.45) / num_rows, wspace=0.03,
                            hspace=0.45 / side)
     for row in range(num_rows):
-        for col, name in enumerate(columns):
-            axes[row, col].imshow(np.clip(images[name][row], 0, 1), interpolation="nearest")
+        for col, column in enumerate(columns):
+            axes[row, col].imshow(np.clip(images[column][row], 0, 1), interpolation="nearest")
             axes[row, col].axis("off")
             if row == 0:  # wrapped to the cell's width (about 6 pixels a character at this size)
-                axes[row, col].set_title(textwrap.fill(name, max(8, int(side * 100 / 6))), fontsize=9)
-    save_figure(figure, out / "grid.png")
+                axes[row, col].set_title(textwrap.fill(column, max(8, int(side * 100 / 6))), fontsize=9)
+    save_figure(figure, out / name)
 
 
 def load_model(path: Path, algo: str | None = None) -> BaseAlgorithm | ActorPolicy:
@@ -367,6 +390,30 @@ def load_model(path: Path, algo: str | None = None) -> BaseAlgorithm | ActorPoli
     if str(path) == PACKAGED and not path.exists():
         return load_packaged_policy()
     return algorithms.load(path, algo, device="cpu")
+
+
+def row_names(paths: list[Path]) -> dict[str, Path]:
+    """Each model's row name: its file's stem, preceded by as few of its folders as tell it from the other models
+    of the same stem (``runs/ppo/model.zip`` and ``runs/sac/model.zip`` are the rows ``ppo/model`` and
+    ``sac/model``).
+
+    Raises:
+        ValueError: the same file is given twice.
+    """
+    repeated = sorted({str(path) for path in paths if paths.count(path) > 1})
+    if repeated:
+        raise ValueError(f"--model: {', '.join(repeated)} given twice")
+
+    def folders(path: Path, count: int) -> tuple[str, ...]:  # the last `count` folders of the path
+        return path.parent.parts[max(0, len(path.parent.parts) - count):]
+
+    names = {}
+    for path in paths:
+        others = [other for other in paths if other.stem == path.stem and other != path]
+        count = next(count for count in range(len(path.parts) + 1)
+                     if all(folders(other, count) != folders(path, count) for other in others))
+        names["/".join([*folders(path, count), path.stem])] = path
+    return names
 
 
 def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:
@@ -422,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
     import exposure_env  # noqa: F401  (registers the env)
 
     try:
-        models = {path.stem: load_model(path, args.algo) for path in args.model}
+        models = {name: load_model(path, args.algo) for name, path in row_names(args.model).items()}
         max_ev = args.max_ev if args.max_ev is not None else trained_max_ev(models.values())
         env = gym.make("ExposureRetouch-v0", pool=args.pool, size=args.size, num_segments=args.num_segments,
                        max_ev=max_ev)

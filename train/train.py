@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ if TYPE_CHECKING:  # imported in the functions: --help and argument errors answe
     from exposure_env import GANReward
 
 logger = logging.getLogger("train.train")
+#: --lr-schedule choices
+LR_SCHEDULES = ("constant", "linear")
 
 
 def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -> None:
@@ -89,6 +92,15 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
     return make_vec_env(make, n_envs=args.n_envs, seed=args.seed), gan_reward, callbacks
 
 
+def learning_rate(schedule: str) -> dict[str, Any]:
+    """DeepExposure's ``learning_rate`` keyword for ``--lr-schedule`` (none: its default, constant)."""
+    from stable_baselines3.common.utils import LinearSchedule
+
+    from agents.deep_exposure import ACTOR_LEARNING_RATE
+
+    return {} if schedule == "constant" else {"learning_rate": LinearSchedule(ACTOR_LEARNING_RATE, 0.0, 1.0)}
+
+
 def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
     """A fresh model of ``--algo`` (stock agents with the hyperparameters of :mod:`exposure_env.zoo`)."""
     from train.common import algorithm_kwargs
@@ -97,7 +109,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
               "tensorboard_log": str(args.tensorboard or args.out / "tb")}
     if args.algo in algorithms.DEEP_EXPOSURE:
         return algorithms.make(args.algo, "MultiInputPolicy", envs, n_images=args.n_images,
-                               d_steps=0 if args.reward == "critic" else args.d_steps, **common)
+                               d_steps=0 if args.reward == "critic" else args.d_steps,
+                               **learning_rate(args.lr_schedule), **common)
     return algorithms.make(args.algo, "MultiInputPolicy", envs, **{**algorithm_kwargs(args.algo, args.n_envs), **common})
 
 
@@ -113,17 +126,21 @@ def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) ->
     return model
 
 
-def plot_curve(curve: list[dict], out: Path, title: str) -> None:
-    """curves.png: held-out PSNR and packaged-critic score vs env steps."""
-    from train.evaluate import pyplot, save_figure
+def plot_curve(curve: list[dict], fixed_rows: list[dict], out: Path, title: str) -> None:
+    """curves.png: held-out PSNR and packaged-critic score vs env steps, beside each fixed row (identity,
+    auto-exposure, the brackets, the oracles: :func:`~train.evaluate.evaluate` rows on the same photos) as a line."""
+    from train.evaluate import draw_fixed_rows, pyplot, save_figure
 
     plt = pyplot()
     steps = [point["steps"] for point in curve]
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for axis, metric, label in zip(axes, ("psnr", "score"), ("held-out PSNR (dB)", "held-out packaged-critic score")):
-        axis.plot(steps, [point[metric] for point in curve], marker="o", markersize=3)
+        axis.plot(steps, [point[metric] for point in curve], marker="o", markersize=3, label="the agent")
+        draw_fixed_rows(axis, [row for row in fixed_rows if math.isfinite(row[metric])], metric, key="method",
+                        labelled=metric == "psnr")
         axis.set_xlabel("environment steps")
         axis.set_ylabel(label)
+    axes[0].legend(fontsize=6, loc="lower right")
     figure.suptitle(title)
     save_figure(figure, out / "curves.png")
 
@@ -151,6 +168,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: 0)")
     parser.add_argument("--n-images", type=int, default=64, help="DeepExposure: photos per update (default: 64)")
+    parser.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES,
+                        help="DeepExposure: the actor's learning rate over the run, constant (default) or linear "
+                             "from it to 0 at the last update (SB3's LinearSchedule)")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
@@ -181,6 +201,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--resume: {checkpoint} does not say which algorithm saved it; give --algo")
     args.algo = args.algo or "deepexposure-discriminator"
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
+    if args.lr_schedule != "constant" and args.algo not in algorithms.DEEP_EXPOSURE:
+        parser.error(f"--lr-schedule {args.lr_schedule}: only DeepExposure's actor has one (--algo {args.algo} "
+                     "takes its zoo hyperparameters)")
     args.out = args.out or Path("runs") / args.algo
     return args
 
@@ -226,11 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         evaluation.on_training_start({}, {})
     save_model(model, args.out / "model.zip", gan_reward)
     write_csv(args.out / "curves.csv", evaluation.curve, ["steps", "score", "psnr", "ssim", "delta_e"])
-    plot_curve(evaluation.curve, args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
     logger.info("evaluating the model and the reference methods on %d held-out photos", eval_photos)
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, _ = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
+    plot_curve(evaluation.curve, rows[:-1], args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
     images = grid_images(eval_env, methods, source_rows(eval_env.unwrapped.pool, eval_photos, 6))  # readable size
     write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())

@@ -22,7 +22,7 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from train import policies  # noqa: E402
 from train.common import EVAL_METRICS, write_csv  # noqa: E402
-from train.evaluate import evaluate, policy_method, reference_methods, save_figure  # noqa: E402
+from train.evaluate import draw_fixed_rows, evaluate, policy_method, reference_methods, save_figure  # noqa: E402
 
 #: the fixed rows besides the two oracles
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure",
@@ -47,18 +47,6 @@ def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
     write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     return baselines
-
-
-def draw_fixed_rows(axis: plt.Axes, baselines: list[dict], labelled: bool = True) -> None:
-    """Each fixed row's held-out PSNR as a horizontal line: oracles black, the rest grey, each its own dashes.
-
-    The colour cycle stays with the learners' curves.
-    """
-    dashes = [(4, 2), (1, 2), (6, 2, 1, 2), (2, 4), (8, 3), (1, 1), (3, 1, 1, 1, 1, 1), (10, 2)]
-    for index, row in enumerate(baselines):
-        colour = "black" if "oracle" in row["algo"] else str(0.25 + 0.1 * (index % 5))
-        axis.axhline(row["psnr"], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
-                     label=row["algo"] if labelled else None)
 
 
 def finish_psnr_plot(figure: plt.Figure, axis: plt.Axes, baselines: list[dict], title: str, out: Path) -> None:

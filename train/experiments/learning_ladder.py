@@ -52,9 +52,9 @@ from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
-from train.evaluate import save_figure  # noqa: E402
+from train.evaluate import draw_fixed_rows, save_figure  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
-from train.experiments.fixed_rows import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
+from train.experiments.fixed_rows import baseline_rows, held_out_env  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
 from train.experiments.reward_shaping import new_gan_reward, pretrained_reward_state  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402

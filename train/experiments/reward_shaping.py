@@ -52,8 +52,8 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env import REWARD_MODES  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
-from train.evaluate import save_figure  # noqa: E402
-from train.experiments.fixed_rows import baseline_rows, draw_fixed_rows, held_out_env  # noqa: E402
+from train.evaluate import draw_fixed_rows, save_figure  # noqa: E402
+from train.experiments.fixed_rows import baseline_rows, held_out_env  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
 
