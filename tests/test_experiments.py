@@ -182,3 +182,5 @@ def test_highlights_experiment_caps_the_darkest_exposure_and_pictures_the_worst_
     rows = {row["method"]: row for row in read_csv(tmp_path / "unpaired" / "results.csv")}
     assert highlights.POLICY in rows and not any(name.startswith("oracle") for name in rows)
     assert "The targets themselves" not in unpaired and "| – | – | – |" in unpaired
+    with pytest.raises(SystemExit, match=r"highlights: error: .*none\.zip"):  # one line, no traceback
+        highlights.main(["--model", str(tmp_path / "none.zip"), "--pool", str(tmp_path / "dev")])

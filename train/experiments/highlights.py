@@ -118,9 +118,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> str:
     args = parse_args(argv)
-    model = evaluate.load_model(args.model, "deepexposure-discriminator")
-    max_ev = args.max_ev or evaluate.trained_max_ev([model])
-    env = gym.make("ExposureRetouch-v0", pool=args.pool, max_ev=max_ev)
+    try:
+        model = evaluate.load_model(args.model, "deepexposure-discriminator")
+        max_ev = args.max_ev or evaluate.trained_max_ev([model])
+        env = gym.make("ExposureRetouch-v0", pool=args.pool, max_ev=max_ev)
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"python -m train.experiments.highlights: error: {error}") from None
     pool = env.unwrapped.pool
     photos = min(args.photos or len(pool), len(pool))
     policy = evaluate.model_policy(model)
