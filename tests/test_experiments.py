@@ -165,7 +165,7 @@ def test_highlights_experiment_caps_the_darkest_exposure_and_pictures_the_worst_
     for index in range(4):
         photo = env.unwrapped.pool[index].raw
         blown = clipped_shares(evaluate.policy_method(bright)(env, index).render(photo))["highlights"]
-        held = clipped_shares(highlights.capped_method(bright, 253.5)(env, index).render(photo))["highlights"]
+        held = clipped_shares(highlights.capped_method(highlights.played(bright), 253.5)(env, index).render(photo))["highlights"]
         assert blown > 0.02 and held < blown / 2
 
     out = tmp_path / "out"

@@ -253,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, _ = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out)
-    plot_curve(evaluation.curve, rows[:-1], args.out, f"{args.algo}, {args.reward} reward ({args.reward_mode})")
+    plot_curve(evaluation.curve, [row for row in rows if row["method"] != args.algo], args.out,
+               f"{args.algo}, {args.reward} reward ({args.reward_mode})")
     images = grid_images(eval_env, methods, source_rows(eval_env.unwrapped.pool, eval_photos, 6))  # readable size
     write_grid(images, len(images["raw"]), args.out)
     print((args.out / "results.md").read_text())

@@ -26,6 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from exposure_env.atomic import atomic_write
+
 #: arguments that say where and how the trials run, not what they compute: a change of these
 #: still resumes the same experiment
 PLACEMENT_ARGUMENTS = ("address", "cpus_per_trial", "gpus_per_trial", "concurrent")
@@ -171,15 +173,15 @@ def fit(name: str, function: Any, args: argparse.Namespace, param_space: dict[st
     recorded = storage / f"{name}.json"
     arguments = json.dumps({key: str(value) for key, value in sorted(vars(args).items())
                             if key not in PLACEMENT_ARGUMENTS}, indent=1)
-    if tune.Tuner.can_restore(storage / name):
-        if not recorded.is_file() or not same_trials(recorded.read_text(), arguments, evaluation_only):
-            raise SystemExit(f"{storage / name}: holds an experiment started with other arguments; "
-                             "give another --out or delete that folder")
-        recorded.write_text(arguments)
+    restoring = tune.Tuner.can_restore(storage / name)
+    if restoring and (not recorded.is_file() or not same_trials(recorded.read_text(), arguments, evaluation_only)):
+        raise SystemExit(f"{storage / name}: holds an experiment started with other arguments; "
+                         "give another --out or delete that folder")
+    storage.mkdir(parents=True, exist_ok=True)
+    atomic_write(recorded, lambda path: Path(path).write_text(arguments))  # whole, or the old record stays
+    if restoring:
         tuner = tune.Tuner.restore(str(storage / name), function, resume_errored=True)
     else:
-        storage.mkdir(parents=True, exist_ok=True)
-        recorded.write_text(arguments)
         tuner = tune.Tuner(function, param_space=param_space,
                            tune_config=tune_config or tune.TuneConfig(max_concurrent_trials=args.concurrent),
                            run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=1))

@@ -27,7 +27,9 @@ Writes into --out (default reports/highlights):
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
+from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -65,10 +67,21 @@ def highlight_cap(srgb: np.ndarray, level: float) -> float:
     return float(np.log2(srgb_to_linear(np.float32(level / 255.0))) - np.log2(max(brightest, 1e-6)))
 
 
-def capped_method(policy: policies.Policy, level: float) -> evaluate.Method:
-    """``policy`` with its darkest exposure lowered to :func:`highlight_cap` at ``level`` where it is brighter."""
+#: ``episode(env, index) -> roll_out's record`` of one policy (:func:`played`)
+Episodes = Callable[[gym.Env, int], dict]
+
+
+def played(policy: policies.Policy) -> Episodes:
+    """``policy``'s episode of each photo (:func:`~train.evaluate.roll_out`), played once and kept: the policy is
+    deterministic, so its row, its capped rows, the per-photo figures and the pictures share one decision."""
+    return functools.cache(lambda env, index: evaluate.roll_out(env, policy, index))
+
+
+def capped_method(episodes: Episodes, level: float) -> evaluate.Method:
+    """A policy's decisions (``episodes``) with the darkest exposure lowered to :func:`highlight_cap` at ``level``
+    where it is brighter."""
     def method(env: gym.Env, index: int) -> evaluate.Outcome:
-        episode = evaluate.roll_out(env, policy, index)
+        episode = episodes(env, index)
         evs = np.asarray(episode["evs"], dtype=float)
         darkest = int(evs.argmin())
         evs[darkest] = min(evs[darkest], highlight_cap(episode["original"], level))
@@ -126,12 +139,12 @@ def main(argv: list[str] | None = None) -> str:
         raise SystemExit(f"python -m train.experiments.highlights: error: {error}") from None
     pool = env.unwrapped.pool
     photos = min(args.photos or len(pool), len(pool))
-    policy = evaluate.model_policy(model)
+    episodes = played(evaluate.model_policy(model))
     reference = evaluate.reference_methods(paired=pool.paired)
     methods = {name: reference[name] for name in ("identity", "global auto-exposure",
                                                   "global auto-exposure, log-average", "bracket -2..+2 EV")}
-    methods[POLICY] = evaluate.policy_method(policy)
-    methods.update({capped_name(level): capped_method(policy, level) for level in args.cap_levels})
+    methods[POLICY] = lambda env, index: evaluate.episode_outcome(env, episodes(env, index))
+    methods.update({capped_name(level): capped_method(episodes, level) for level in args.cap_levels})
     methods.update({name: method for name, method in reference.items() if name.startswith("oracle")})
     rows, _ = evaluate.evaluate(env, methods, photos, render_side=args.render_side)
     write_csv(args.out / "results.csv", rows, ["method", *evaluate.METRICS])
