@@ -9,8 +9,13 @@ format), a photo found in a folder at its path below that folder (sub-folders wi
 before anything is written: two photos that would get one output name, or an output that is
 an input, stop the run with one message and nothing written (exit code 2). A file that cannot
 be read, or is missing, is reported by name and skipped while the rest are retouched; the
-exit code is 1 when any failed. One line per photo goes to stdout, problems to stderr, so the
-output reads the same in a terminal and in a log file.
+exit code is 1 when any failed. An output folder that cannot be written is found before any
+photo is retouched (exit code 2). A photo whose format is not written (GIF, AVIF) is written as
+PNG unless --suffix says otherwise. One line per photo goes to stdout, problems to stderr, so
+the output reads the same in a terminal and in a log file; a file name that is not valid UTF-8
+is printed with \\xNN escapes, and a closed stdout (| head) only drops the lines. Stopped by
+SIGINT, SIGTERM or SIGHUP, the run finishes the file it is writing (no temporary file is left),
+says which photos were not retouched and exits with 130, 143 or 129.
 
     exposure-retouch photo.jpg holiday/ --out retouched/
     exposure-retouch raw/ --out out/ --model runs/deepexposure-discriminator/model.zip --device cuda
@@ -28,9 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from exposure_env.data.io import OUTPUT_SUFFIXES
+from train.console import run_tool, stop_reason, write_line
 
 #: the one line per skipped photo, on stderr: ``skipped <photo>: <reason>``
 SKIPPED = "exposure-retouch: skipped {photo}: {reason}"
+#: the output suffix of a photo whose own format is not written
+FALLBACK_SUFFIX = ".png"
+#: photos named in the line that says what a stopped run left undone
+NAMED_UNDONE = 5
 
 
 def output_suffix(text: str) -> str:
@@ -47,32 +57,37 @@ def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: b
 
     A photo named directly goes to ``out / name``; one found in a folder to ``out / its path
     below that folder`` (so sub-folders are kept with ``recursive``). ``suffix`` replaces the
-    photo's own. A photo named twice (a folder and a file in it) is retouched once. An input
-    that is missing, or a folder that holds no photo, is skipped with its reason, like a photo
-    that cannot be read.
+    photo's own, or :data:`FALLBACK_SUFFIX` when that is no format written. A photo named twice (a
+    folder and a file in it) is retouched once. An input that is missing, or a folder that holds
+    no photo, is skipped with its reason, like a photo that cannot be read, and so is each file a
+    folder scan leaves out by name (:func:`~exposure_env.data.folder.scan_images`: HEIC, links to
+    nothing...).
 
     Raises:
         ValueError: an output is one of the inputs (same path, or the same file by another name);
             or two photos would be written to one output (one message lists all of them).
     """
-    from exposure_env.data.folder import list_images
+    from exposure_env.data.folder import scan_images
 
     planned: dict[Path, tuple[Path, Path]] = {}  # resolved photo -> (photo, output)
     skipped: list[tuple[Path, str]] = []
     for path in inputs:
         if path.is_dir():
             try:
-                found = [(photo, photo.relative_to(path)) for photo in list_images(path, recursive=recursive)]
+                photos, left_out = scan_images(path, recursive=recursive)
             except ValueError as error:
                 skipped.append((path, str(error).removeprefix(f"{path}: ")))
                 continue
+            skipped += left_out
+            found = [(photo, photo.relative_to(path)) for photo in photos]
         elif path.exists():
             found = [(path, Path(path.name))]
         else:
             skipped.append((path, "no such file or folder"))
             continue
         for photo, relative in found:
-            output = out / (relative if suffix is None else relative.with_suffix(suffix))
+            own = relative.suffix if relative.suffix.lower() in OUTPUT_SUFFIXES else FALLBACK_SUFFIX
+            output = out / relative.with_suffix(suffix or own)
             planned.setdefault(photo.resolve(), (photo, output))
     pairs = list(planned.values())
     input_files = {_file_id(photo): photo for photo, _ in pairs}
@@ -111,19 +126,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None,
                         help="cuda fuses on the GPU with the torch Mertens twin (default: OpenCV on CPU)")
     args = parser.parse_args(argv)
+    from exposure_env.atomic import check_writable
+
     try:
         pairs, skipped = plan_outputs(args.inputs, args.out, args.suffix, args.recursive)
     except (ValueError, OSError) as error:
         print(f"exposure-retouch: {error}", file=sys.stderr)
         return 2
+    try:
+        for folder in sorted({output.parent for _, output in pairs}):
+            check_writable(folder)
+    except OSError as error:
+        print(f"exposure-retouch: --out: {error}; choose another --out (nothing was retouched)", file=sys.stderr)
+        return 2
     for photo, reason in skipped:
         print(SKIPPED.format(photo=photo, reason=reason), file=sys.stderr)
     try:
         policy, settings = load_policy(args.model)
+        failed = len(skipped) + retouch_all(pairs, policy, settings, args.device)
     except (ValueError, OSError) as error:
         print(f"exposure-retouch: {error}", file=sys.stderr)
         return 2
-    failed = len(skipped) + retouch_all(pairs, policy, settings, args.device)
+    except KeyboardInterrupt as interrupt:  # retouch_all has said what was left undone
+        return stop_reason(interrupt).exit_code
     if failed:
         print(f"exposure-retouch: {failed} of {len(pairs) + len(skipped)} inputs failed", file=sys.stderr)
     return 1 if failed else 0
@@ -153,7 +178,12 @@ def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str,
     """Retouch every ``(photo, output)`` pair; one line per photo on stdout, problems on stderr. Returns the failures.
 
     The progress bar (stderr) shows only in a terminal; the lines are written through
-    ``tqdm.write``, so they never break it.
+    ``tqdm.write``, so they never break it, and a closed stdout only drops them
+    (:func:`~train.console.write_line`).
+
+    Raises:
+        KeyboardInterrupt: a stop signal (:class:`~train.console.Stopped`), after one line on stderr that
+            says how many photos were retouched and names those that were not.
     """
     from tqdm import tqdm
 
@@ -163,7 +193,8 @@ def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str,
     failed = 0
     # one photo at a time: OpenCV's Mertens already uses every core. Measured on 2 cores, 8 JPEGs of 3 MP:
     # two photos at once in threads was only 1.11-1.15x faster, at twice the peak memory (12 MP: ~2 GB each)
-    for src, dst in tqdm(pairs, desc="retouching", unit="photo", disable=None):
+    for done, (src, dst) in enumerate(tqdm(pairs, desc="retouching", unit="photo", disable=None)):
+        before = _version(dst)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PhotoWarning)
             try:
@@ -171,18 +202,38 @@ def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str,
             except (ValueError, OSError) as error:
                 failed += 1
                 reason = str(error).removeprefix(f"{src}: ")  # the reader's messages name the file already
-                tqdm.write(SKIPPED.format(photo=src, reason=reason), file=sys.stderr)
+                write_line(SKIPPED.format(photo=src, reason=reason), sys.stderr, tqdm.write)
                 continue
+            except KeyboardInterrupt as interrupt:  # the output is whole or absent: see whether it was written
+                _report_stop(stop_reason(interrupt).signal_name, pairs, done + (_version(dst) != before))
+                raise
             finally:
                 for warning in caught:
-                    tqdm.write(f"exposure-retouch: warning: {warning.message}", file=sys.stderr)
-        tqdm.write(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}", file=sys.stdout)
+                    write_line(f"exposure-retouch: warning: {warning.message}", sys.stderr, tqdm.write)
+        write_line(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}", sys.stdout, tqdm.write)
     return failed
 
 
+def _version(path: Path) -> tuple[int, int] | None:
+    """Inode and modification time of ``path``, or ``None`` when it does not exist: whether a write replaced it."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
+def _report_stop(signal_name: str, pairs: list[tuple[Path, Path]], done: int) -> None:
+    """One line on stderr: the run was stopped, how many photos were retouched, the first of those that were not."""
+    undone = [str(photo) for photo, _ in pairs[done:]] or ["none"]
+    more = f" and {len(undone) - NAMED_UNDONE} more" if len(undone) > NAMED_UNDONE else ""
+    write_line(f"\nexposure-retouch: stopped by {signal_name}: {done} of {len(pairs)} photos retouched; not retouched: "
+               f"{', '.join(undone[:NAMED_UNDONE])}{more}", sys.stderr)
+
+
 def entry_point() -> None:
-    """Console script: exit with :func:`main`'s code."""
-    sys.exit(main())
+    """Console script: exit with :func:`main`'s code (:func:`~train.console.run_tool`)."""
+    run_tool(main, "exposure-retouch")
 
 
 if __name__ == "__main__":

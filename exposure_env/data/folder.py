@@ -13,15 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from exposure_env.data.io import IMAGE_EXTENSIONS, ImageReadError, check_image, read_image
+from exposure_env.atomic import is_temporary
+from exposure_env.data.io import IMAGE_EXTENSIONS, UNREAD_FORMATS, ImageReadError, check_image, read_image
 from exposure_env.data.pool import ImagePool, Sample
 from exposure_env.ops.color import linear_to_srgb
 
 logger = logging.getLogger(__name__)
 
 
-def list_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, recursive: bool = False) -> list[Path]:
-    """Image files in ``folder`` (suffix in ``extensions``, any case), sorted by path.
+def scan_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, recursive: bool = False
+                ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Image files in ``folder`` (suffix in ``extensions``, any case), sorted by path, and the files left out that
+    a user would take for photos, each with its reason.
+
+    Left out by name: photos of a format that is not read (:data:`~exposure_env.data.io.UNREAD_FORMATS`:
+    HEIC, camera raw...), links to nothing, temporary files an interrupted write left
+    (:func:`~exposure_env.atomic.is_temporary`) and, with ``recursive``, a linked folder met twice (a
+    loop). Linked sub-folders are followed. Other files (sidecars, ``.DS_Store``) are left out quietly.
 
     Raises:
         ValueError: ``folder`` is not a directory, or holds no image file (the message says
@@ -29,13 +37,54 @@ def list_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, re
     """
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a directory")
-    candidates = folder.rglob("*") if recursive else folder.iterdir()
-    files = sorted(path for path in candidates if path.is_file())
-    images = [path for path in files if path.suffix.lower() in extensions]
+    images: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in _entries(folder, recursive, skipped):
+        suffix = path.suffix.lower()
+        if is_temporary(path):
+            skipped.append((path, "a temporary file left by an interrupted write; delete it"))
+        elif path.is_symlink() and not path.exists():
+            skipped.append((path, "a link to nothing (its target is missing)"))
+        elif not path.is_file():
+            continue
+        elif suffix in extensions:
+            images.append(path)
+        elif suffix in UNREAD_FORMATS:
+            skipped.append((path, UNREAD_FORMATS[suffix]))
     if not images:
-        raw_count = sum(path.suffix.lower() == ".dng" for path in files)
+        raw_count = sum(path.suffix.lower() == ".dng" for path, _ in skipped)
         hint = f"; its {raw_count} .dng camera-raw files must be exported to TIFF/PNG/JPEG first" if raw_count else ""
         raise ValueError(f"{folder}: no image files with suffix {'/'.join(extensions)}{hint}")
+    return sorted(images), sorted(skipped)
+
+
+def _entries(folder: Path, recursive: bool, skipped: list[tuple[Path, str]]) -> list[Path]:
+    """Every entry of ``folder`` but sub-folders (with ``recursive``: of its sub-folders too, links followed once;
+    a folder already seen under another name goes to ``skipped``)."""
+    if not recursive:
+        return [path for path in folder.iterdir() if not path.is_dir()]
+    entries, seen = [], {folder.resolve()}
+    for root, folders, files in os.walk(folder, followlinks=True):
+        folders.sort(key=lambda name: (os.path.islink(os.path.join(root, name)), name))  # folders before links
+        for name in list(folders):
+            real = (Path(root) / name).resolve()
+            if real in seen:
+                folders.remove(name)
+                skipped.append((Path(root) / name, f"a folder scanned already under another name ({real})"))
+            seen.add(real)
+        entries += [Path(root) / name for name in files]
+    return entries
+
+
+def list_images(folder: Path, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, recursive: bool = False) -> list[Path]:
+    """:func:`scan_images`'s images; each file it leaves out by name is logged (``logging.warning``).
+
+    Raises:
+        ValueError: as :func:`scan_images`.
+    """
+    images, skipped = scan_images(folder, extensions, recursive)
+    for path, reason in skipped:
+        logger.warning("skipping %s: %s", path, reason)
     return images
 
 
@@ -90,8 +139,8 @@ class FolderPool(ImagePool):
         self.bad_files: dict[str, str] = {}
         if paired and self.expert_dir is None:
             raise ValueError(f"{self.raw_dir}: paired=True needs an expert_dir")
-        raw_files = list_images(self.raw_dir, extensions, recursive)
-        expert_files = [] if self.expert_dir is None else list_images(self.expert_dir, extensions, recursive)
+        raw_files = self._scan(self.raw_dir, extensions, recursive)
+        expert_files = [] if self.expert_dir is None else self._scan(self.expert_dir, extensions, recursive)
         experts_by_key = {_stem_key(path, self.expert_dir): path for path in expert_files}
         if paired is None:
             paired = bool(experts_by_key) and all(_stem_key(p, self.raw_dir) in experts_by_key for p in raw_files)
@@ -169,6 +218,13 @@ class FolderPool(ImagePool):
             raise ValueError(f"{self.raw_dir}: paired, but no raw photo has an expert photo of the same stem "
                              f"in {self.expert_dir}")
         return kept
+
+    def _scan(self, folder: Path, extensions: tuple[str, ...], recursive: bool) -> list[Path]:
+        """:func:`scan_images` of ``folder``; the files it leaves out by name are reported."""
+        images, skipped = scan_images(folder, extensions, recursive)
+        for path, reason in skipped:
+            self._report(path, reason)
+        return images
 
     def _readable(self, paths: list[Path]) -> list[Path]:
         """``paths`` that pass the header check; the others are reported."""

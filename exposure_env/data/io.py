@@ -34,7 +34,14 @@ from exposure_env.atomic import atomic_write
 from exposure_env.ops.layout import as_float, as_float_rgb
 
 #: file suffixes (lower case) that folders are searched for
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif")
+#: photo formats that folders may hold but are not read, by suffix (lower case): what to do with them
+UNREAD_FORMATS = {
+    **dict.fromkeys((".heic", ".heif"), "HEIC/HEIF is not read (no decoder is installed); convert it to JPEG or PNG first"),
+    **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef", ".srw"),
+                    "a camera-raw file; export it to TIFF, PNG or JPEG first"),
+    **dict.fromkeys((".jxl", ".jp2", ".psd", ".exr", ".hdr"), "this format is not read; export it to TIFF, PNG or JPEG first"),
+}
 #: refuse photos above this many pixels rather than risk an out-of-memory kill (4 × 25 MP)
 MAX_PIXELS = 100_000_000
 #: EXIF (and TIFF) tag holding the orientation (1-8)
@@ -52,8 +59,8 @@ _TIFF_PHOTOMETRICS = ("MINISBLACK", "MINISWHITE", "RGB", "PALETTE", "SEPARATED",
 #: TIFF ExtraSamples values that mean alpha (associated, unassociated)
 _TIFF_ALPHA = (1, 2)
 #: output suffixes :func:`write_photo` writes, by format
-OUTPUT_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-                   ".bmp": "BMP"}
+OUTPUT_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG", ".png": "PNG", ".tif": "TIFF",
+                   ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP"}
 #: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
 EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
 #: formats that hold no alpha channel; it is dropped for them
@@ -119,7 +126,7 @@ def read_photo(path: str | os.PathLike, max_pixels: int | None = None) -> Photo:
 
     Raises:
         ImageReadError: missing, empty, not an image, truncated or corrupt, smaller than 2×2,
-            larger than ``max_pixels``, of an unsupported sample type or colour space (complex
+            larger than ``max_pixels``, animated or multi-page (an MPO's first frame is read), of an unsupported sample type or colour space (complex
             numbers, 16-bit CMYK, CIELab...), or float values outside ``[0, 1]`` (HDR).
     """
     path = Path(path)
@@ -251,10 +258,21 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         raise ImageReadError(f"{path}: too large to read ({_one_line(error)})") from None
     try:
         _check_size(path, *image.size, max_pixels)
+        _check_single_frame(path, image.format, getattr(image, "n_frames", 1))
     except ImageReadError:
         image.close()
         raise
     return image
+
+
+def _check_single_frame(path: Path, file_format: str | None, frames: int) -> None:
+    """Refuse an animation or a multi-page file, whose other frames a photo written from it would lose.
+
+    An MPO (a camera JPEG with a preview or a second view after the photo) is a photo: its first frame is read.
+    """
+    if frames > 1 and file_format != "MPO":
+        raise ImageReadError(f"{path}: {file_format} with {frames} frames (animated or multi-page); only single-frame "
+                             "photos are read: save the frame you want as its own file")
 
 
 def _decode(path: Path, image: Image.Image) -> tuple[np.ndarray, bytes | None]:
@@ -346,6 +364,7 @@ def _tiff_page(path: Path, tiff: tifffile.TiffFile, max_pixels: int) -> tifffile
     """The first page of ``tiff`` after checking its size, sample type and colour space (no decoding)."""
     page = tiff.pages.first
     _check_size(path, page.imagewidth, page.imagelength, max_pixels)
+    _check_single_frame(path, "TIFF", sum(not page.is_reduced for page in tiff.pages))  # previews are no pages
     if page.dtype is None or page.dtype.kind not in "biuf":
         raise ImageReadError(f"{path}: unsupported TIFF sample type {page.dtype or 'of mixed formats'}")
     photometric = getattr(page.photometric, "name", str(page.photometric))
