@@ -27,8 +27,13 @@ environment, so the env's reward and the agent's value are the same discriminato
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import io
 import math
+import os
 import sys
+import warnings
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, NamedTuple, TypeVar
@@ -51,7 +56,7 @@ from agents import algorithms
 from agents.policies import DeepExposurePolicy
 from agents.transition import after_state, segment_mask, unroll
 from exposure_env import ENV_ID
-from exposure_env.atomic import atomic_write
+from exposure_env.atomic import atomic_write, signals_held
 from exposure_env.mdp import OBSERVATION_KEYS
 from exposure_env.rewards.adversarial import GANReward, companion_path
 from exposure_env.rewards.functions import DiscriminatorScore, negative_rmse_torch, reference_score
@@ -257,6 +262,43 @@ class TransitionBatches:
                             policy_actions.mean(), policy_actions.std())
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def check_companion(model_path: Path, sha256: str | None) -> Path:
+    """The GAN-reward file saved beside ``model_path``, checked to be the one saved with it.
+
+    Args:
+        model_path: a saved model.
+        sha256: the SHA-256 the model recorded of its GAN-reward file (``model.gan_reward_sha256``), or ``None``
+            for a model saved before it was recorded (its file is taken as it is).
+
+    Raises:
+        ValueError: the file is missing, or it was written by another save than the model (a run stopped
+            between the two files); the message names both.
+    """
+    companion = companion_path(model_path)
+    if not companion.is_file():
+        raise ValueError(f"{companion} is missing: {model_path} was saved with its GAN reward's critic in that file. "
+                         "Put it back, or start a new run (a new critic would not be the one the agent learnt with)")
+    if sha256 is not None and file_sha256(companion) != sha256:
+        raise ValueError(f"{companion} was not written with {model_path} (the run was stopped between the two files?): "
+                         "their critic and agent are from different steps. Start a new run, or restore both from "
+                         "one save")
+    return companion
+
+
+def saved_env_settings(saved: dict[str, Any]) -> dict[str, Any]:
+    """The env settings a saved model's data records (``env_settings``; size, T, ``max_ev`` and fusion weights alone
+    for a model saved before they were recorded)."""
+    if "env_settings" in saved:
+        return dict(saved["env_settings"])
+    return {"size": int(saved["observation_space"]["seg"].shape[-1]), "num_segments": int(saved["num_segments"]),
+            "max_ev": float(saved["max_ev"]), "fusion_weights": tuple(saved["fusion_weights"])}
+
+
 class DeepExposure(BaseAlgorithm):
     """DeepExposure I (``value="network"``, Alg. 1) and II (``value="discriminator"``, Alg. 2).
 
@@ -388,7 +430,8 @@ class DeepExposure(BaseAlgorithm):
         self._records_results = False  # the agent itself puts results into M1 (no wrapper does)
         self._reference_reward = False  # the env's reward is −RMSE to the target (set by _resolve_gan_reward)
         self._fixed_critic: nn.Module | None = None  # d_steps=0: the env's critic, kept as it is
-        self._gan_reward_file: Path | None = None  # load(): the GAN-reward state to resume at the next learn
+        self._gan_reward_file: Path | None = None  # load(): the model whose GAN-reward state resumes at the next learn
+        self.gan_reward_sha256: str | None = None  # save(): of the GAN-reward file written beside the model
         self._episode_steps: np.ndarray | None = None
         if _init_setup_model:
             self._setup_model()
@@ -408,6 +451,7 @@ class DeepExposure(BaseAlgorithm):
         if self.env is not None:
             mdp = _env_attribute(self.env, "mdp")
             self.num_segments, self.max_ev, self.fusion_weights = mdp.num_segments, mdp.max_ev, mdp.fusion_weights
+            self.env_settings = dataclasses.asdict(mdp)  # load(env=ENV_ID) builds the same env again
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, value=self.value,
                                         num_segments=self.num_segments, max_ev=self.max_ev,
                                         value_learning_rate=self.value_learning_rate or VALUE_LEARNING_RATES["random"],
@@ -497,9 +541,13 @@ class DeepExposure(BaseAlgorithm):
                          critic=self.critic_start, device=self.device, seed=self.seed or 0)
 
     def _restore_gan_reward(self) -> None:
-        """A loaded model resumes its critic from the GAN-reward file saved beside it (once)."""
+        """A loaded model resumes its critic from the GAN-reward file saved beside it (once).
+
+        Raises:
+            ValueError: that file is missing or from another save (:func:`check_companion`).
+        """
         if self._gan_reward_file is not None:
-            self.gan_reward.restore(self._gan_reward_file)
+            self.gan_reward.restore(check_companion(self._gan_reward_file, self.gan_reward_sha256))
             self._gan_reward_file = None
 
     def _drive_gan_reward(self, envs: list[Any]) -> None:
@@ -803,49 +851,71 @@ class DeepExposure(BaseAlgorithm):
             state_dicts.append("policy.value_optimizer")
         return state_dicts, []
 
-    def save(self, path: str | Path, exclude: Any = None, include: Any = None) -> None:
-        """SB3's ``save``, written atomically and naming the algorithm (:mod:`agents.algorithms`); the GAN reward's
-        state goes beside it (``model.gan_reward.pt``)."""
+    def save(self, path: str | os.PathLike | io.BufferedIOBase, exclude: Any = None, include: Any = None) -> None:
+        """SB3's ``save`` to a path or a file object, naming the algorithm (:mod:`agents.algorithms`).
+
+        To a path the model is written atomically, and the GAN reward's state beside it
+        (``model.gan_reward.pt``, :func:`~exposure_env.rewards.adversarial.companion_path`) with its
+        SHA-256 recorded in the model, so that :meth:`load` pairs only the two files of one save;
+        a stop signal waits until both are written. A file object gets the model alone (a
+        warning says so when there is a GAN reward).
+        """
+        def write(target: str | io.BytesIO) -> None:
+            super(DeepExposure, self).save(target, exclude, include)
+            algorithms.record(target, algorithms.name_of(self))
+
+        if not isinstance(path, (str, os.PathLike)):  # a file object, as SB3 takes
+            if self.gan_reward is not None:
+                warnings.warn("DeepExposure.save: the GAN reward's critic state is not saved to a file object; save to "
+                              "a path to keep it beside the model", UserWarning, stacklevel=2)
+            buffer = io.BytesIO()
+            write(buffer)
+            path.write(buffer.getvalue())
+            return
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".zip")  # as SB3 names it
-
-        def write(temporary: str) -> None:
-            super(DeepExposure, self).save(temporary, exclude, include)
-            algorithms.record(temporary, algorithms.name_of(self))
-
-        atomic_write(path, write)
-        if self.gan_reward is not None:
-            self.gan_reward.save(companion_path(path))
+        with signals_held():  # both files, or a stop after them
+            self.gan_reward_sha256 = None if self.gan_reward is None else file_sha256(
+                self.gan_reward.save(companion_path(path)))
+            atomic_write(path, write)
 
     @classmethod
-    def load(cls, path: str | Path, env: GymEnv | None = None, device: torch.device | str = "auto",
-             **kwargs: Any) -> "DeepExposure":
-        """SB3's ``load``; a GAN-reward file beside the model is restored when training resumes.
+    def load(cls, path: str | os.PathLike | io.BufferedIOBase, env: GymEnv | None = None,
+             device: torch.device | str = "auto", **kwargs: Any) -> "DeepExposure":
+        """SB3's ``load`` from a path or a file object; the GAN reward saved beside a path is restored when
+        training resumes (checked then: :func:`check_companion`).
 
-        ``env="ExposureRetouch-v0"`` builds the batched env as ``__init__`` does, with the saved
-        model's size, T, ``max_ev`` and fusion weights; an env object is used as it is.
+        ``env="ExposureRetouch-v0"`` builds the batched env the model was saved with: as many envs,
+        the same MDP settings (size, T, ``max_ev``, fusion weights, ``reward_mode``, ``gamma``...),
+        so its OU noise state is kept; an env object is used as it is.
 
         A model saved before the actor's EV prior existed loads with ``ev_prior="none"``, the actor it
         was trained with.
+
+        Raises:
+            FileNotFoundError: ``path`` does not exist.
         """
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(".zip")
-        if not path.is_file():
-            raise FileNotFoundError(f"DeepExposure.load: {path} does not exist")
+        is_path = isinstance(path, (str, os.PathLike))
+        if is_path:
+            path = Path(path)
+            if not path.suffix:
+                path = path.with_suffix(".zip")
+            if not path.is_file():
+                raise FileNotFoundError(f"DeepExposure.load: {path} does not exist")
         saved = load_from_zip_file(path, load_data=True, device="cpu")[0]
+        if not is_path:
+            path.seek(0)
         if isinstance(env, str) and env.split(":")[-1] == ENV_ID:  # the batched env, as __init__ builds it, with
-            env = SB3VecEnv(ExposureRetouchVectorEnv(  # the settings the model was trained with
-                int(saved.get("n_images", 1)), size=int(saved["observation_space"]["seg"].shape[-1]),
-                num_segments=int(saved["num_segments"]), max_ev=float(saved["max_ev"]),
-                fusion_weights=tuple(saved["fusion_weights"])))
+            env = SB3VecEnv(ExposureRetouchVectorEnv(int(saved.get("n_envs", 1)), **saved_env_settings(saved)))
         saved_policy_kwargs = saved.get("policy_kwargs", {})
         if "ev_prior" not in saved_policy_kwargs:  # saved before the EV prior existed: the plain tanh actor
             custom = dict(kwargs.pop("custom_objects", None) or {})
             custom.setdefault("policy_kwargs", {**saved_policy_kwargs, "ev_prior": "none"})
             kwargs["custom_objects"] = custom
         model = super().load(path, env=env, device=device, **kwargs)
-        if companion_path(path).is_file():
-            model._gan_reward_file = companion_path(path)
+        # a model saved before the SHA-256 was recorded takes the companion file it finds
+        legacy = is_path and "gan_reward_sha256" not in saved and companion_path(path).is_file()
+        if is_path and (model.gan_reward_sha256 is not None or legacy):
+            model._gan_reward_file = path
         return model

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from agents import algorithms
 from exposure_env import REWARD_MODES
 from train.arguments import add_run_arguments, check_run_arguments, log_to_stderr
+from train.console import run_tool, stop_reason
 
 if TYPE_CHECKING:  # imported in the functions: --help and argument errors answer before torch loads
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -48,13 +49,23 @@ logger = logging.getLogger("train.train")
 LR_SCHEDULES = ("constant", "linear")
 
 
+#: arguments that may differ when a run is resumed; every other one is the run's own (:func:`check_resumed_arguments`)
+RESUMABLE_ARGUMENTS = ("steps", "checkpoint_every", "eval_pool", "eval_photos", "evaluations", "device",
+                       "tensorboard", "out", "resume")
+
+
 def save_model(model: BaseAlgorithm, path: Path, gan_reward: GANReward | None) -> None:
-    """``model.zip`` naming its algorithm and, with a GAN reward, ``model.gan_reward.pt``: both written atomically."""
+    """``model.zip`` naming its algorithm and, with a GAN reward, ``model.gan_reward.pt``, whose SHA-256 the model
+    records (so a resume pairs the two files of one save: :func:`~agents.deep_exposure.check_companion`); each
+    written atomically, a stop signal held until both are."""
+    from agents.deep_exposure import file_sha256
+    from exposure_env.atomic import signals_held
     from exposure_env.rewards.adversarial import companion_path
 
-    algorithms.save(model, path)  # DeepExposure writes its GAN reward's companion itself
-    if gan_reward is not None and algorithms.name_of(model) not in algorithms.DEEP_EXPOSURE:
-        gan_reward.save(companion_path(path))
+    with signals_held():
+        if gan_reward is not None and algorithms.name_of(model) not in algorithms.DEEP_EXPOSURE:
+            model.gan_reward_sha256 = file_sha256(gan_reward.save(companion_path(path)))
+        algorithms.save(model, path)  # DeepExposure writes its GAN reward's companion itself
 
 
 def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCallback]]:
@@ -115,15 +126,66 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
 
 
 def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) -> BaseAlgorithm:
-    """The checkpoint, continued: step count, optimiser, OU noise (DeepExposure) and critic state."""
-    from exposure_env.rewards.adversarial import companion_path
+    """The checkpoint, continued: step count, optimiser, OU noise (DeepExposure) and critic state.
+
+    Raises:
+        ValueError: the checkpoint's GAN-reward file is missing or from another save.
+    """
+    from agents.deep_exposure import check_companion
 
     checkpoint = args.out / "checkpoint.zip"
     model = algorithms.load(checkpoint, args.algo, env=envs, device=args.device,
                             tensorboard_log=str(args.tensorboard or args.out / "tb"))
-    if gan_reward is not None and args.algo not in algorithms.DEEP_EXPOSURE:  # DeepExposure restores its own
-        gan_reward.restore(companion_path(checkpoint))
+    if gan_reward is not None:  # refused now, before anything runs, if the critic is missing or from another save
+        companion = check_companion(checkpoint, getattr(model, "gan_reward_sha256", None))
+        if args.algo not in algorithms.DEEP_EXPOSURE:  # DeepExposure restores its own at learn
+            gan_reward.restore(companion)
     return model
+
+
+def run_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """What a run is: every argument but :data:`RESUMABLE_ARGUMENTS`, as JSON values (saved in the model)."""
+    return {name: value if value is None or isinstance(value, (bool, int, float)) else str(value)
+            for name, value in vars(args).items() if name not in RESUMABLE_ARGUMENTS}
+
+
+def saved_run_arguments(checkpoint: Path) -> dict[str, Any] | None:
+    """The :func:`run_arguments` a saved model records (SB3 keeps its attributes as JSON in the zip's ``data``),
+    or ``None`` for a model saved before they were recorded. Reads no torch."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(checkpoint) as archive:
+        return json.loads(archive.read("data")).get("run_arguments")
+
+
+def check_resumed_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, given: set[str]) -> None:
+    """``--resume``: take the checkpoint's run arguments for those not given; refuse one given with another value.
+
+    Raises:
+        SystemExit: (``parser.error``) an argument given that differs from the run's, naming both values and the
+            arguments that may change.
+    """
+    saved = saved_run_arguments(args.out / "checkpoint.zip")
+    if saved is None:  # a checkpoint from before the record: the arguments given are taken as they are
+        return
+    current = run_arguments(args)
+    changed = [name for name in given & set(saved) if current.get(name) != saved[name]]
+    if changed:
+        flags = "; ".join(f"--{name.replace('_', '-')} was {saved[name]}, now {current[name]}" for name in sorted(changed))
+        parser.error(f"--resume: {args.out / 'checkpoint.zip'} cannot continue with other run arguments ({flags}). "
+                     f"Only {', '.join('--' + name.replace('_', '-') for name in RESUMABLE_ARGUMENTS)} may change; "
+                     "start a new run in another --out for the others")
+    for name, value in saved.items():
+        if name not in given and hasattr(args, name):
+            setattr(args, name, value)
+
+
+def given_arguments(parser: argparse.ArgumentParser, argv: list[str] | None, args: argparse.Namespace) -> set[str]:
+    """The arguments written on the command line (``--max-ev 3`` is given even where 3 is the default)."""
+    unset = object()  # argparse fills in a default only where the namespace has no value yet
+    parsed = parser.parse_args(argv, argparse.Namespace(**dict.fromkeys(vars(args), unset)))
+    return {name for name, value in vars(parsed).items() if value is not unset}
 
 
 def plot_curve(curve: list[dict], fixed_rows: list[dict], out: Path, title: str) -> None:
@@ -199,6 +261,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.algo = args.algo or saved
         if args.algo is None:
             parser.error(f"--resume: {checkpoint} does not say which algorithm saved it; give --algo")
+        check_resumed_arguments(parser, args, given_arguments(parser, argv, args))
     args.algo = args.algo or "deepexposure-discriminator"
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
     if args.lr_schedule != "constant" and args.algo not in algorithms.DEEP_EXPOSURE:
@@ -229,21 +292,30 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as error:
         print(f"exposure-train: {error}", file=sys.stderr)
         return 2
+    model.run_arguments = run_arguments(args)  # saved with the model: what a --resume must keep
     eval_photos = min(args.eval_photos, len(eval_env.unwrapped.pool))
     logger.info("training %s for %d env steps; held-out evaluation of %d photos every %d steps", args.algo,
                 args.steps, eval_photos, max(1, args.steps // args.evaluations))
     evaluation = HeldOutEvaluation(eval_env, eval_photos, max(1, args.steps // args.evaluations))
-    checkpoint = AtomicCheckpoint(args.out / "checkpoint.zip", args.checkpoint_every,
-                                  lambda model, path: save_model(model, path, gan_reward))
+    saved_at = [model.num_timesteps if args.resume else None]  # the step of the last checkpoint
+
+    def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:
+        save_model(model, path, gan_reward)
+        saved_at[0] = model.num_timesteps
+
+    checkpoint = AtomicCheckpoint(args.out / "checkpoint.zip", args.checkpoint_every, save_checkpoint)
     remaining = args.steps - model.num_timesteps  # --resume: up to the same total
     try:
         if remaining > 0:
             model.learn(remaining, callback=CallbackList([*callbacks, checkpoint, evaluation]), progress_bar=True,
                         reset_num_timesteps=not args.resume, tb_log_name=args.algo)
-    except KeyboardInterrupt:
-        print(f"\nexposure-train: interrupted at {model.num_timesteps} steps; the last checkpoint is "
-              f"{args.out / 'checkpoint.zip'} (continue with --resume)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        stopped = stop_reason(interrupt)
+        kept = ("no checkpoint was written yet (nothing to resume)" if saved_at[0] is None else
+                f"the last checkpoint is {args.out / 'checkpoint.zip'} at step {saved_at[0]} (continue with --resume)")
+        print(f"\nexposure-train: stopped by {stopped.signal_name} at step {model.num_timesteps} of {args.steps}; "
+              f"{kept}; not done: the rest of the training, model.zip and the report", file=sys.stderr)
+        return stopped.exit_code
     if not evaluation.curve:  # nothing was left to train
         evaluation.init_callback(model)
         evaluation.on_training_start({}, {})
@@ -263,9 +335,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    """Console script: say what each long phase does on stderr, exit with :func:`main`'s code."""
+    """Console script: say what each long phase does on stderr, exit with :func:`main`'s code; a stop signal
+    (:func:`~train.console.run_tool`) says what was done and exits 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP)."""
     log_to_stderr("exposure-train")
-    sys.exit(main())
+    run_tool(main, "exposure-train")
 
 
 if __name__ == "__main__":
