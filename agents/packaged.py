@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,46 @@ class ActorPolicy:
 
         Returns:
             ``((1,) or (N, 1) float32 action in [-1, 1], None)``.
+
+        Raises:
+            ValueError: not the env's observation: a key missing, another shape (channel-first, another
+                size), another dtype than uint8, or keys of different batch sizes (see :meth:`observation_batch`).
         """
-        single = observation["seg"].ndim == 3
-        images = [np.asarray(observation[key])[None] if single else np.asarray(observation[key]) for key in OBSERVATION_KEYS]
+        images = self.observation_batch(observation)
+        single = np.asarray(observation["seg"]).ndim == 3
         state = torch.from_numpy(np.concatenate(images, axis=-1)).permute(0, 3, 1, 2).float() / 255.0
         action = self.actor(state).numpy()
         return (action[0] if single else action), None
+
+    def observation_batch(self, observation: Mapping[str, Any]) -> list[np.ndarray]:
+        """The images of :data:`~exposure_env.mdp.OBSERVATION_KEYS` as ``(N, S, S, 3)`` uint8, checked as SB3 checks
+        an observation against its space (S is ``env_kwargs["size"]``).
+
+        Raises:
+            ValueError: see :meth:`predict`; the message names the key and what was expected.
+        """
+        if not isinstance(observation, Mapping):
+            raise ValueError(f"predict: the observation must be the env's Dict of {', '.join(OBSERVATION_KEYS)}, "
+                             f"got {type(observation).__name__}")
+        missing = [key for key in OBSERVATION_KEYS if key not in observation]
+        if missing:
+            raise ValueError(f"predict: the observation lacks {', '.join(missing)}; the env's Dict holds "
+                             f"{', '.join(OBSERVATION_KEYS)}")
+        size = int(self.env_kwargs.get("size", 64))
+        images = []
+        for key in OBSERVATION_KEYS:
+            image = np.asarray(observation[key])
+            if image.ndim not in (3, 4) or image.shape[-3:] != (size, size, 3):
+                raise ValueError(f"predict: observation[{key!r}] has shape {image.shape}; expected ({size}, {size}, 3) "
+                                 f"or (N, {size}, {size}, 3), channel-last as the env returns")
+            if image.dtype != np.uint8:
+                raise ValueError(f"predict: observation[{key!r}] is {image.dtype}; expected uint8 codes 0-255 as the "
+                                 "env returns")
+            images.append(image[None] if image.ndim == 3 else image)
+        if len({image.shape[0] for image in images}) > 1:
+            raise ValueError(f"predict: the observation's keys hold batches of different sizes "
+                             f"{[image.shape[0] for image in images]}")
+        return images
 
 
 @functools.lru_cache(maxsize=1)

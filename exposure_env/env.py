@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from exposure_env.data import ImagePool, make_pool
-from exposure_env.mdp import ExposureMDP, pool_index, reset_options
+from exposure_env.mdp import ExposureMDP, checked_seed, pool_index, reset_options
 from exposure_env.ops.exposure import expose, local_composite
 from exposure_env.ops.fusion import mertens_fusion
 from exposure_env.ops.layout import as_float_rgb, to_uint8
@@ -133,7 +133,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
             TypeError: an index that is not an integer.
             IndexError: an index outside the pool.
         """
-        super().reset(seed=seed)
+        super().reset(seed=checked_seed(seed))
         options = reset_options(options, RESET_OPTIONS)
         if "image" in options:
             if "index" in options:
@@ -185,7 +185,7 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
             raise RuntimeError("step() called before reset()")
         if self._t >= self.mdp.num_segments:
             raise RuntimeError(f"step() called after the episode's {self.mdp.num_segments} steps; call reset()")
-        action = np.asarray(action, dtype=np.float32)
+        action = np.asarray(action, dtype=np.float64)  # float32 would make a finite 1e39 infinite
         if action.size != 1:
             raise ValueError(f"action must hold one exposure value, got shape {action.shape}")
         if not np.isfinite(action).all():

@@ -58,6 +58,22 @@ def pool_index(index: object, pool_size: int, name: str = "options['index']") ->
     return int(index)
 
 
+def checked_seed(seed: object, name: str = "seed") -> int | None:
+    """``seed`` as Gymnasium takes it: ``None`` or a Python integer >= 0 (numpy integers are converted).
+
+    Raises:
+        TypeError: not an integer (a float, a string...).
+        ValueError: a negative integer.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"reset: {name} must be an integer >= 0 or None, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"reset: {name} must be >= 0, got {seed}")
+    return int(seed)
+
+
 def reset_options(options: dict[str, Any] | None, allowed: tuple[str, ...], caller: str = "reset") -> dict[str, Any]:
     """A copy of ``reset(options=...)``, checked to hold only ``allowed`` keys.
 
@@ -172,12 +188,17 @@ class ExposureMDP:
 
     # ------------------------------------------------------------------ action -> EV
     def exposure_values(self, actions: np.ndarray) -> np.ndarray:
-        """``e = clip(a, -1, 1)·max_ev`` in stops: float32 actions -> float64 EVs of the same shape."""
-        return np.clip(actions, -1.0, 1.0).astype(np.float64) * self.max_ev
+        """``e = clip(a, -1, 1)·max_ev`` in stops: actions of any real dtype -> float64 EVs of the same shape.
+
+        The action is clipped before it is rounded to float32 (the action space's type), so a finite
+        number beyond float32's range (1e39) is clipped like any other, not made infinite.
+        """
+        clipped = np.clip(np.asarray(actions, dtype=np.float64), -1.0, 1.0).astype(np.float32)
+        return clipped.astype(np.float64) * self.max_ev
 
     def exposure_values_torch(self, actions: torch.Tensor) -> torch.Tensor:
         """Torch twin of :meth:`exposure_values`, computed in float64 and returned as float32."""
-        return (actions.double().clamp(-1.0, 1.0) * self.max_ev).float()
+        return (actions.double().clamp(-1.0, 1.0).float().double() * self.max_ev).float()
 
     # ------------------------------------------------------------------ reward
     @property

@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv as SB3BaseVecEnv
 
 from exposure_env.data import ImagePool, make_pool
-from exposure_env.mdp import ExposureMDP, PreparedPhoto, pool_index, reset_options
+from exposure_env.mdp import ExposureMDP, PreparedPhoto, checked_seed, pool_index, reset_options
 from exposure_env.ops.exposure import (
     UINT8_CODES,
     expose,
@@ -144,7 +144,7 @@ def host_exposure_values(mdp: ExposureMDP, actions: np.ndarray | torch.Tensor, a
     """
     if isinstance(actions, torch.Tensor):
         actions = actions.detach().cpu().numpy()
-    actions = np.asarray(actions, dtype=np.float32)
+    actions = np.asarray(actions, dtype=np.float64)  # float32 would make a finite 1e39 infinite
     _check_action_count(actions.size, actions.shape, num_envs)
     acting_actions = actions.reshape(-1)[acting]
     if not np.isfinite(acting_actions).all():
@@ -339,7 +339,7 @@ class TorchBackend:
         """
         if not isinstance(actions, torch.Tensor):
             return upload(host_exposure_values(self.mdp, actions, acting, self.num_envs).astype(np.float32), self.device)
-        actions = actions.detach().to(self.device, torch.float32)
+        actions = actions.detach().to(self.device)  # its own dtype: float32 would make a finite 1e39 infinite
         _check_action_count(actions.numel(), actions.shape, self.num_envs)
         acting_actions = actions.reshape(-1)[self.rows(acting)]
         finite = torch.isfinite(acting_actions)
@@ -451,11 +451,12 @@ class ExposureRetouchVectorEnv(VectorEnv):
             host for numpy; ≈ 28 kB each on the device for torch, never fewer than ``num_envs``,
             plus its 48 kB target on the host).
         pool, reward: as :class:`~exposure_env.env.ExposureRetouchEnv`.
+        render_mode: ``None``; the batched env renders nothing (the single env does).
         **settings: the MDP's settings (``size``, ``num_segments``, ``max_ev``, ...), kept as
             ``env.mdp``, an :class:`~exposure_env.mdp.ExposureMDP`.
 
     Raises:
-        ValueError: a bad ``num_envs``, ``device``, ``backend`` or setting, naming it.
+        ValueError: a bad ``num_envs``, ``device``, ``backend`` or setting, naming it; a ``render_mode``.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -469,10 +470,16 @@ class ExposureRetouchVectorEnv(VectorEnv):
         pool: ImagePool | str | None = None,
         reward: RewardSource = "discriminator",
         cache_size: int = 8192,
+        render_mode: str | None = None,
         **settings: Any,
     ):
         if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode={render_mode!r}: the batched env renders nothing; render single envs: "
+                             "gym.make('ExposureRetouch-v0', render_mode='rgb_array') or gym.make_vec(..., "
+                             "vectorization_mode='sync', render_mode='rgb_array')")
+        self.render_mode = None
         self.device = resolve_device(device)
         self.mdp = ExposureMDP.from_settings(settings)
         backend = backend or ("numpy" if self.device.type == "cpu" else "torch")
@@ -590,17 +597,31 @@ class ExposureRetouchVectorEnv(VectorEnv):
         """
         options = reset_options(options, VECTOR_RESET_OPTIONS)
         if seed is not None:
-            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, (int, np.integer)) else list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"reset: {len(seeds)} seeds given for {self.num_envs} envs")
-            self._rngs = [seeding.np_random(s)[0] for s in seeds]
+            self._rngs = [seeding.np_random(s)[0] for s in self._seeds(seed)]
         mask = np.asarray(options.get("reset_mask", np.ones(self.num_envs, bool)), dtype=bool)
         if mask.shape != (self.num_envs,):
             raise ValueError(f"reset: reset_mask must have shape ({self.num_envs},), got {mask.shape}")
         envs = np.flatnonzero(mask)
-        self._reset_envs(envs, options.get("index"))
+        if envs.size or "index" in options:  # an all-False mask resets nothing
+            self._reset_envs(envs, options.get("index"))
         self._started = True
         return self._observations(), {"t": self._t.copy(), "_t": np.ones(self.num_envs, bool)}
+
+    def _seeds(self, seed: int | Sequence[int]) -> list[int]:
+        """One seed per env: ``seed + k`` for env k, or the sequence's k-th.
+
+        Raises:
+            TypeError, ValueError: a seed that is not an integer >= 0, or a sequence that is not one per env.
+        """
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+            first = checked_seed(seed)
+            return [first + k for k in range(self.num_envs)]
+        if not isinstance(seed, (Sequence, np.ndarray)) or isinstance(seed, str):
+            raise TypeError(f"reset: seed must be an integer or one integer per env ({self.num_envs}), got {seed!r}")
+        seeds = [checked_seed(value, f"seed[{k}]") for k, value in enumerate(seed)]
+        if len(seeds) != self.num_envs:
+            raise ValueError(f"reset: {len(seeds)} seeds given for {self.num_envs} envs")
+        return seeds
 
     def step(self, actions: np.ndarray | torch.Tensor) -> tuple[
         dict[str, np.ndarray | torch.Tensor], np.ndarray | torch.Tensor, np.ndarray | torch.Tensor,

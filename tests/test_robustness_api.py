@@ -1,0 +1,63 @@
+"""Python API messages against what users pass (issue 29, kinds 13-14): the packaged policy's ``predict``
+checks its observation as SB3's does; the vector env clips huge actions, takes numpy seeds and empty masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agents.packaged import load_packaged_policy
+from exposure_env.mdp import OBSERVATION_KEYS
+from exposure_env.vector import ExposureRetouchVectorEnv
+
+
+@pytest.fixture(scope="module")
+def policy_and_observation():
+    policy = load_packaged_policy()
+    size = policy.env_kwargs["size"]
+    return policy, {key: np.full((size, size, 3), 90, np.uint8) for key in OBSERVATION_KEYS}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda image: image.transpose(2, 0, 1), r"has shape \(3, 64, 64\); expected \(64, 64, 3\)"),
+    (lambda image: image / 255.0, "is float64; expected uint8"),
+    (lambda image: image[:32, :32], r"has shape \(32, 32, 3\)"),
+])
+def test_packaged_predict_refuses_what_is_not_the_env_s_observation(policy_and_observation, change, message):
+    policy, observation = policy_and_observation
+    with pytest.raises(ValueError, match=message):
+        policy.predict({key: change(image) for key, image in observation.items()})
+
+
+def test_packaged_predict_names_a_missing_key_and_takes_batches(policy_and_observation):
+    policy, observation = policy_and_observation
+    with pytest.raises(ValueError, match="lacks local"):
+        policy.predict({key: observation[key] for key in ("seg", "original")})
+    single, _ = policy.predict(observation)
+    batch, _ = policy.predict({key: np.stack([image] * 2) for key, image in observation.items()})
+    assert single.shape == (1,) and batch.shape == (2, 1) and np.allclose(batch, single)
+
+
+@pytest.fixture
+def vector_env():
+    return ExposureRetouchVectorEnv(2, size=16, num_segments=2, reward="reference")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_finite_action_beyond_float32_is_clipped(backend):
+    env = ExposureRetouchVectorEnv(2, size=16, num_segments=2, reward="reference", backend=backend)
+    env.reset(seed=np.int64(0))  # a numpy seed is an integer
+    actions = np.array([[1e39], [-1e39]])
+    env.step(actions if backend == "numpy" else torch.from_numpy(actions))  # the torch backend checks on the device
+    assert env._t.tolist() == [1, 1]
+
+
+def test_seeds_that_are_not_integers_and_empty_masks(vector_env):
+    with pytest.raises(TypeError, match="seed must be an integer or one integer per env"):
+        vector_env.reset(seed=1.5)
+    observation, _ = vector_env.reset(seed=[np.int64(3), 4])
+    again, _ = vector_env.reset(options={"reset_mask": np.zeros(2, bool)})  # resets nothing
+    assert all(np.array_equal(observation[key], again[key]) for key in OBSERVATION_KEYS)
+    with pytest.raises(ValueError, match="render_mode='rgb_array': the batched env renders nothing"):
+        ExposureRetouchVectorEnv(2, render_mode="rgb_array")
