@@ -1,12 +1,20 @@
-"""``ExposureRetouch-v0``: the DeepExposure MDP as a Gymnasium environment."""
+"""``ExposureRetouch-v0``: the DeepExposure MDP as a Gymnasium environment.
+
+``gym.make_vec(..., vectorization_mode="async")`` works as Gymnasium users call it: its workers are
+forked (Linux), and a forked child inherits torch's thread pool in a state that deadlocks at the
+child's first critic call, so every child forked after this module is imported runs torch on one
+thread (a 64-pixel critic call needs no more).
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import cv2
 import gymnasium as gym
 import numpy as np
+import torch
 
 from exposure_env.data import ImagePool, make_pool
 from exposure_env.mdp import ExposureMDP, checked_seed, pool_index, reset_options
@@ -16,6 +24,15 @@ from exposure_env.ops.layout import as_float_rgb, to_uint8
 from exposure_env.rewards.functions import RewardSource, make_score_fn
 
 RESET_OPTIONS = ("image", "target", "index")
+
+
+def _one_torch_thread() -> None:
+    """In a forked child: torch on one thread, since the parent's thread pool did not come along (see above)."""
+    torch.set_num_threads(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_one_torch_thread)
 
 
 class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):

@@ -61,3 +61,18 @@ def test_seeds_that_are_not_integers_and_empty_masks(vector_env):
     assert all(np.array_equal(observation[key], again[key]) for key in OBSERVATION_KEYS)
     with pytest.raises(ValueError, match="render_mode='rgb_array': the batched env renders nothing"):
         ExposureRetouchVectorEnv(2, render_mode="rgb_array")
+
+
+def test_async_make_vec_steps_as_users_call_it():
+    import gymnasium as gym
+
+    torch.set_num_threads(2)
+    torch.ones(512, 512) @ torch.ones(512, 512)  # the parent's thread pool is up when the workers fork
+    envs = gym.make_vec("ExposureRetouch-v0", 2, vectorization_mode="async", size=16, num_segments=1)
+    try:
+        envs.reset(seed=0)
+        envs.step_async(np.zeros((2, 1), np.float32))
+        _, rewards, terminated, _, _ = envs.step_wait(timeout=60)  # the critic's call in the workers: no deadlock
+        assert terminated.all() and np.isfinite(rewards).all()
+    finally:
+        envs.close(terminate=True)
