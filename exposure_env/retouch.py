@@ -97,6 +97,12 @@ def retouch(
             CPU); a GPU device (``"cuda"``) fuses with the torch twin there. The policy runs
             wherever it lives.
 
+    Repeatability: the EVs and the fused thumbnail are always the same for the same photo and
+    policy (the thumbnail episode runs OpenCV on one thread). The full-resolution fusion runs on
+    the caller's OpenCV threads, for speed: with one (``cv2.setNumThreads(1)``) two calls give
+    the same bytes; with several, OpenCV's parallel fusion may round a few pixels the other way,
+    so two calls agree to within one code value (8 or 16 bits), as tested.
+
     Returns:
         A :class:`RetouchResult`: ``.image`` the retouched photo, ``.evs`` the chosen EVs, and
         ``.fused_thumbnail`` the env's fused thumbnail.
@@ -114,6 +120,45 @@ def retouch(
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures
+    return RetouchResult(_render(image, planes, evs, fusion_weights, device), evs, fused_thumbnail)
+
+
+def apply_exposures(
+    image: np.ndarray,
+    evs: tuple[float, ...] | list[float],
+    fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Alg. 3's rendering alone: the photo exposed at each EV and fused, exactly as :func:`retouch` renders it.
+
+    :func:`retouch` is the policy's decision on the thumbnail followed by this function. Use it
+    to render a decision made elsewhere (a fixed bracket, an oracle's EVs) as ``exposure-retouch``
+    would write it.
+
+    Args:
+        image: as :func:`retouch`'s ``image``.
+        evs: the exposures ``e_t`` in stops.
+        fusion_weights, device: as :func:`retouch`.
+
+    Returns:
+        The retouched photo, as :attr:`RetouchResult.image`.
+
+    Raises:
+        TypeError, ValueError: a bad image (see :func:`retouch`) or no EV.
+    """
+    if len(evs) == 0:
+        raise ValueError("apply_exposures: evs is empty; give at least one exposure value")
+    photo = as_float_rgb(image, "image")  # validates
+    image = _native(image)
+    planes = _planes(image, photo)
+    del photo
+    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device)
+
+
+def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusion_weights: tuple[float, float, float],
+            device: str | torch.device | None) -> np.ndarray:
+    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs``, fuse them (Eq. 30–31), give the result
+    ``image``'s dtype and layout."""
     # Alg. 3: I^g_t = global_filter(e_t, I0) for each e_t, then fusion by Eq. 30–31
     exposures = _exposures(planes, evs)
     grey = planes.ndim == 2
@@ -123,8 +168,7 @@ def retouch(
         fused = _fuse_torch(exposures, grey, fusion_weights, torch.device(device))
     del exposures
     output_dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
-    result = _restore_layout(quantise(fused, output_dtype), image)
-    return RetouchResult(result, evs, fused_thumbnail)
+    return _restore_layout(quantise(fused, output_dtype), image)
 
 
 def _native(image: np.ndarray) -> np.ndarray:

@@ -76,3 +76,24 @@ def test_async_make_vec_steps_as_users_call_it():
         assert terminated.all() and np.isfinite(rewards).all()
     finally:
         envs.close(terminate=True)
+
+
+def test_retouch_repeats_to_the_byte_on_one_thread_and_within_one_code_value_on_several():
+    import cv2
+
+    from exposure_env.retouch import retouch
+
+    policy = load_packaged_policy()
+    photo = cv2.GaussianBlur((np.random.default_rng(0).random((480, 640, 3)) ** 2 * 255).astype(np.uint8), (0, 0), 3)
+    threads = cv2.getNumThreads()
+    try:
+        results = {}
+        for count in (1, 8):
+            cv2.setNumThreads(count)
+            first, second = (retouch(photo, policy, **policy.env_kwargs) for _ in range(2))
+            assert first.evs == second.evs and np.array_equal(first.fused_thumbnail, second.fused_thumbnail)
+            results[count] = (first.image.astype(int), second.image.astype(int))
+    finally:
+        cv2.setNumThreads(threads)
+    assert np.array_equal(*results[1])
+    assert np.abs(results[8][0] - results[8][1]).max() <= 1 and np.abs(results[8][0] - results[1][0]).max() <= 1
