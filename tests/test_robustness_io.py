@@ -140,6 +140,6 @@ def test_retouch_stopped_by_sigterm_says_what_is_left_and_leaves_no_temporary_fi
     written = sorted(path.name for path in (tmp_path / "out").iterdir())  # no hidden temporary file among them
     assert all(not name.startswith(".") for name in written) and 1 <= len(written) < 13
     line = err.strip().splitlines()[-1]
-    assert line.startswith(f"exposure-retouch: stopped by SIGTERM: {len(written)} of 13 photos retouched; "
+    assert line.startswith(f"exposure-retouch: stopped by SIGTERM: {len(written)} of 13 photos done; "
                            "not retouched: ")
     assert "Traceback" not in err

@@ -141,14 +141,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for photo, reason in skipped:
         print(SKIPPED.format(photo=photo, reason=reason), file=sys.stderr)
+    finished: list[Path] = []
     try:
         policy, settings = load_policy(args.model)
-        failed = len(skipped) + retouch_all(pairs, policy, settings, args.device)
+        failed = len(skipped) + retouch_all(pairs, policy, settings, args.device, finished)
     except (ValueError, OSError) as error:
         print(f"exposure-retouch: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as interrupt:  # retouch_all has said what was left undone
-        return stop_reason(interrupt).exit_code
+    except KeyboardInterrupt as interrupt:
+        stopped = stop_reason(interrupt)
+        _report_stop(stopped.signal_name, pairs, len(finished))
+        return stopped.exit_code
     if failed:
         print(f"exposure-retouch: {failed} of {len(pairs) + len(skipped)} inputs failed", file=sys.stderr)
     return 1 if failed else 0
@@ -174,44 +177,56 @@ def load_policy(model: Path | None) -> tuple[Any, dict[str, Any]]:
                     "max_ev": policy.max_ev}
 
 
-def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str, Any], device: str | None) -> int:
+def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str, Any], device: str | None,
+                finished: list[Path] | None = None) -> int:
     """Retouch every ``(photo, output)`` pair; one line per photo on stdout, problems on stderr. Returns the failures.
 
     The progress bar (stderr) shows only in a terminal; the lines are written through
     ``tqdm.write``, so they never break it, and a closed stdout only drops them
     (:func:`~train.console.write_line`).
 
-    Raises:
-        KeyboardInterrupt: a stop signal (:class:`~train.console.Stopped`), after one line on stderr that
-            says how many photos were retouched and names those that were not.
+    Args:
+        finished: each photo is appended once it is done with (retouched or failed): what a stop signal
+            (a ``KeyboardInterrupt``, passed on) left done. A photo stopped after its output was written counts.
     """
+    from tqdm import tqdm
+
+    finished = [] if finished is None else finished
+    failed = 0
+    # one photo at a time: OpenCV's Mertens already uses every core. Measured on 2 cores, 8 JPEGs of 3 MP:
+    # two photos at once in threads was only 1.11-1.15x faster, at twice the peak memory (12 MP: ~2 GB each)
+    for src, dst in tqdm(pairs, desc="retouching", unit="photo", disable=None):
+        before = _version(dst)
+        try:
+            failed += not _retouch_one(src, dst, policy, settings, device)
+        except KeyboardInterrupt:
+            if _version(dst) != before:  # the output is whole or absent: it was written
+                finished.append(src)
+            raise
+        finished.append(src)
+    return failed
+
+
+def _retouch_one(src: Path, dst: Path, policy: Any, settings: dict[str, Any], device: str | None) -> bool:
+    """Retouch one photo and print its line (or why it failed, and its warnings); whether it was retouched."""
     from tqdm import tqdm
 
     from exposure_env.data.io import PhotoWarning
     from exposure_env.retouch import retouch_file
 
-    failed = 0
-    # one photo at a time: OpenCV's Mertens already uses every core. Measured on 2 cores, 8 JPEGs of 3 MP:
-    # two photos at once in threads was only 1.11-1.15x faster, at twice the peak memory (12 MP: ~2 GB each)
-    for done, (src, dst) in enumerate(tqdm(pairs, desc="retouching", unit="photo", disable=None)):
-        before = _version(dst)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PhotoWarning)
-            try:
-                result = retouch_file(src, dst, policy, device=device, **settings)
-            except (ValueError, OSError) as error:
-                failed += 1
-                reason = str(error).removeprefix(f"{src}: ")  # the reader's messages name the file already
-                write_line(SKIPPED.format(photo=src, reason=reason), sys.stderr, tqdm.write)
-                continue
-            except KeyboardInterrupt as interrupt:  # the output is whole or absent: see whether it was written
-                _report_stop(stop_reason(interrupt).signal_name, pairs, done + (_version(dst) != before))
-                raise
-            finally:
-                for warning in caught:
-                    write_line(f"exposure-retouch: warning: {warning.message}", sys.stderr, tqdm.write)
-        write_line(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}", sys.stdout, tqdm.write)
-    return failed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PhotoWarning)
+        try:
+            result = retouch_file(src, dst, policy, device=device, **settings)
+        except (ValueError, OSError) as error:
+            reason = str(error).removeprefix(f"{src}: ")  # the reader's messages name the file already
+            write_line(SKIPPED.format(photo=src, reason=reason), sys.stderr, tqdm.write)
+            return False
+        finally:
+            for warning in caught:
+                write_line(f"exposure-retouch: warning: {warning.message}", sys.stderr, tqdm.write)
+    write_line(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}", sys.stdout, tqdm.write)
+    return True
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -224,10 +239,10 @@ def _version(path: Path) -> tuple[int, int] | None:
 
 
 def _report_stop(signal_name: str, pairs: list[tuple[Path, Path]], done: int) -> None:
-    """One line on stderr: the run was stopped, how many photos were retouched, the first of those that were not."""
+    """One line on stderr: the run was stopped, how many photos were done with, the first of those that were not."""
     undone = [str(photo) for photo, _ in pairs[done:]] or ["none"]
     more = f" and {len(undone) - NAMED_UNDONE} more" if len(undone) > NAMED_UNDONE else ""
-    write_line(f"\nexposure-retouch: stopped by {signal_name}: {done} of {len(pairs)} photos retouched; not retouched: "
+    write_line(f"\nexposure-retouch: stopped by {signal_name}: {done} of {len(pairs)} photos done; not retouched: "
                f"{', '.join(undone[:NAMED_UNDONE])}{more}", sys.stderr)
 
 
