@@ -59,10 +59,28 @@ def unpaired_metrics(image: np.ndarray) -> dict[str, float]:
 
 
 def paired_metrics(result: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """PSNR, SSIM and ΔE2000 of ``result`` against ``target``, and the :func:`unpaired_metrics` of ``result``."""
+    """PSNR, SSIM and ΔE2000 of ``result`` against ``target``, lightness agreement, and the :func:`unpaired_metrics`
+    of ``result``.
+
+    Lightness agreement: ``lightness_error`` is ``|L*(result) − L*(target)|`` of the mean CIE L*
+    (:func:`lightness`), ``target_lightness`` the target's: whether the retouch kept the scene's key
+    (a dark scene dark) as the expert did.
+    """
+    own = unpaired_metrics(result)
+    target_lightness = lightness(target)
     return {
         "psnr": psnr(result, target),
         "ssim": ssim(result, target),
         "delta_e": delta_e(result, target),
-        **unpaired_metrics(result),
+        "lightness_error": abs(own["lightness"] - target_lightness),
+        "target_lightness": target_lightness,
+        **own,
     }
+
+
+def lightness_correlation(lightnesses: list[float], target_lightnesses: list[float]) -> float:
+    """Pearson correlation over photos of the results' mean L* with their targets' (NaN for fewer than 2 photos or
+    a constant side): near 1 when the retouch keeps every scene's key relative to the others."""
+    if len(lightnesses) < 2 or np.std(lightnesses) == 0 or np.std(target_lightnesses) == 0:
+        return float("nan")
+    return float(np.corrcoef(lightnesses, target_lightnesses)[0, 1])

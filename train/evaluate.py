@@ -8,21 +8,28 @@ brought to mid-grey), CLAHE on L, and the fixed brackets
 (best single EV, best T EVs for the PSNR to the target: the ceiling of the action space).
 Metrics: packaged-critic score, shares of clipped highlights (luma ≥ 254/255) and crushed
 shadows (luma ≤ 1/255), mean lightness (CIE L*, about 50 reads as well exposed), and on paired
-sets PSNR, SSIM and CIEDE2000 to the expert target.
-They judge the thumbnail result, or with --render-side N each method's decision rendered on
-the photo at N pixels, as exposure-retouch applies it (the critic score stays on the thumbnail).
+sets PSNR, SSIM and CIEDE2000 to the expert target and lightness agreement: |ΔL*|, the mean
+|L*(result) − L*(target)| per photo, and r(L*), the correlation over photos of the result's
+mean L* with the target's (does a dark scene stay dark?).
+They judge the thumbnail result, or with --render-side N each method's decision as
+exposure-retouch renders it: on the photo at its full size, then shrunk with the target to N
+pixels (the critic score stays on the thumbnail).
 The bar a learned policy must clear is global auto-exposure: it lies inside the action space
 (all T EVs equal).
 
 Writes into --out (default reports/eval): results.csv, results.md and grid.png (raw |
 each method | target, one row per source photo, each method's EVs applied to the photo at its
-own size up to 384 pixels).
+own size up to 384 pixels). Several --pool get a section each in results.md and a
+grid_<folder>.png each: the two yardsticks of real photos side by side, fusion targets and
+a professional's retouches (expert C of MIT-Adobe FiveK).
 
     exposure-eval --model runs/deepexposure-discriminator/model.zip --pool embedded:test --photos 32
     exposure-eval --model runs/ppo/model.zip runs/sac/model.zip --pool ~/photos
     exposure-eval --model my_ppo.zip --algo ppo   # a model saved by plain SB3 save(), which names no algorithm
     exposure-eval --model packaged          # the policy that ships with the package
     exposure-eval --model packaged --pool sice_sequences/dev --photos 291 --render-side 256
+    exposure-eval --model packaged --pool sice_sequences/dev photos_by_people/fivek_dev --photos 291 \
+        --render-side 256 512
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import io
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -50,7 +57,7 @@ if TYPE_CHECKING:  # the rest is imported where it is used: --help and argument 
 DEFAULT_MAX_EV = 3.0
 #: ``--model`` name of the shipped policy
 PACKAGED = "packaged"
-METRICS = ("score", "psnr", "ssim", "delta_e", "highlights", "shadows", "lightness")
+METRICS = ("score", "psnr", "ssim", "delta_e", "lightness_error", "lightness_r", "highlights", "shadows", "lightness")
 #: longest side of the photos in grid.png
 GRID_SIDE = 384
 
@@ -89,11 +96,17 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
 
 
 def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -> Callable[[np.ndarray], np.ndarray]:
-    """``render(photo)``: the photo exposed at each EV and fused (Mertens), as Alg. 3 does at full resolution."""
-    from exposure_env.ops.fusion import fuse_exposures
+    """``render(photo)``: the photo's 8-bit codes exposed at each EV and fused, exactly as ``exposure-retouch``
+    renders an 8-bit file (Alg. 3, :func:`exposure_env.retouch.apply_exposures`).
 
-    evs = list(evs)
-    return lambda photo: fuse_exposures(photo, evs, fusion_weights)
+    ``photo`` is ``(H, W, 3)`` float32 sRGB in ``[0, 1]``, as a pool reads an 8-bit file (``code / 255``,
+    so its codes come back exactly); the result is float32 ``code / 255`` of the uint8 output.
+    """
+    from exposure_env.ops.layout import to_uint8
+    from exposure_env.retouch import apply_exposures
+
+    evs = tuple(float(ev) for ev in evs)
+    return lambda photo: apply_exposures(to_uint8(photo), evs, fusion_weights).astype(np.float32) / np.float32(255.0)
 
 
 def episode_outcome(env: gym.Env, episode: dict) -> Outcome:
@@ -142,6 +155,7 @@ def oracle_method(kind: str) -> Method:
     """
 
     from agents.oracle import GLOBAL_ORACLE, best_exposure_set, best_global_ev
+    from exposure_env.ops.fusion import fuse_exposures
     from exposure_env.ops.resize import thumbnail
 
     def method(env: gym.Env, index: int) -> Outcome:
@@ -152,8 +166,8 @@ def oracle_method(kind: str) -> Method:
         global_ev = best_global_ev(original, target, unwrapped.mdp.max_ev)
         evs = np.full(unwrapped.mdp.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
             original, target, unwrapped.mdp.num_segments, unwrapped.mdp.max_ev, global_ev=global_ev)
-        render = fuse_evs(evs, unwrapped.mdp.fusion_weights)
-        return Outcome(render(original), original, target, render)
+        fused = fuse_exposures(original, evs, unwrapped.mdp.fusion_weights)  # P_T, as an episode with these EVs
+        return Outcome(fused, original, target, fuse_evs(evs, unwrapped.mdp.fusion_weights))
 
     return method
 
@@ -175,9 +189,9 @@ def reference_methods(paired: bool = False) -> dict[str, Method]:
     }
 
 
-def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_side: int | None = None,
+def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int | Sequence[int], render_side: int | None = None,
              progress: bool = True) -> tuple[list[dict], dict]:
-    """Mean metrics per method over pool photos ``0..num_photos-1``, and the images for a grid.
+    """Mean metrics per method over pool photos ``0..num_photos-1`` (or those indices), and the images for a grid.
 
     :func:`evaluate_sizes` at one size.
 
@@ -194,9 +208,10 @@ def evaluate(env: gym.Env, methods: dict[str, Method], num_photos: int, render_s
     return rows[render_side], images
 
 
-def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
+def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int | Sequence[int],
                    render_sides: tuple[int | None, ...], progress: bool = True) -> tuple[dict, dict]:
-    """Mean metrics per method over pool photos ``0..num_photos-1`` at each size, each decision made once.
+    """Mean metrics per method over pool photos ``0..num_photos-1`` (or those indices) at each size, each decision
+    made once.
 
     The score is the packaged critic's (a fixed yardstick, whatever reward ``env`` uses) of the
     thumbnail result, the size the critic was trained at; the paired metrics are NaN where a
@@ -205,20 +220,22 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
     Args:
         env: an ``ExposureRetouch-v0`` env over the photos.
         methods: ``name -> method`` (:func:`reference_methods`, :func:`policy_method`).
-        num_photos: photos to evaluate, from the pool's first.
+        num_photos: photos to evaluate, from the pool's first; or the pool indices of the photos.
         render_sides: the sizes to judge at. ``None`` judges each method's thumbnail result P_T
-            (``S`` pixels). A number judges its decision rendered on the photo at that many pixels
-            (longer side, :func:`grid_photo`) against the target at the same size, as
-            ``exposure-retouch`` applies it at full resolution (Alg. 3).
+            (``S`` pixels). A number judges its decision as ``exposure-retouch`` renders it
+            (Alg. 3): rendered on the photo at its full size, then the result and the target
+            shrunk to that many pixels (longer side, area averaging; :func:`judged_pair`).
         progress: show a progress bar over the methods (in a terminal only).
 
     Returns:
-        ``{render side: one row per method (``method`` and :data:`METRICS`)}``, and ``{column:
+        ``{render side: one row per method (``method`` and :data:`METRICS`)}``; ``lightness_r`` is
+        the correlation over photos of the result's mean L* with the target's
+        (:func:`~exposure_env.metrics.lightness_correlation`). And ``{column:
         {photo index: thumbnail result}}`` with the ``raw`` and ``expert target`` columns.
     """
     from tqdm import tqdm
 
-    from exposure_env.metrics import paired_metrics, unpaired_metrics
+    from exposure_env.metrics import lightness_correlation, paired_metrics, unpaired_metrics
     from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
 
     critic = DiscriminatorScore(load_packaged_critic())
@@ -227,15 +244,14 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
     # the bar shows in a terminal only (disable=None), so redirected output stays clean
     for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
         per_photo: dict[int | None, list[dict]] = {side: [] for side in render_sides}
-        for index in range(num_photos):
+        for index in range(num_photos) if isinstance(num_photos, int) else num_photos:
             result, original, target, render = method(env, index)
             score = float(critic(result))
             for side in render_sides:
                 judged, judged_target = result, target
                 if side is not None:
-                    photo, judged_target = grid_photo(env.unwrapped.pool, index, side)
-                    judged = render(photo)
-                metrics = {"psnr": np.nan, "ssim": np.nan, "delta_e": np.nan, **unpaired_metrics(judged)}
+                    judged, judged_target = judged_pair(env.unwrapped.pool, index, render, side)
+                metrics = {**dict.fromkeys(PAIRED_ONLY, np.nan), **unpaired_metrics(judged)}
                 if judged_target is not None:
                     metrics = paired_metrics(judged, judged_target)
                 per_photo[side].append({"score": score, **metrics})
@@ -244,21 +260,51 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int,
                 images.setdefault("expert target", {})[index] = target
             images.setdefault(name, {})[index] = result
         for side, judged_photos in per_photo.items():
-            rows[side].append({"method": name, **{m: float(np.mean([p[m] for p in judged_photos])) for m in METRICS}})
+            row = {m: float(np.mean([p[m] for p in judged_photos])) for m in METRICS if m != "lightness_r"}
+            row["lightness_r"] = lightness_correlation([p["lightness"] for p in judged_photos],
+                                                       [p["target_lightness"] for p in judged_photos])
+            rows[side].append({"method": name, **row})
     return rows, images
 
 
+#: the columns of results.md: (metric, header, digits)
+TABLE_COLUMNS = (("score", "critic score ↑", 2), ("psnr", "PSNR dB ↑", 2), ("ssim", "SSIM ↑", 3),
+                 ("delta_e", "ΔE2000 ↓", 2), ("lightness_error", "\\|ΔL*\\| ↓", 1), ("lightness_r", "r(L*) ↑", 2),
+                 ("highlights", "highlights ≥254 ↓", 3), ("shadows", "shadows ≤1 ↓", 3), ("lightness", "mean L*", 1))
+
+
+def table_cell(value: float, digits: int) -> str:
+    """A number of a results table; "–" where it does not apply (NaN: no target)."""
+    return "–" if np.isnan(value) else f"{value:.{digits}f}"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The rows of :func:`evaluate` as a markdown table of :data:`TABLE_COLUMNS`."""
+    header = ("| method | " + " | ".join(label for _, label, _ in TABLE_COLUMNS) + " |\n"
+              "|---|" + "---|" * len(TABLE_COLUMNS) + "\n")
+    return header + "\n".join(
+        f"| {r['method']} | " + " | ".join(table_cell(r[m], digits) for m, _, digits in TABLE_COLUMNS) + " |"
+        for r in rows) + "\n"
+
+
 def write_tables(rows: list[dict], out: Path) -> None:
-    """results.csv and results.md, written atomically."""
+    """results.csv and results.md of :func:`evaluate`'s rows, written atomically.
+
+    Rows of several pools carry a ``pool`` key: results.csv then has a ``pool`` column and
+    results.md a section per pool.
+    """
     from exposure_env.atomic import atomic_write
     from train.common import write_csv
 
-    write_csv(out / "results.csv", rows, ["method", *METRICS])
-    header = ("| method | critic score ↑ | PSNR dB ↑ | SSIM ↑ | ΔE2000 ↓ | highlights ≥254 ↓ | shadows ≤1 ↓ | mean L* |\n"
-              "|---|---|---|---|---|---|---|---|\n")
-    lines = [f"| {r['method']} | {r['score']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['delta_e']:.2f} | "
-             f"{r['highlights']:.3f} | {r['shadows']:.3f} | {r['lightness']:.1f} |" for r in rows]
-    atomic_write(out / "results.md", lambda path: Path(path).write_text(header + "\n".join(lines) + "\n"))
+    pools = list(dict.fromkeys(row["pool"] for row in rows)) if rows and "pool" in rows[0] else []
+    write_csv(out / "results.csv", rows, [*(["pool"] if pools else []), "method", *METRICS])
+    note = ("|ΔL*|: the mean |L*(result) − L*(target)| per photo (did the scene keep its key?); r(L*): the "
+            "correlation over photos of the result's mean L* with the target's; – where there is no target.\n")
+    if len(pools) > 1:
+        text = "\n".join(f"## {pool}\n\n{markdown_table([r for r in rows if r['pool'] == pool])}" for pool in pools)
+    else:
+        text = markdown_table(rows)
+    atomic_write(out / "results.md", lambda path: Path(path).write_text(text + "\n" + note))
 
 
 def pyplot():  # noqa: ANN201 - the module matplotlib.pyplot
@@ -303,26 +349,53 @@ def draw_fixed_rows(axis: plt.Axes, rows: list[dict], metric: str = "psnr", key:
                      label=row[key] if labelled else None)
 
 
+#: the paired metrics, NaN on an unpaired photo
+PAIRED_ONLY = ("psnr", "ssim", "delta_e", "lightness_error", "target_lightness")
+
+
+def shrink(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` with its longer side shrunk to ``side`` pixels (area averaging); as it is when already smaller."""
+    import cv2
+
+    scale = min(1.0, side / max(image.shape[:2]))
+    if scale == 1.0:
+        return image
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def judged_pair(pool: Any, index: int, render: Callable[[np.ndarray], np.ndarray],
+                side: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """A decision as ``exposure-retouch`` writes it, and the target, both at ``side`` pixels (longer side).
+
+    The decision is rendered on photo ``index`` at its full size, as ``exposure-retouch`` renders
+    the file, then the result and the target are shrunk to ``side`` pixels (area averaging). An
+    embedded pool's crops have no file: its crop is cut at ``side`` pixels (:func:`grid_photo`).
+
+    Returns:
+        The rendered result and the target (``None`` for an unpaired pool), float32 sRGB.
+    """
+    from exposure_env.data import EmbeddedPool
+
+    if isinstance(pool, EmbeddedPool):
+        photo, target = grid_photo(pool, index, side)
+        return render(photo), target
+    sample = pool[index]
+    return shrink(render(sample.raw), side), None if sample.target is None else shrink(sample.target, side)
+
+
 def grid_photo(pool: Any, index: int, side: int = GRID_SIDE) -> tuple[np.ndarray, np.ndarray | None]:
     """Photo ``index`` of ``pool`` and its target (or ``None``) at their own size, shrunk to ``side`` pixels at most.
 
     An embedded pool's crops are 96 pixels; the grid cuts the same crop (same region, same
     degradation) at ``side`` pixels instead.
     """
-    import cv2
-
     from exposure_env.data import EmbeddedPool
 
     if isinstance(pool, EmbeddedPool):
         pool = EmbeddedPool(pool.split, pool.n_items, crop_size=side, seed=pool.seed)
     sample = pool[index]
-    scale = min(1.0, side / max(sample.raw.shape[:2]))
-    size = (round(sample.raw.shape[1] * scale), round(sample.raw.shape[0] * scale))
-
-    def shrink(image: np.ndarray) -> np.ndarray:
-        return image if scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-    return shrink(sample.raw), None if sample.target is None else shrink(sample.target)
+    return shrink(sample.raw, side), None if sample.target is None else shrink(sample.target, side)
 
 
 def source_rows(pool: Any, num_photos: int, num_rows: int) -> list[int]:
@@ -443,27 +516,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--algo", default=None, choices=algorithms.NAMES,
                         help="the algorithm that saved the models, for files that do not say it (exposure-train's "
                              "and DeepExposure.save's do)")
-    parser.add_argument("--pool", default="embedded:test",
+    parser.add_argument("--pool", nargs="+", default=["embedded:test"],
                         help="photos: embedded:test (held-out embedded photos, default), embedded, or a folder "
-                             "(raw/ + expert/ subfolders for paired metrics)")
+                             "(raw/ + expert/ subfolders for paired metrics); several pools get a section each")
     parser.add_argument("--photos", type=int, default=32, help="photos to evaluate, from the first (default: 32)")
     parser.add_argument("--size", type=int, default=64, help="thumbnail side S the models were trained at (default: 64)")
     parser.add_argument("--num-segments", type=int, default=4, help="T, steps per episode (default: 4)")
     parser.add_argument("--max-ev", type=float, default=None,
                         help="EV range ±max_ev of every policy and of the oracles (default: the range the models "
                              f"were trained with, else {DEFAULT_MAX_EV:g})")
-    parser.add_argument("--render-side", type=int, default=None,
-                        help="judge each method's decision rendered on the photo at this many pixels (longer side) "
-                             "against the target at that size, as exposure-retouch applies it (default: judge the "
-                             "SIZE-pixel result itself); the critic score stays on the SIZE-pixel result")
+    parser.add_argument("--render-side", type=int, nargs="+", default=None,
+                        help="judge each method's decision as exposure-retouch renders it: on the photo at its full "
+                             "size, then shrunk with the target to this many pixels (longer side); one value, or one "
+                             "per --pool (default: judge the SIZE-pixel result itself); the critic score stays on "
+                             "the SIZE-pixel result")
     parser.add_argument("--grid-rows", type=int, default=6,
                         help="photos shown in grid.png, one per source photo (default: 6)")
     parser.add_argument("--out", type=Path, default=Path("reports/eval"), help="report folder (default: reports/eval)")
     args = parser.parse_args(argv)
     if args.photos < 1 or args.grid_rows < 1:
         parser.error("--photos and --grid-rows must be >= 1")
-    if args.render_side is not None and args.render_side < 8:
-        parser.error(f"--render-side {args.render_side}: must be >= 8 pixels")
+    sides = args.render_side or [None]
+    if len(sides) not in (1, len(args.pool)):
+        parser.error(f"--render-side: give one value or one per --pool ({len(args.pool)}), got {len(sides)}")
+    if any(side is not None and side < 8 for side in sides):
+        parser.error(f"--render-side {' '.join(map(str, sides))}: must be >= 8 pixels")
+    sides = sides * len(args.pool) if len(sides) == 1 else sides
     import gymnasium as gym
 
     import exposure_env  # noqa: F401  (registers the env)
@@ -471,17 +549,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         models = {name: load_model(path, args.algo) for name, path in row_names(args.model).items()}
         max_ev = args.max_ev if args.max_ev is not None else trained_max_ev(models.values())
-        env = gym.make("ExposureRetouch-v0", pool=args.pool, size=args.size, num_segments=args.num_segments,
-                       max_ev=max_ev)
+        envs = {pool: gym.make("ExposureRetouch-v0", pool=pool, size=args.size, num_segments=args.num_segments,
+                               max_ev=max_ev) for pool in args.pool}
     except (ValueError, OSError) as error:
         parser.error(str(error))
-    photos = min(args.photos, len(env.unwrapped.pool))
-    methods = {**reference_methods(env.unwrapped.pool.paired),
-               **{name: policy_method(model_policy(model)) for name, model in models.items()}}
-    rows, _ = evaluate(env, methods, photos, args.render_side)
-    write_tables(rows, args.out)
-    images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
-    write_grid(images, len(images["raw"]), args.out)
+    rows = []
+    for (pool, env), side in zip(envs.items(), sides):
+        photos = min(args.photos, len(env.unwrapped.pool))
+        methods = {**reference_methods(env.unwrapped.pool.paired),
+                   **{name: policy_method(model_policy(model)) for name, model in models.items()}}
+        print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
+        pool_rows, _ = evaluate(env, methods, photos, side)
+        rows += [{"pool": pool if side is None else f"{pool} ({side} px)", **row} for row in pool_rows]
+        images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
+        write_grid(images, len(images["raw"]), args.out,
+                   "grid.png" if len(envs) == 1 else f"grid_{Path(pool).name or 'pool'}.png")
+    write_tables(rows if len(envs) > 1 else [{k: v for k, v in row.items() if k != "pool"} for row in rows], args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)
 

@@ -13,6 +13,12 @@ its raw photo, above the ±2 EV bracket fusion and above global auto-exposure (6
     python -m train.pretrain_critic --pool sice_sequences/train --eval-pool sice_sequences/dev \
         --max-ev 5 --steps 1200 --batch-size 48 --training-data "..." \
         --out exposure_env/rewards/weights/real/critic.pt                               # the real-photo critic
+    python -m train.pretrain_critic --pool sice_sequences/train --experts photos_by_people/natural \
+        photos_by_people/fivek_unpaired/expert --eval-pool photos_by_people/fivek_dev ...   # human taste
+
+With ``--experts`` the reals M2 are the photos of those folders (any scene, unpaired: photos
+whose look people chose) instead of the pool's expert photos; the pool gives the raw photos M3
+and the fakes, and its mis-exposed experts are drawn from M2.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import torch
 from tqdm import tqdm
 
 from exposure_env.data import make_pool
+from exposure_env.data.experts import ExpertPool
 from exposure_env.data.pool import ImagePool
 from exposure_env.atomic import atomic_write
 from exposure_env.ops.exposure import auto_exposure_ev, expose
@@ -47,11 +54,13 @@ NUM_SEGMENTS = 4
 EMBEDDED_DATA = "EmbeddedPool: crops of scikit-image's bundled photos (their licences), degraded synthetically"
 
 
-def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float) -> np.ndarray:
+def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
+               experts: ImagePool | None = None) -> np.ndarray:
     """``(n, S, S, 3)`` non-expert photos: a third each of raw, random-policy and mis-exposed experts.
 
-    A mis-exposed expert is the sample's own target when the pool is paired, else an expert
-    drawn from M2; either way it is a fake, so no pairing reaches the critic's reals.
+    A mis-exposed expert is drawn from ``experts`` (M2) when given; else it is the sample's own
+    target when the pool is paired, or an expert of the pool. Either way it is a fake, so no
+    pairing reaches the critic's reals.
     """
     fakes = []
     for i in range(n):
@@ -63,7 +72,10 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float)
         elif kind == 1:
             fakes.append(fuse_exposures(raw, rng.uniform(-max_ev, max_ev, size=NUM_SEGMENTS)))
         else:
-            expert = sample.target if sample.target is not None else pool.expert(rng)
+            if experts is not None:
+                expert = experts.expert(rng)
+            else:
+                expert = sample.target if sample.target is not None else pool.expert(rng)
             ev = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)
             fakes.append(expose(thumbnail(expert, IMAGE_SIZE), ev))
     return np.stack(fakes)
@@ -113,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", default="embedded",
                         help="training photos: embedded[:split] or a folder with raw/ and expert/ (default: embedded)")
+    parser.add_argument("--experts", nargs="+", type=Path, default=None, metavar="DIR",
+                        help="folders of expert photos M2 (read recursively, unpaired) in place of the pool's experts")
     parser.add_argument("--eval-pool", default="embedded:test",
                         help="paired held-out photos for the preference shares (default: embedded:test)")
     parser.add_argument("--max-ev", type=float, default=3.0,
@@ -142,16 +156,20 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(error))
     if not eval_pool.paired:
         parser.error(f"--eval-pool {args.eval_pool}: needs raw/ and expert/ photos paired by name")
+    try:
+        experts = None if args.experts is None else ExpertPool(args.experts, IMAGE_SIZE)
+    except ValueError as error:
+        parser.error(f"--experts: {error}")
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     rng = np.random.default_rng(args.seed)
-    trainer = CriticTrainer(train_pool, Discriminator(widths=tuple(args.widths)), learning_rate=args.learning_rate,
+    trainer = CriticTrainer(train_pool if experts is None else experts, Discriminator(widths=tuple(args.widths)), learning_rate=args.learning_rate,
                             batch_size=args.batch_size, image_size=IMAGE_SIZE, seed=args.seed)
     start = time.perf_counter()
     progress = tqdm(range(args.steps), desc="critic", unit="update")
     for _ in progress:
-        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev))
+        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts))
         losses = trainer.update(1)
         progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
     seconds = time.perf_counter() - start
@@ -163,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
                  "training_data": args.training_data or EMBEDDED_DATA,
                  "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
                           "experts re-exposed by 0.5-2 EV",
-                 "reals": "expert photos of the training pool, drawn independently of the fakes"},
+                 "reals": "expert photos of the training pool, drawn independently of the fakes" if experts is None
+                 else f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired; "
+                      "also the mis-exposed fakes)"},
         "max_ev": args.max_ev,
         "steps": args.steps,
         "batch_size": args.batch_size,
