@@ -31,7 +31,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -81,11 +81,14 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
     return np.stack(fakes)
 
 
-def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool, max_ev: float) -> dict[str, float]:
+def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool, max_ev: float,
+                      policy: Any = None) -> dict[str, float]:
     """How a critic ranks each target of a paired ``pool`` against what fixed methods make of its raw photo.
 
     Every photo of ``pool`` at 64×64: the target against the raw photo, the ±2 EV bracket
-    (:data:`~train.policies.WIDE_BRACKET`, fused) and global auto-exposure (clipped to ±``max_ev``).
+    (:data:`~train.policies.WIDE_BRACKET`, fused) and global auto-exposure (clipped to ±``max_ev``);
+    with ``policy`` also against that policy's result P_T (:func:`exposure_env.retouch.retouch`'s
+    fused thumbnail, EVs within ±``max_ev``).
 
     Args:
         score: the critic's batch score, ``(N, 64, 64, 3)`` float32 sRGB -> ``(N,)``, higher is
@@ -95,7 +98,7 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
 
     Returns:
         ``pairs_ranked_right`` (share of targets scored above their raw photo), ``beats_bracket``,
-        ``beats_auto_exposure``, the mean scores and gap, and ``num_photos``.
+        ``beats_auto_exposure`` (and ``beats_policy``), the mean scores and gap, and ``num_photos``.
 
     Raises:
         ValueError: ``pool`` is not paired.
@@ -109,7 +112,7 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     autos = np.stack([expose(raw, float(np.clip(auto_exposure_ev(raw), -max_ev, max_ev))) for raw in raws])
     target_scores, raw_scores = score(targets), score(raws)
     gap = target_scores - raw_scores
-    return {
+    shares = {
         "mean_expert_score": float(target_scores.mean()),
         "mean_raw_score": float(raw_scores.mean()),
         "mean_gap": float(gap.mean()),
@@ -119,6 +122,13 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
         "beats_auto_exposure": float((target_scores > score(autos)).mean()),
         "num_photos": len(pool),
     }
+    if policy is not None:
+        from exposure_env.retouch import retouch
+
+        results = np.stack([retouch(raw, policy, size=IMAGE_SIZE, num_segments=NUM_SEGMENTS,
+                                    max_ev=max_ev).fused_thumbnail for raw in raws])
+        shares["beats_policy"] = float((target_scores > score(results)).mean())
+    return shares
 
 
 def main(argv: list[str] | None = None) -> None:

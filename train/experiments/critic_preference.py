@@ -2,9 +2,11 @@
 
 For each critic and each paired pool: the share of photos whose target (the expert photo) the
 critic scores above the raw photo, above the ±2 EV bracket fusion and above global auto-exposure
-(:func:`train.pretrain_critic.preference_shares`; 64×64, EVs within ±--max-ev). A critic
-that is a good GAN reward ranks the target first; one that ranks the bracket above the target
-pulls an agent toward the bracket.
+and above the shipped policy's result (:func:`train.pretrain_critic.preference_shares`; 64×64,
+EVs within ±--max-ev). A critic that is a good GAN reward ranks the target first; one that
+ranks the bracket above the target pulls an agent toward the bracket. On
+``photos_by_people/fivek_dev`` the target is a professional's retouch: the shares say whether
+the critic agrees with people.
 
 Writes results.md into --out (default reports/critic_preference).
 
@@ -19,13 +21,15 @@ import shlex
 import sys
 from pathlib import Path
 
+from agents.packaged import load_packaged_policy
 from exposure_env.data import make_pool
 from train.common import write_report
 from exposure_env.rewards.functions import DiscriminatorScore, load_critic, read_provenance
 from train.pretrain_critic import preference_shares
 
 COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > ±2 EV bracket"),
-           ("beats_auto_exposure", "target > auto-exposure"), ("mean_gap", "mean score gap target − raw"))
+           ("beats_auto_exposure", "target > auto-exposure"), ("beats_policy", "target > shipped policy"),
+           ("mean_gap", "mean score gap target − raw"))
 
 
 def describe(critic: str) -> str:
@@ -49,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         critics = {critic: load_critic(critic) for critic in args.critics}
         pools = {name: make_pool(name) for name in args.pools}
+        policy = load_packaged_policy()
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     unpaired = [name for name, pool in pools.items() if not pool.paired]
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
              "|---|---|---|" + "---|" * len(COLUMNS)]
     for critic_name, critic in critics.items():
         for name, pool in pools.items():
-            shares = preference_shares(DiscriminatorScore(critic).batch, pool, args.max_ev)
+            shares = preference_shares(DiscriminatorScore(critic).batch, pool, args.max_ev, policy)
             cells = [f"{shares[key]:.2f}" if key != "mean_gap" else f"{shares[key]:+.2f}" for key, _ in COLUMNS]
             lines.append(f"| {describe(critic_name)} | {name} | {shares['num_photos']} | " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
