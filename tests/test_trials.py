@@ -42,8 +42,11 @@ def test_a_two_trial_sweep_samples_the_space_lets_asha_judge_and_writes_its_repo
 def test_an_interrupted_experiment_resumes_and_runs_only_the_unfinished_trials(tmp_path, ray_local):
     argv = ["--rungs", "reference", "--agents", "deepexposure-discriminator", "ppo", "--n-envs", "2", *TINY,
             "--concurrent", "1", "--out", str(tmp_path)]
-    # Ctrl-C as soon as Tune says the first trial completed (its line is read as it comes: no waiting on a clock)
-    process = subprocess.Popen([sys.executable, "-m", "train.experiments.learning_ladder", *argv], cwd=tmp_path,
+    # Ctrl-C as soon as Tune says the first trial completed (its line is read as it comes: no waiting on a clock).
+    # The command joins the session's Ray (--address, a placement argument: the resumed run below may omit it)
+    # rather than start and stop one of its own
+    address = ["--address", ray_local.get_runtime_context().gcs_address]
+    process = subprocess.Popen([sys.executable, "-m", "train.experiments.learning_ladder", *argv, *address], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     output = []
