@@ -80,20 +80,39 @@ def small_gan_reward(pool: ImagePool) -> GANReward:
     return GANReward(pool, p_steps=0, d_steps=1, batch_size=16, update_every=None, seed=0)
 
 
+@pytest.fixture(scope="module")
+def learned(pools):
+    """``learned(value, objective, steps) -> (model, (return, EVs) before training)``: the paper's plain actor
+    (no auto-exposure prior) trained on the tiny problem with the reference reward.
+
+    Each setting is trained once per module: the tests that check different things of the same training share it.
+    """
+    trained = {}
+
+    def train(value: str, objective: str, steps: int):
+        if (value, objective, steps) not in trained:
+            model = DeepExposure("MultiInputPolicy", batched(pools["train"], reward="reference"), value=value,
+                                 objective=objective, n_images=16, batch_size=16, seed=0, device="cpu",
+                                 policy_kwargs={"ev_prior": "none"})
+            before = held_out_episodes(lambda observation: model.predict(observation, deterministic=True)[0],
+                                       pools["test"])
+            model.learn(steps)
+            trained[value, objective, steps] = model, before
+        return trained[value, objective, steps]
+
+    return train
+
+
 @pytest.mark.parametrize("value, objective, steps, margin", [
     # measured (held-out return before → after; random EVs −0.164): −0.113 → −0.054, −0.055, and −0.076 at 960 steps
     ("discriminator", "fused", 640, 0.04),  # the reference reward itself is the value of P_T
     ("discriminator", "local", 640, 0.04),  # ... of its stand-in S^l_{t+1}
     ("network", "fused", 960, 0.02),  # V_ω(P_T), fitted to the rewards from random weights: slower, noisier
 ])
-def test_every_variant_learns_the_tiny_problem_and_beats_random(pools, value, objective, steps, margin):
+def test_every_variant_learns_the_tiny_problem_and_beats_random(pools, learned, value, objective, steps, margin):
     # the held-out reference return rises by a clear margin, and ends above random EVs on the same photos
     # the paper's plain actor (no auto-exposure prior): the RL machinery must learn the whole mapping
-    model = DeepExposure("MultiInputPolicy", batched(pools["train"], reward="reference"), value=value,
-                         objective=objective, n_images=16, batch_size=16, seed=0, device="cpu",
-                         policy_kwargs={"ev_prior": "none"})
-    before = held_out_return(model, pools["test"])
-    model.learn(steps)
+    model, (before, _) = learned(value, objective, steps)
     after = held_out_return(model, pools["test"])
     rng = np.random.default_rng(0)
     random_return = np.mean([held_out_episodes(lambda o: rng.uniform(-1, 1, (len(o["seg"]), 1)).astype(np.float32),
@@ -102,16 +121,14 @@ def test_every_variant_learns_the_tiny_problem_and_beats_random(pools, value, ob
     assert after > random_return + margin
 
 
-def test_the_actor_reads_its_input(pools):
+def test_the_actor_reads_its_input(pools, learned):
     # photos shown −2..+1.5 EV off need different exposures: the chosen EVs must spread across photos and undo
     # each photo's error (a constant action has spread 0; the ideal one has the errors' spread, ~1 EV).
     # Measured: spread 0.00 → 0.85 EV, correlation with the errors 0.91
-    model = DeepExposure("MultiInputPolicy", batched(pools["train"], reward="reference"), value="discriminator",
-                         n_images=16, batch_size=16, seed=0, device="cpu", policy_kwargs={"ev_prior": "none"})
-    policy = lambda observation: model.predict(observation, deterministic=True)[0]  # noqa: E731
-    spread_before = held_out_episodes(policy, pools["test"])[1].std(axis=0).mean()
-    model.learn(640)
-    evs = held_out_episodes(policy, pools["test"])[1]
+    # (the discriminator value and the fused objective, the defaults: the model of the first variant above)
+    model, (_, evs_before) = learned("discriminator", "fused", 640)
+    spread_before = evs_before.std(axis=0).mean()
+    evs = held_out_episodes(lambda observation: model.predict(observation, deterministic=True)[0], pools["test"])[1]
     assert spread_before < 0.05
     assert evs.std(axis=0).mean() > 0.5
     assert np.corrcoef(evs[:, 0], -pools["test"].evs)[0, 1] > 0.8
