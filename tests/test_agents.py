@@ -225,7 +225,7 @@ def test_save_load_round_trip_gives_identical_actions(tmp_path, pools):
     gan_reward = small_gan_reward(pools["train"])
     model = DeepExposure("MultiInputPolicy", batched(pools["train"], 8), n_images=8, gan_reward=gan_reward, seed=2,
                          device="cpu")
-    model.learn(32)
+    model.learn(16)  # one roll-out (8 photos × T = 2 steps), its update and d-step: a trained actor and critic to save
     model.action_noise.noises[0].noise_prev = np.array([0.3])  # mid-episode OU state (episodes just ended: zeros)
     path = tmp_path / "agent.zip"
     model.save(path)
