@@ -146,9 +146,10 @@ def test_lightness_is_the_mean_cie_l_star():
 
 def test_eval_names_the_packaged_policy(tmp_path):
     # the shipped policy, trained on real bracketed sequences, on synthetic ones (the real data is not needed)
-    write_sequences(tmp_path / "sequences", sequences=2, evs=(-3.0, -1.5, 0.0, 1.5))
+    # one sequence, its 4 frames (measured: packaged 27.7 dB, identity 16.2; on two sequences 27.3 and 15.8)
+    write_sequences(tmp_path / "sequences", sequences=1, evs=(-3.0, -1.5, 0.0, 1.5))
     out = tmp_path / "report"
-    evaluate.main(["--model", "packaged", "--pool", str(tmp_path / "sequences"), "--photos", "8", "--grid-rows", "1",
+    evaluate.main(["--model", "packaged", "--pool", str(tmp_path / "sequences"), "--photos", "4", "--grid-rows", "1",
                    "--out", str(out)])
     rows = {row["method"]: row for row in csv.DictReader((out / "results.csv").open())}
     assert float(rows["packaged"]["psnr"]) > float(rows["identity"]["psnr"]) + 3.0  # the shipped policy is trained
