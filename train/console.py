@@ -11,21 +11,29 @@ before torch loads.
 - SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` (a ``KeyboardInterrupt``), so that every
   ``finally`` runs (no temporary file is left) and the tool can say what was done and what was
   not before it exits with ``128 + signal`` (130, 143, 129).
+- A long loop reports its progress on stderr through :func:`progress`: a tqdm bar in a terminal,
+  plain lines with the count and the elapsed time in a file or a CI log.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import math
 import os
 import signal
 import sys
-from typing import Callable, Iterator, NoReturn, TextIO
+import time
+from typing import Any, Callable, Iterable, Iterator, NoReturn, TextIO
 
 from exposure_env.atomic import STOP_SIGNALS
 
 #: the error handler of the tools' streams (see :func:`escape_unencodable`)
 ESCAPE_ERRORS = "exposure-escape"
+#: seconds between two plain progress lines at most (while items are done)
+PROGRESS_SECONDS = 30.0
+#: a plain progress line at least every this share of the total
+PROGRESS_SHARE = 0.1
 
 
 class Stopped(KeyboardInterrupt):
@@ -104,6 +112,111 @@ def silence(stream: TextIO) -> None:
         os.dup2(null, stream.fileno())
     finally:
         os.close(null)
+
+
+class PlainProgress:
+    """Progress as plain lines, for a file or a CI log: ``desc: 12/48 photos (25%), 1:23 elapsed, ~4:09 left``.
+
+    A line when it starts, whenever ``every`` more items are done or ``seconds`` have passed since the
+    last line (checked as items are done), and one when it closes. Used like a tqdm bar: iterate over
+    it, or call :meth:`update`, then :meth:`close` (or use it as a context manager).
+
+    Args:
+        iterable: the items, or ``None`` to count with :meth:`update`.
+        total: how many items there are (default: ``len(iterable)`` where it has one).
+        desc: what is being done, the start of each line.
+        unit: what an item is (a word, made plural in the lines).
+        stream: where the lines go.
+        every: a line every this many items (default: every tenth of ``total``; none without a total).
+        seconds: a line when this long has passed since the last one.
+        clock: seconds on a monotonic clock (a test's stand-in for :func:`time.monotonic`).
+    """
+
+    def __init__(self, iterable: Iterable[Any] | None = None, total: int | None = None, desc: str = "",
+                 unit: str = "item", stream: TextIO | None = None, every: int | None = None,
+                 seconds: float = PROGRESS_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self.iterable = iterable
+        self.total = total if total is not None or not hasattr(iterable, "__len__") else len(iterable)
+        self.desc, self.unit, self.stream, self.seconds, self.clock = desc, unit, stream or sys.stderr, seconds, clock
+        self.every = every or (max(1, math.ceil(self.total * PROGRESS_SHARE)) if self.total else None)
+        self.n = 0
+        self.start = self.last_time = clock()
+        self.last_n: int | None = None
+        self._line()
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for item in self.iterable:
+                yield item
+                self.update()
+        finally:
+            self.close()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        """``n`` more items are done; a line when ``every`` items or ``seconds`` have passed since the last one."""
+        before, self.n = self.n, self.n + n
+        crossed = self.every is not None and self.n // self.every > before // self.every
+        if crossed or self.clock() - self.last_time >= self.seconds:
+            self._line()
+
+    def close(self) -> None:
+        """The last line (unless the count is the last line's already)."""
+        if self.n != self.last_n:
+            self._line()
+
+    def _line(self) -> None:
+        now = self.clock()
+        elapsed = now - self.start
+        count = f"{self.n} {self.unit}s"
+        if self.total:
+            count = f"{self.n}/{self.total} {self.unit}s ({100 * self.n // self.total}%)"
+        left = f", ~{clock_time(elapsed * (self.total - self.n) / self.n)} left" if self.total and self.n else ""
+        write_line(f"{self.desc}: {count}, {clock_time(elapsed)} elapsed{left}", self.stream)
+        self.last_n, self.last_time = self.n, now
+
+
+def clock_time(seconds: float) -> str:
+    """``seconds`` as ``m:ss`` or ``h:mm:ss``."""
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
+
+
+def progress(iterable: Iterable[Any] | None = None, total: int | None = None, desc: str = "", unit: str = "item",
+             stream: TextIO | None = None, enabled: bool = True, **plain: Any) -> Any:
+    """Progress of a long loop on ``stream`` (default stderr): a tqdm bar in a terminal, else :class:`PlainProgress`.
+
+    Every long-running tool reports through this, so a run under ``nohup`` or in CI says how far it is.
+
+    Args:
+        iterable, total, desc, unit: as tqdm's (and :class:`PlainProgress`'s).
+        stream: where the bar or lines go.
+        enabled: ``False`` shows nothing (a disabled tqdm: iterate and update as usual).
+        plain: :class:`PlainProgress`'s ``every``, ``seconds`` and ``clock``, for the lines only.
+
+    Returns:
+        A tqdm bar or a :class:`PlainProgress`: iterate over it, or ``update(n)`` and ``close()`` it.
+    """
+    stream = stream or sys.stderr
+    if enabled and not is_terminal(stream):
+        return PlainProgress(iterable, total, desc, unit, stream, **plain)
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, disable=not enabled, dynamic_ncols=True)
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (a closed or file-less stream is not)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def run_tool(main: Callable[[], int], prog: str) -> NoReturn:

@@ -225,7 +225,8 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int | S
             (``S`` pixels). A number judges its decision as ``exposure-retouch`` renders it
             (Alg. 3): rendered on the photo at its full size, then the result and the target
             shrunk to that many pixels (longer side, area averaging; :func:`judged_pair`).
-        progress: show a progress bar over the methods (in a terminal only).
+        progress: report the photos judged, method by method, on stderr (:func:`~train.console.progress`: a
+            bar in a terminal, a plain line every tenth or 30 s in a log).
 
     Returns:
         ``{render side: one row per method (``method`` and :data:`METRICS`)}``; ``lightness_r`` is
@@ -233,18 +234,19 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int | S
         (:func:`~exposure_env.metrics.lightness_correlation`). And ``{column:
         {photo index: thumbnail result}}`` with the ``raw`` and ``expert target`` columns.
     """
-    from tqdm import tqdm
-
     from exposure_env.metrics import lightness_correlation, paired_metrics, unpaired_metrics
     from exposure_env.rewards.functions import DiscriminatorScore, load_packaged_critic
+    from train.console import progress as progress_of
 
     critic = DiscriminatorScore(load_packaged_critic())
     rows: dict[int | None, list[dict]] = {side: [] for side in render_sides}
     images: dict[str, dict[int, np.ndarray]] = {}
-    # the bar shows in a terminal only (disable=None), so redirected output stays clean
-    for name, method in tqdm(methods.items(), desc="methods", unit="method", disable=None if progress else True):
+    indices = range(num_photos) if isinstance(num_photos, int) else num_photos
+    bar = progress_of(total=len(methods) * len(indices), unit="photo", enabled=progress,
+                      desc=f"evaluating {len(methods)} methods on {len(indices)} photos")
+    for name, method in methods.items():
         per_photo: dict[int | None, list[dict]] = {side: [] for side in render_sides}
-        for index in range(num_photos) if isinstance(num_photos, int) else num_photos:
+        for index in indices:
             result, original, target, render = method(env, index)
             score = float(critic(result))
             for side in render_sides:
@@ -259,11 +261,13 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int | S
             if target is not None:
                 images.setdefault("expert target", {})[index] = target
             images.setdefault(name, {})[index] = result
+            bar.update()
         for side, judged_photos in per_photo.items():
             row = {m: float(np.mean([p[m] for p in judged_photos])) for m in METRICS if m != "lightness_r"}
             row["lightness_r"] = lightness_correlation([p["lightness"] for p in judged_photos],
                                                        [p["target_lightness"] for p in judged_photos])
             rows[side].append({"method": name, **row})
+    bar.close()
     return rows, images
 
 

@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, source_rows,
                                 write_grid, write_tables)
     from train.common import HeldOutEvaluation, write_csv
+    from train.training_progress import TrainingProgress
 
     torch.manual_seed(args.seed)
     try:
@@ -313,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     remaining = args.steps - model.num_timesteps  # --resume: up to the same total
     try:
         if remaining > 0:
-            model.learn(remaining, callback=CallbackList([*callbacks, checkpoint, evaluation]), progress_bar=True,
+            progress = TrainingProgress(remaining, f"exposure-train: training {args.algo}")
+            model.learn(remaining, callback=CallbackList([*callbacks, checkpoint, evaluation, progress]),
                         reset_num_timesteps=not args.resume, tb_log_name=args.algo)
     except KeyboardInterrupt as interrupt:
         stopped = stop_reason(interrupt)

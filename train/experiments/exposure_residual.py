@@ -23,7 +23,6 @@ import argparse
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from agents.oracle import best_global_ev
 from agents.policies import exposure_statistics
@@ -31,6 +30,7 @@ from exposure_env.data import make_pool
 from exposure_env.mdp import ExposureMDP
 from exposure_env.metrics import psnr
 from exposure_env.ops.exposure import auto_exposure_ev, expose
+from train.console import progress
 
 #: ridge penalties tried by leave-one-out on the training photos
 RIDGE_PENALTIES = np.logspace(-3, 3, 13)
@@ -45,7 +45,7 @@ def measure(pool_spec: str, photos: int, size: int, max_ev: float) -> dict[str, 
     indices = np.unique(np.linspace(0, len(pool) - 1, min(photos, len(pool))).round().astype(int))
     mdp = ExposureMDP(size, num_segments=4)
     auto, best, statistics, pairs = [], [], [], []
-    for index in tqdm(indices, desc=pool_spec, unit="photo"):
+    for index in progress(indices, desc=f"exposure_residual: {pool_spec}", unit="photo"):
         sample = pool[int(index)]
         photo = mdp.prepare(sample.raw, sample.target)
         auto.append(float(np.clip(auto_exposure_ev(photo.original), -max_ev, max_ev)))

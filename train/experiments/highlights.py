@@ -40,6 +40,7 @@ from exposure_env.metrics import HIGHLIGHT_LEVEL, clipped_shares, lightness, unp
 from exposure_env.ops.color import luma, srgb_to_linear
 from train import evaluate, policies
 from train.common import write_csv, write_report
+from train.console import progress
 
 #: frames shown in highlights.png, and their longer side in pixels
 PICTURED, PICTURE_SIDE = 6, 192
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> str:
 
     # per photo: the policy's blown share, the raw photo's and the policy's lightness, the target's blown share
     figures = []
-    for index in range(photos):
+    for index in progress(range(photos), desc=f"highlights: rendering at {args.render_side} px", unit="photo"):
         photo, target = evaluate.grid_photo(pool, index, args.render_side)
         retouched = unpaired_metrics(methods[POLICY](env, index).render(photo))
         figures.append((retouched["highlights"], lightness(photo), retouched["lightness"],
