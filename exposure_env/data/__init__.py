@@ -1,30 +1,30 @@
-"""Image pools: the embedded default, folders of photos, MIT-Adobe FiveK."""
+"""Image pools: the embedded default, folders of photos, MIT-Adobe FiveK.
+
+The classes below are imported on first use (as in :mod:`exposure_env`), so that importing a light
+module of this package (:mod:`exposure_env.data.formats`, for a tool's ``--help``) does not load
+torch or OpenCV.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from exposure_env.data.degrade import DegradationParams, degrade, random_degradation
-from exposure_env.data.embedded import EmbeddedPool
-from exposure_env.data.fivek import FiveKPool
-from exposure_env.data.folder import FolderPool
-from exposure_env.data.io import ImageReadError, read_image
-from exposure_env.data.pool import ImagePool, Sample
+import lazy_loader
 
-__all__ = [
-    "DegradationParams",
-    "EmbeddedPool",
-    "FiveKPool",
-    "FolderPool",
-    "ImagePool",
-    "ImageReadError",
-    "Sample",
-    "degrade",
-    "make_pool",
-    "random_degradation",
-    "read_image",
-]
+if TYPE_CHECKING:
+    from exposure_env.data.pool import ImagePool
+
+__getattr__, __dir__, _LAZY = lazy_loader.attach(__name__, submod_attrs={
+    "degrade": ["DegradationParams", "degrade", "random_degradation"],
+    "embedded": ["EmbeddedPool"],
+    "fivek": ["FiveKPool"],
+    "folder": ["FolderPool"],
+    "io": ["ImageReadError", "read_image"],
+    "pool": ["ImagePool", "Sample"],
+})
+__all__ = sorted([*_LAZY, "make_pool"])
 
 
 def make_pool(pool: ImagePool | str | os.PathLike | None = None, seed: int = 0) -> ImagePool:
@@ -42,6 +42,10 @@ def make_pool(pool: ImagePool | str | os.PathLike | None = None, seed: int = 0) 
             nor an existing folder.
         TypeError: any other type.
     """
+    from exposure_env.data.embedded import EmbeddedPool
+    from exposure_env.data.folder import FolderPool
+    from exposure_env.data.pool import ImagePool
+
     if pool is None:
         return EmbeddedPool(seed=seed)
     if isinstance(pool, ImagePool):

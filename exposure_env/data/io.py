@@ -31,17 +31,9 @@ import tifffile
 from PIL import Image, ImageCms, TiffImagePlugin, UnidentifiedImageError
 
 from exposure_env.atomic import atomic_write
+from exposure_env.data.formats import IMAGE_EXTENSIONS, OUTPUT_SUFFIXES, UNREAD_FORMATS  # noqa: F401 (imported from here)
 from exposure_env.ops.layout import as_float, as_float_rgb
 
-#: file suffixes (lower case) that folders are searched for
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif")
-#: photo formats that folders may hold but are not read, by suffix (lower case): what to do with them
-UNREAD_FORMATS = {
-    **dict.fromkeys((".heic", ".heif"), "HEIC/HEIF is not read (no decoder is installed); convert it to JPEG or PNG first"),
-    **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef", ".srw"),
-                    "a camera-raw file; export it to TIFF, PNG or JPEG first"),
-    **dict.fromkeys((".jxl", ".jp2", ".psd", ".exr", ".hdr"), "this format is not read; export it to TIFF, PNG or JPEG first"),
-}
 #: refuse photos above this many pixels rather than risk an out-of-memory kill (4 × 25 MP)
 MAX_PIXELS = 100_000_000
 #: EXIF (and TIFF) tag holding the orientation (1-8)
@@ -58,9 +50,6 @@ _PROFILE_SPACE_OF_MODE = {"CMYK": "CMYK", "L": "GRAY", "LA": "GRAY", "La": "GRAY
 _TIFF_PHOTOMETRICS = ("MINISBLACK", "MINISWHITE", "RGB", "PALETTE", "SEPARATED", "YCBCR")
 #: TIFF ExtraSamples values that mean alpha (associated, unassociated)
 _TIFF_ALPHA = (1, 2)
-#: output suffixes :func:`write_photo` writes, by format
-OUTPUT_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG", ".png": "PNG", ".tif": "TIFF",
-                   ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP"}
 #: formats that hold 8 bits per channel only; deeper results are rounded to 8 bits for them
 EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
 #: formats that hold no alpha channel; it is dropped for them
