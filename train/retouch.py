@@ -1,22 +1,27 @@
 """exposure-retouch: retouch photos at full resolution with a trained policy (appendix Alg. 3).
 
-Each photo is shrunk to the policy's thumbnail size and segmented, the policy picks one exposure
-per segment, and those exposures of the *full-resolution* photo are fused (Mertens). Files keep
-their bit depth (8 or 16; other sample types become float), orientation, ICC profile and EXIF
-where the format allows. Results go to --out under the same names (--suffix to change the
-format), a photo found in a folder at its path below that folder (sub-folders with
---recursive), each written to a temporary file and renamed. Every output path is planned
-before anything is written: two photos that would get one output name, or an output that is
-an input, stop the run with one message and nothing written (exit code 2). A file that cannot
-be read, or is missing, is reported by name and skipped while the rest are retouched; the
-exit code is 1 when any failed. An output folder that cannot be written is found before any
-photo is retouched (exit code 2). A photo whose format is not written (GIF, AVIF) is written as
-PNG unless --suffix says otherwise. One line per photo goes to stdout, problems to stderr, so
-the output reads the same in a terminal and in a log file; a file name that is not valid UTF-8
-is printed with \\xNN escapes, and a closed stdout (| head) only drops the lines. Stopped by
-SIGINT, SIGTERM or SIGHUP, the run finishes the file it is writing (no temporary file is left),
-says which photos were not retouched and exits with 130, 143 or 129.
+Each photo is shrunk to the policy's thumbnail size and segmented, the policy picks one
+exposure per segment, and those exposures of the *full-resolution* photo are fused (Mertens).
+Files keep their bit depth (8 or 16; other sample types become float), orientation, ICC profile
+and EXIF where the format allows. Without --out, a photo's result goes beside it as
+photo.retouched.jpg, and the photos of a folder holiday/ into the folder holiday.retouched/
+beside it; with --out, results go to that folder under the photos' own names (--suffix to
+change the format). A photo found in a folder keeps its path below that folder (sub-folders
+with --recursive); each result is written to a temporary file and renamed. Every output path is
+planned before anything is written: two photos that would get one output name, an output that
+is an input, or (without --out) a result that exists already stop the run with one message and
+nothing written (exit code 2). A file that cannot be read, or is missing, is reported by name
+and skipped while the rest are retouched; the exit code is 1 when any failed. An output folder
+that cannot be written is found before any photo is retouched (exit code 2). A photo whose
+format is not written (GIF, AVIF) is written as PNG unless --suffix says otherwise. One line
+per photo goes to stdout (where it was written and how long it took); problems, progress and a
+closing summary line go to stderr, so the output reads the same in a terminal and in a log
+file. A file name that is not valid UTF-8 is printed with \\xNN escapes, and a closed stdout
+(piped to head) only drops the lines. Stopped by SIGINT, SIGTERM or SIGHUP, the run finishes
+the file it is writing (no temporary file is left), says which photos were not retouched and
+exits with 130, 143 or 129.
 
+    exposure-retouch photo.jpg                     (writes photo.retouched.jpg)
     exposure-retouch photo.jpg holiday/ --out retouched/
     exposure-retouch raw/ --out out/ --model runs/deepexposure-discriminator/model.zip --device cuda
 
@@ -28,19 +33,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from exposure_env.data.io import OUTPUT_SUFFIXES
-from train.console import run_tool, stop_reason, write_line
+from exposure_env.data.formats import OUTPUT_SUFFIXES
+from train.console import clock_time, progress, run_tool, stop_reason, write_line
 
 #: the one line per skipped photo, on stderr: ``skipped <photo>: <reason>``
 SKIPPED = "exposure-retouch: skipped {photo}: {reason}"
 #: the output suffix of a photo whose own format is not written
 FALLBACK_SUFFIX = ".png"
-#: photos named in the line that says what a stopped run left undone
-NAMED_UNDONE = 5
+#: files named in a line that lists many (what a stopped run left undone, results that exist already)
+NAMED_FILES = 5
+#: added to a photo's or folder's name for its result without --out (``photo.jpg`` -> ``photo.retouched.jpg``)
+RETOUCHED_TAG = ".retouched"
 
 
 def output_suffix(text: str) -> str:
@@ -51,12 +59,13 @@ def output_suffix(text: str) -> str:
     return suffix
 
 
-def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: bool
+def plan_outputs(inputs: list[Path], out: Path | None, suffix: str | None, recursive: bool
                  ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
     """Every ``(photo, output)`` pair of a run, checked before anything is written, and the inputs skipped.
 
     A photo named directly goes to ``out / name``; one found in a folder to ``out / its path
-    below that folder`` (so sub-folders are kept with ``recursive``). ``suffix`` replaces the
+    below that folder`` (so sub-folders are kept with ``recursive``). Without ``out``, the results
+    go beside the inputs (:func:`default_output`). ``suffix`` replaces the
     photo's own, or :data:`FALLBACK_SUFFIX` when that is no format written. A photo named twice (a
     folder and a file in it) is retouched once. An input that is missing, or a folder that holds
     no photo, is skipped with its reason, like a photo that cannot be read, and so is each file a
@@ -65,7 +74,8 @@ def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: b
 
     Raises:
         ValueError: an output is one of the inputs (same path, or the same file by another name);
-            or two photos would be written to one output (one message lists all of them).
+            two photos would be written to one output (one message lists all of them); or, without
+            ``out``, outputs exist already (one message lists them).
     """
     from exposure_env.data.folder import scan_images
 
@@ -87,7 +97,8 @@ def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: b
             continue
         for photo, relative in found:
             own = relative.suffix if relative.suffix.lower() in OUTPUT_SUFFIXES else FALLBACK_SUFFIX
-            output = out / relative.with_suffix(suffix or own)
+            relative = relative.with_suffix(suffix or own)
+            output = out / relative if out is not None else default_output(path, relative)
             planned.setdefault(photo.resolve(), (photo, output))
     pairs = list(planned.values())
     input_files = {_file_id(photo): photo for photo, _ in pairs}
@@ -103,7 +114,28 @@ def plan_outputs(inputs: list[Path], out: Path, suffix: str | None, recursive: b
     if clashes:
         raise ValueError(f"{len(clashes)} output name(s) would be written twice, nothing was written: "
                          f"{'; '.join(clashes)}. Retouch those photos in separate runs or with --suffix")
+    existing = [str(output) for _, output in pairs if output.exists() or output.is_symlink()]
+    if out is None and existing:
+        raise ValueError(f"{len(existing)} result(s) exist already, nothing was written: {named(existing)}. "
+                         "Move them away, or choose --out")
     return pairs, skipped
+
+
+def default_output(path: Path, relative: Path) -> Path:
+    """Where a photo's result goes without --out.
+
+    Args:
+        path: the input as named: a photo, or the folder the photo was found in.
+        relative: the result's name (a photo named directly) or path below ``path`` (a folder's photo).
+
+    Returns:
+        ``photo.retouched.jpg`` beside a photo named directly; ``holiday.retouched/relative`` beside a
+        folder ``holiday`` (``.`` and ``..`` are named by the folder they stand for).
+    """
+    if not path.is_dir():
+        return path.with_name(f"{relative.stem}{RETOUCHED_TAG}{relative.suffix}")
+    folder = path.resolve() if path.name in ("", "..") else path
+    return folder.with_name(f"{folder.name}{RETOUCHED_TAG}") / relative
 
 
 def _file_id(path: Path) -> tuple[int, int]:
@@ -116,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exposure-retouch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", type=Path, nargs="+", help="photos and/or folders of photos")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (created; inputs are never written)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (created; inputs are never written). Default: beside each input, "
+                             f"photo.jpg as photo{RETOUCHED_TAG}.jpg and a folder's photos into "
+                             f"folder{RETOUCHED_TAG}/, never replacing a file")
     parser.add_argument("--model", type=Path, default=None,
                         help="a DeepExposure model.zip from exposure-train (default: the packaged policy)")
     parser.add_argument("--suffix", default=None, type=output_suffix,
@@ -144,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[Path] = []
     try:
         policy, settings = load_policy(args.model)
-        failed = len(skipped) + retouch_all(pairs, policy, settings, args.device, finished)
+        start = time.monotonic()
+        failures = retouch_all(pairs, policy, settings, args.device, finished)
+        failed = len(skipped) + failures
     except (ValueError, OSError) as error:
         print(f"exposure-retouch: {error}", file=sys.stderr)
         return 2
@@ -152,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         stopped = stop_reason(interrupt)
         _report_stop(stopped.signal_name, pairs, len(finished))
         return stopped.exit_code
+    _report_summary(len(pairs) - failures, time.monotonic() - start, args.out)
     if failed:
         print(f"exposure-retouch: {failed} of {len(pairs) + len(skipped)} inputs failed", file=sys.stderr)
     return 1 if failed else 0
@@ -181,21 +219,19 @@ def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str,
                 finished: list[Path] | None = None) -> int:
     """Retouch every ``(photo, output)`` pair; one line per photo on stdout, problems on stderr. Returns the failures.
 
-    The progress bar (stderr) shows only in a terminal; the lines are written through
-    ``tqdm.write``, so they never break it, and a closed stdout only drops them
-    (:func:`~train.console.write_line`).
+    Progress goes to stderr (:func:`~train.console.progress`: a bar in a terminal, a plain line
+    every 30 s in a log); the lines are written through ``tqdm.write``, so they never break a bar,
+    and a closed stdout only drops them (:func:`~train.console.write_line`).
 
     Args:
         finished: each photo is appended once it is done with (retouched or failed): what a stop signal
             (a ``KeyboardInterrupt``, passed on) left done. A photo stopped after its output was written counts.
     """
-    from tqdm import tqdm
-
     finished = [] if finished is None else finished
     failed = 0
     # one photo at a time: OpenCV's Mertens already uses every core. Measured on 2 cores, 8 JPEGs of 3 MP:
     # two photos at once in threads was only 1.11-1.15x faster, at twice the peak memory (12 MP: ~2 GB each)
-    for src, dst in tqdm(pairs, desc="retouching", unit="photo", disable=None):
+    for src, dst in progress(pairs, desc="exposure-retouch: retouching", unit="photo"):
         before = _version(dst)
         try:
             failed += not _retouch_one(src, dst, policy, settings, device)
@@ -214,6 +250,7 @@ def _retouch_one(src: Path, dst: Path, policy: Any, settings: dict[str, Any], de
     from exposure_env.data.io import PhotoWarning
     from exposure_env.retouch import retouch_file
 
+    start = time.monotonic()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PhotoWarning)
         try:
@@ -225,7 +262,8 @@ def _retouch_one(src: Path, dst: Path, policy: Any, settings: dict[str, Any], de
         finally:
             for warning in caught:
                 write_line(f"exposure-retouch: warning: {warning.message}", sys.stderr, tqdm.write)
-    write_line(f"{src} -> {dst}  EVs {', '.join(f'{ev:+.2f}' for ev in result.evs)}", sys.stdout, tqdm.write)
+    evs = ", ".join(f"{ev:+.2f}" for ev in result.evs)
+    write_line(f"{src} -> {dst}  EVs {evs}  {time.monotonic() - start:.1f} s", sys.stdout, tqdm.write)
     return True
 
 
@@ -241,9 +279,22 @@ def _version(path: Path) -> tuple[int, int] | None:
 def _report_stop(signal_name: str, pairs: list[tuple[Path, Path]], done: int) -> None:
     """One line on stderr: the run was stopped, how many photos were done with, the first of those that were not."""
     undone = [str(photo) for photo, _ in pairs[done:]] or ["none"]
-    more = f" and {len(undone) - NAMED_UNDONE} more" if len(undone) > NAMED_UNDONE else ""
     write_line(f"\nexposure-retouch: stopped by {signal_name}: {done} of {len(pairs)} photos done; not retouched: "
-               f"{', '.join(undone[:NAMED_UNDONE])}{more}", sys.stderr)
+               f"{named(undone)}", sys.stderr)
+
+
+def named(files: list[str]) -> str:
+    """The first :data:`NAMED_FILES` of ``files``, and how many more there are."""
+    more = f" and {len(files) - NAMED_FILES} more" if len(files) > NAMED_FILES else ""
+    return f"{', '.join(files[:NAMED_FILES])}{more}"
+
+
+def _report_summary(retouched: int, seconds: float, out: Path | None) -> None:
+    """The closing line on stderr: how many photos were retouched, in how long, and where the results are."""
+    where = f"in {out}" if out is not None else f"beside the inputs (*{RETOUCHED_TAG}.*, a folder's in *{RETOUCHED_TAG}/)"
+    each = f" ({seconds / retouched:.1f} s a photo)" if retouched else ""
+    write_line(f"exposure-retouch: {retouched} photo(s) retouched in {clock_time(seconds)}{each}; results {where}",
+               sys.stderr)
 
 
 def entry_point() -> None:
