@@ -67,7 +67,7 @@ UNPAIRED_COLUMNS = (("highlights", "highlights ≥254 ↓", 3), ("shadows", "sha
 #: fivek grid: photos per picture and their longer side in pixels
 GRID_ROWS, GRID_SIDE = 8, 320
 #: arguments only the evaluation reads: a finished experiment is re-evaluated with other ones
-EVALUATION_ARGUMENTS = ("sice_photos", "models")
+EVALUATION_ARGUMENTS = ("sice_photos", "models", "packaged_label")
 
 
 def train_run(name: str, critic: str, ev_prior: str, seed: int, args: argparse.Namespace, workdir: Path,
@@ -137,7 +137,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ev-priors", nargs="+", default=["auto-exposure"], choices=EV_PRIORS,
                         help="where each recipe's actor starts (exposure-train --ev-prior; default: auto-exposure)")
     parser.add_argument("--models", nargs="*", default=[], metavar="NAME=PATH",
-                        help="other saved models to judge beside them")
+                        help="other saved models to judge beside them; models named <recipe>_seed<k> are one recipe's "
+                             "seeds (mean ± std)")
+    parser.add_argument("--packaged-label", default=SHIPPED,
+                        help=f"the name of the packaged policy's row (default: {SHIPPED!r})")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per recipe: 0..N-1 (default: 3)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per run (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64, help="photos per roll-out (default: 64)")
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> str:
     trials = [{"name": name, "critic": path, "ev_prior": prior, "seed": seed}
               for seed in range(args.seeds) for name, (_, path, prior) in recipes.items()]
     records = run_grid("human_taste", train_run, trials, args, evaluation_only=EVALUATION_ARGUMENTS) if trials else []
-    models = {SHIPPED: load_packaged_policy(),
+    models = {args.packaged_label: load_packaged_policy(),
               **{name: evaluate.load_model(path, ALGORITHM) for name, path in args.model_files.items()},
               **{f"{record['name']}_seed{record['seed']}": evaluate.load_model(Path(record["checkpoint"]) / "model.zip",
                                                                                ALGORITHM) for record in records}}
@@ -217,8 +220,11 @@ def main(argv: list[str] | None = None) -> str:
     write_csv(args.out / "results_real_dev.csv", real_rows, [*fields, "dark_lightness"])
 
     # the fivek grid: every photo, the fixed methods people compare with, the shipped policy, each recipe's first seed
-    shown_names = ["bracket -2..+2 EV", "global auto-exposure, log-average", SHIPPED, *args.model_files,
-                   *[f"{name}_seed0" for name in recipes]]
+    names = list(dict.fromkeys([*recipes, *(name.rpartition("_seed")[0] for name in args.model_files
+                                            if name.rpartition("_seed")[2].isdigit())]))
+    shown_names = ["bracket -2..+2 EV", "global auto-exposure, log-average", args.packaged_label,
+                   *[name for name in args.model_files if name.rpartition("_seed")[0] not in names],
+                   *[f"{name}_seed0" for name in names if f"{name}_seed0" in learned]]
     methods = {**fixed_methods(True), **learned}
     shown = {name: methods[name] for name in shown_names}
     photos = len(fivek_env.unwrapped.pool)
@@ -228,7 +234,6 @@ def main(argv: list[str] | None = None) -> str:
                             f"fivek_grid_{part}.png")
 
     command = shlex.join(["python", "-m", "train.experiments.human_taste", *(sys.argv[1:] if argv is None else argv)])
-    names = list(recipes)
     text = (f"Command: `{command}`\n\n"
             f"Recipes: DeepExposure II, {args.steps} env steps on the raw frames of `sice_sequences/train` "
             f"({args.n_images} photos per roll-out), a fixed critic as the reward, EVs within ±{args.max_ev:g}; "
