@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shlex
 import sys
@@ -172,10 +171,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--experts: {error}")
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
     rng = np.random.default_rng(args.seed)
-    trainer = CriticTrainer(train_pool if experts is None else experts, Discriminator(widths=tuple(args.widths)), learning_rate=args.learning_rate,
-                            batch_size=args.batch_size, image_size=IMAGE_SIZE, seed=args.seed)
+    trainer = CriticTrainer(train_pool if experts is None else experts, Discriminator(widths=tuple(args.widths)),
+                            learning_rate=args.learning_rate, batch_size=args.batch_size, image_size=IMAGE_SIZE,
+                            seed=args.seed)
     start = time.perf_counter()
     progress = tqdm(range(args.steps), desc="critic", unit="update")
     for _ in progress:
