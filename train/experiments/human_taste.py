@@ -27,8 +27,8 @@ command stopped.
 
 Writes into ``--out`` (default ``reports/human_taste``): results.md, results_<yardstick>.csv (one
 row per run and fixed method), fivek_grid_1.png and fivek_grid_2.png (the 16 fivek dev photos:
-raw | ±2 EV bracket | log-average auto-exposure | the shipped policy | each recipe's first seed |
-expert C), tune/.
+raw | ±2 EV bracket | log-average auto-exposure | the shipped policy | the first seed of each
+recipe run with several seeds | expert C), tune/.
 
     python -m train.experiments.human_taste --critics ensemble human=runs/human/critic.pt \\
         --ev-priors auto-exposure none --seeds 3
@@ -222,9 +222,9 @@ def main(argv: list[str] | None = None) -> str:
     # the fivek grid: every photo, the fixed methods people compare with, the shipped policy, each recipe's first seed
     names = list(dict.fromkeys([*recipes, *(name.rpartition("_seed")[0] for name in args.model_files
                                             if name.rpartition("_seed")[2].isdigit())]))
+    # the grid shows the recipes run with several seeds (single-seed ablations are in the tables only)
     shown_names = ["bracket -2..+2 EV", "global auto-exposure, log-average", args.packaged_label,
-                   *[name for name in args.model_files if name.rpartition("_seed")[0] not in names],
-                   *[f"{name}_seed0" for name in names if f"{name}_seed0" in learned]]
+                   *[f"{name}_seed0" for name in names if f"{name}_seed0" in learned and f"{name}_seed1" in learned]]
     methods = {**fixed_methods(True), **learned}
     shown = {name: methods[name] for name in shown_names}
     photos = len(fivek_env.unwrapped.pool)
