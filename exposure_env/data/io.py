@@ -6,6 +6,9 @@ Who decodes what:
   hold; its pixels come as stored, so the Orientation tag is applied here, once.
 - 16-bit colour PNG: OpenCV (Pillow would reduce it to 8 bits), told to ignore orientation.
 - everything else (JPEG, PNG, WebP, BMP...): Pillow, which never turns these pixels itself.
+  libjpeg only *warns* about corrupt JPEG data (garbage mid-scan) and fills in the rest, so Pillow
+  (as OpenCV and imagecodecs) decodes such a file without an error; each JPEG is therefore also
+  decoded once by simplejpeg in strict mode, at 1/8 scale, and refused on such a warning.
 
 The orientation (EXIF or TIFF tag, 1-8) is then applied exactly once by :func:`apply_orientation`.
 Sample types other than uint8 and uint16 become float32 in ``[0, 1]`` by the scaling of
@@ -27,6 +30,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import simplejpeg
 import tifffile
 from PIL import Image, ImageCms, TiffImagePlugin, UnidentifiedImageError
 
@@ -56,6 +60,8 @@ EIGHT_BIT_FORMATS = ("JPEG", "WEBP", "BMP")
 NO_ALPHA_FORMATS = ("JPEG",)
 #: the most EXIF bytes a JPEG holds: one APP1 segment of 65535 bytes less its 2-byte length
 JPEG_MAX_EXIF_BYTES = 65533
+#: the starts of libjpeg's warnings that say the compressed pixels are damaged (the rest is filled in)
+JPEG_CORRUPT_WARNINGS = ("Corrupt JPEG data", "Premature end of JPEG file")
 #: quality of lossy outputs (JPEG with 4:4:4 chroma, WebP)
 LOSSY_QUALITY = 95
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -114,7 +120,8 @@ def read_photo(path: str | os.PathLike, max_pixels: int | None = None) -> Photo:
         max_pixels: refuse larger photos (width × height) before decoding; default :data:`MAX_PIXELS`.
 
     Raises:
-        ImageReadError: missing, empty, not an image, truncated or corrupt, smaller than 2×2,
+        ImageReadError: missing, empty, not an image, truncated or corrupt (also a JPEG that
+            libjpeg decodes with a "Corrupt JPEG data" warning), smaller than 2×2,
             larger than ``max_pixels``, animated or multi-page (an MPO's first frame is read), of an unsupported sample type or colour space (complex
             numbers, 16-bit CMYK, CIELab...), or float values outside ``[0, 1]`` (HDR).
     """
@@ -129,6 +136,8 @@ def read_photo(path: str | os.PathLike, max_pixels: int | None = None) -> Photo:
         else:
             with _open(path, max_pixels) as image:
                 pixels, icc_profile = _decode(path, image)
+                if image.format in ("JPEG", "MPO"):
+                    _check_jpeg_data(path)
                 exif_tags = image.getexif()
                 orientation = exif_tags.get(ORIENTATION_TAG, 1)
                 exif = _upright_exif(exif_tags)
@@ -144,7 +153,8 @@ def check_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> None:
     """Cheap validity check without decoding the pixels (header, size, sample type, Pillow's ``verify``).
 
     A file that passes may still fail in :func:`read_image` (e.g. corrupt compressed data
-    behind a good header); one that fails here would fail there too.
+    behind a good header, such as a JPEG with garbage mid-scan); one that fails here would
+    fail there too.
 
     Raises:
         ImageReadError: as :func:`read_photo`, for what the header reveals.
@@ -252,6 +262,32 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         image.close()
         raise
     return image
+
+
+def _check_jpeg_data(path: Path) -> None:
+    """Refuse a JPEG whose compressed data libjpeg reports as corrupt or cut short.
+
+    libjpeg only warns about such data (garbage mid-scan, a marker where pixels should be) and
+    fills in the rest of the scan, so Pillow decodes it without an error and part of the
+    picture is wrong. simplejpeg (libjpeg-turbo) raises on the warning with ``strict=True``.
+    It decodes at 1/8 scale, in grey (CMYK for CMYK and YCCK files): every coefficient is still
+    entropy-decoded, which is where corrupt data shows, at a fraction of a full decode's cost.
+    Other warnings (an unknown JFIF revision...) and what simplejpeg cannot decode but Pillow
+    did are let through.
+
+    Raises:
+        ImageReadError: naming the file and libjpeg's warning.
+    """
+    data = path.read_bytes()
+    try:
+        colour_space = simplejpeg.decode_jpeg_header(data, strict=False)[2]
+        simplejpeg.decode_jpeg(data, colorspace="CMYK" if colour_space in ("CMYK", "YCCK") else "GRAY",
+                               min_height=1, min_width=1, strict=True)
+    except ValueError as error:
+        message = _one_line(error)
+        if message.startswith(JPEG_CORRUPT_WARNINGS):
+            raise ImageReadError(f"{path}: corrupt JPEG, part of the picture would decode wrong "
+                                 f"(libjpeg: {message})") from None
 
 
 def _check_single_frame(path: Path, file_format: str | None, frames: int) -> None:
