@@ -37,7 +37,9 @@ def describe(critic: str) -> str:
     provenance = read_provenance(critic)
     if "members" in provenance:
         return f"{critic} (ensemble of {' + '.join(member['critic'] for member in provenance['members'])})"
-    return f"{critic} (trained on {provenance['data']['pool']})"
+    data = provenance["data"]
+    experts = "" if data.get("reals", "").startswith("expert photos of the training pool") else f"; M2: {data['reals']}"
+    return f"{critic} (trained on {data['pool']}{experts})"
 
 
 def main(argv: list[str] | None = None) -> None:
