@@ -234,11 +234,12 @@ def main(argv: list[str] | None = None) -> str:
                             f"fivek_grid_{part}.png")
 
     command = shlex.join(["python", "-m", "train.experiments.human_taste", *(sys.argv[1:] if argv is None else argv)])
-    text = (f"Command: `{command}`\n\n"
-            f"Recipes: DeepExposure II, {args.steps} env steps on the raw frames of `sice_sequences/train` "
-            f"({args.n_images} photos per roll-out), a fixed critic as the reward, EVs within ±{args.max_ev:g}; "
-            f"{args.seeds} seed(s) each. Every decision is made on the 64-px thumbnail and rendered as "
-            "`exposure-retouch` renders the file.\n\n"
+    trained = (f"Recipes trained here: DeepExposure II, {args.steps} env steps on the raw frames of "
+               f"`sice_sequences/train` ({args.n_images} photos per roll-out), a fixed critic as the reward; "
+               f"{args.seeds} seed(s) each. " if trials else "")
+    given = "Models given by `--models` (bold rows: a recipe's seeds, mean ± std). " if args.model_files else ""
+    text = (f"Command: `{command}`\n\n{trained}{given}EVs within ±{args.max_ev:g}. Every decision is made on the "
+            "64-px thumbnail and rendered as `exposure-retouch` renders the file.\n\n"
             f"## fivek dev: {photos} photos retouched by a professional (expert C), 512 px\n\n"
             + table(fivek_rows, PAIRED_COLUMNS, names)
             + f"\n## sice dev: {sice_photos} frames, target the fusion of the frame's sequence; rendered on "
