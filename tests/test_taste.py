@@ -117,7 +117,8 @@ def test_human_taste_judges_the_shipped_policy_and_fixed_rows_on_both_yardsticks
     real = {row["method"]: row for row in csv.DictReader((out / "results_real_dev.csv").open())}
     assert float(real["identity"]["dark_lightness"]) <= float(real["identity"]["lightness"])
     assert float(real["global auto-exposure"]["dark_lightness"]) > float(real["identity"]["dark_lightness"]) + 10
-    assert (out / "fivek_grid_1.png").is_file() and not (out / "fivek_grid_2.png").exists()
+    grid = Image.open(out / "fivek_grid_1.jpg")
+    assert grid.format == "JPEG" and grid.width > 5 * 40 and not (out / "fivek_grid_2.jpg").exists()
 
 
 def test_human_taste_tables_give_each_recipe_its_mean_over_seeds():

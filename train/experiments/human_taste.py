@@ -26,7 +26,7 @@ for each ``--critics`` entry and ``--ev-priors`` entry, ``--seeds`` seeds each: 
 command stopped.
 
 Writes into ``--out`` (default ``reports/human_taste``): results.md, results_<yardstick>.csv (one
-row per run and fixed method), fivek_grid_1.png and fivek_grid_2.png (the 16 fivek dev photos:
+row per run and fixed method), fivek_grid_1.jpg and fivek_grid_2.jpg (the 16 fivek dev photos:
 raw | ±2 EV bracket | log-average auto-exposure | the shipped policy | the first seed of each
 recipe run with several seeds | expert C), tune/.
 
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> str:
     for part, start in enumerate(range(0, photos, GRID_ROWS), 1):
         rows = list(range(start, min(start + GRID_ROWS, photos)))
         evaluate.write_grid(evaluate.grid_images(fivek_env, shown, rows, GRID_SIDE), len(rows), args.out,
-                            f"fivek_grid_{part}.png")
+                            f"fivek_grid_{part}.jpg")
 
     command = shlex.join(["python", "-m", "train.experiments.human_taste", *(sys.argv[1:] if argv is None else argv)])
     trained = (f"Recipes trained here: DeepExposure II, {args.steps} env steps on the raw frames of "
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> str:
               f"third: {len(dark)} photos by the raw photo's L*\n\n"
             + table(real_rows, UNPAIRED_COLUMNS, names)
             + "\n|ΔL*|: the mean |L*(result) − L*(target)| per photo; r(L*): the correlation over photos of the "
-              "result's mean L* with the target's. Pictures: fivek_grid_1.png, fivek_grid_2.png.\n")
+              "result's mean L* with the target's. Pictures: fivek_grid_1.jpg, fivek_grid_2.jpg.\n")
     write_report(args.out, text)
     return text
 
