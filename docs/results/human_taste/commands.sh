@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Every run behind docs/results/human_taste (and the shipped policy): the critics, the training runs, one evaluation.
+# Development data only (../shared/data, never shipped). Times: 2 CPU cores shared by 2-4 jobs.
+set -euo pipefail
+D=../shared/data; S=$D/sice_sequences; P=$D/photos_by_people
+TERMS="research, non-commercial use only"
+
+# Critics whose experts M2 are photos people made (pretrain_critic --experts), alone and mixed with the fusions
+# (about 30 min each, 600 WGAN-GP updates); the 'human + real' critic is the human critic and the shipped real one
+# summed, each weighed to the same spread (15 s)
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --pool $S/train --experts $P/natural $P/fivek_unpaired/expert \
+    --eval-pool $P/fivek_dev --max-ev 5 --steps 600 --batch-size 48 --out runs/critics/human/critic.pt \
+    --training-data "sice_sequences/train raw frames (SICE via Zero-DCE++, CC BY-NC 4.0) as M3; photos_by_people/natural (BSDS500, Urban100, Sun-Hays 80, McMaster, Kodak24) and photos_by_people/fivek_unpaired/expert (MIT-Adobe FiveK, research only) as M2: $TERMS"
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --pool $S/train --experts $P/natural $P/fivek_unpaired/expert \
+    $S/train/expert --eval-pool $P/fivek_dev --max-ev 5 --steps 600 --batch-size 48 --out runs/critics/mixed/critic.pt \
+    --training-data "sice_sequences/train raw frames (SICE via Zero-DCE++, CC BY-NC 4.0) as M3; as M2 the fusions of sice_sequences/train (expert/), photos_by_people/natural (BSDS500, Urban100, Sun-Hays 80, McMaster, Kodak24) and photos_by_people/fivek_unpaired/expert (MIT-Adobe FiveK): $TERMS"
+python -m train.ensemble_critic --critics runs/critics/human/critic.pt real --pool $S/train --eval-pool $P/fivek_dev \
+    --max-ev 5 --training-data "human critic (natural + fivek_unpaired experts as M2) + real critic (sice fusions as M2)" \
+    --out runs/critics/human_real/critic.pt
+
+# Preference shares of every critic on both yardsticks (4 min)
+OMP_NUM_THREADS=1 python -m train.experiments.critic_preference --critics embedded real ensemble \
+    runs/critics/human/critic.pt runs/critics/mixed/critic.pt runs/critics/human_real/critic.pt \
+    --pools $P/fivek_dev $S/dev embedded:test --out docs/results/critic_preference
+
+# DeepExposure II on the raw frames of sice_sequences/train, a fixed critic as the reward (GAN: retrained between
+# roll-outs), 8192 env steps; 5-8 min each, two to four at a time; --eval-pool only draws the curves
+train() {  # reward critic prior seed name
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --reward "$1" --critic "$2" --ev-prior "$3" --max-ev 5 --steps 8192 --seed "$4" --n-images 64 \
+        --eval-photos 32 --out "runs/taste/$5_seed$4"
+}
+for seed in 0 1 2; do train critic real none $seed real-none; done            # the shipped recipe (seed 0 ships)
+for seed in 0 1 2 3; do train critic ensemble none $seed ensemble-none; done
+train critic runs/critics/human/critic.pt none 0 human-none
+train critic runs/critics/mixed/critic.pt none 0 mixed-none
+train critic runs/critics/human_real/critic.pt none 0 human_real-none
+train gan ensemble none 0 gan-ensemble-none
+
+# One evaluation of everything on sice dev (256 px), fivek dev (512 px) and real_dev, every decision rendered as
+# exposure-retouch renders the file; run before the new policy was packaged, so its packaged row is the policy
+# shipped before (ensemble critic, auto-exposure prior, seed 0)
+M=runs/taste
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --packaged-label "policy shipped before: ensemble critic, auto-exposure prior" \
+    --models "real critic, 0 EV prior_seed0=$M/real-none_seed0/model.zip" \
+             "real critic, 0 EV prior_seed1=$M/real-none_seed1/model.zip" \
+             "real critic, 0 EV prior_seed2=$M/real-none_seed2/model.zip" \
+             "ensemble critic, 0 EV prior_seed0=$M/ensemble-none_seed0/model.zip" \
+             "ensemble critic, 0 EV prior_seed1=$M/ensemble-none_seed1/model.zip" \
+             "ensemble critic, 0 EV prior_seed2=$M/ensemble-none_seed2/model.zip" \
+             "ensemble critic, 0 EV prior_seed3=$M/ensemble-none_seed3/model.zip" \
+             "human critic, 0 EV prior=$M/human-none_seed0/model.zip" \
+             "mixed critic, 0 EV prior=$M/mixed-none_seed0/model.zip" \
+             "human + real critics, 0 EV prior=$M/human_real-none_seed0/model.zip" \
+             "GAN reward from the ensemble critic, 0 EV prior=$M/gan-ensemble-none_seed0/model.zip" \
+    --out docs/results/human_taste
