@@ -143,3 +143,24 @@ def test_retouch_stopped_by_sigterm_says_what_is_left_and_leaves_no_temporary_fi
     assert line.startswith(f"exposure-retouch: stopped by SIGTERM: {len(written)} of 13 photos done; "
                            "not retouched: ")
     assert "Traceback" not in err
+
+
+def test_exposure_eval_stopped_by_sigterm_says_which_pools_were_judged(tmp_path):
+    from sequences import write_sequences
+
+    for name in ("first", "second"):
+        write_sequences(tmp_path / name, sequences=1, size=32)
+    out = tmp_path / "report"
+    child = subprocess.Popen([sys.executable, "-c", "from train.evaluate import entry_point; entry_point()",
+                              "--pool", str(tmp_path / "first"), str(tmp_path / "second"), "--photos", "2",
+                              "--size", "16", "--num-segments", "2", "--grid-rows", "1", "--out", str(out)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    while not (line := child.stderr.readline()).startswith(f"{tmp_path / 'second'}:"):  # the first pool is judged
+        assert line, "exposure-eval ended before its second pool"
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 143 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"exposure-eval: stopped by SIGTERM after 1 of 2 pools; results.md and "
+                                            f"results.csv not written in {out}; written: grid_first.png")
+    assert sorted(path.name for path in out.iterdir()) == ["grid_first.png"]  # no table, no hidden temporary file

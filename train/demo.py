@@ -84,5 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"report written to {args.out.resolve()}")
 
 
+def entry_point() -> None:
+    """Console script: a stop signal (:func:`~train.console.run_tool`) is reported in one line and exits 130 (SIGINT),
+    143 (SIGTERM) or 129 (SIGHUP); the report is written atomically at the end, so nothing half-written stays."""
+    from train.console import run_tool
+
+    run_tool(lambda: main() or 0, "exposure-demo")
+
+
 if __name__ == "__main__":
-    main()
+    entry_point()

@@ -514,7 +514,7 @@ def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:
     return ranges.pop() if ranges else DEFAULT_MAX_EV
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exposure-eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, nargs="*", default=[],
@@ -560,21 +560,39 @@ def main(argv: list[str] | None = None) -> None:
                                max_ev=max_ev) for pool in args.pool}
     except (ValueError, OSError) as error:
         parser.error(str(error))
-    rows = []
-    for (pool, env), side in zip(envs.items(), sides):
-        photos = min(args.photos, len(env.unwrapped.pool))
-        methods = {**reference_methods(env.unwrapped.pool.paired),
-                   **{name: policy_method(model_policy(model)) for name, model in models.items()}}
-        print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
-        pool_rows, _ = evaluate(env, methods, photos, side)
-        rows += [{"pool": pool if side is None else f"{pool} ({side} px)", **row} for row in pool_rows]
-        images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
-        write_grid(images, len(images["raw"]), args.out,
-                   "grid.png" if len(envs) == 1 else f"grid_{Path(pool).name or 'pool'}.png")
+    rows, grids = [], []
+    try:
+        for (pool, env), side in zip(envs.items(), sides):
+            photos = min(args.photos, len(env.unwrapped.pool))
+            methods = {**reference_methods(env.unwrapped.pool.paired),
+                       **{name: policy_method(model_policy(model)) for name, model in models.items()}}
+            print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
+            pool_rows, _ = evaluate(env, methods, photos, side)
+            rows += [{"pool": pool if side is None else f"{pool} ({side} px)", **row} for row in pool_rows]
+            images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
+            grids.append("grid.png" if len(envs) == 1 else f"grid_{Path(pool).name or 'pool'}.png")
+            write_grid(images, len(images["raw"]), args.out, grids[-1])
+    except KeyboardInterrupt as interrupt:  # a stop signal (train.console): say what was done, write no table
+        from train.console import stop_reason
+
+        stopped = stop_reason(interrupt)
+        written = f"; written: {', '.join(grids)}" if grids else ""
+        print(f"\nexposure-eval: stopped by {stopped.signal_name} after {len(grids)} of {len(envs)} pools; "
+              f"results.md and results.csv not written in {args.out}{written}", file=sys.stderr)
+        return stopped.exit_code
     write_tables(rows if len(envs) > 1 else [{k: v for k, v in row.items() if k != "pool"} for row in rows], args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)
+    return 0
+
+
+def entry_point() -> None:
+    """Console script: exit with :func:`main`'s code; a stop signal (:func:`~train.console.run_tool`) says what was
+    judged and exits 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP)."""
+    from train.console import run_tool
+
+    run_tool(main, "exposure-eval")
 
 
 if __name__ == "__main__":
-    main()
+    entry_point()
