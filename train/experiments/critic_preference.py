@@ -38,7 +38,8 @@ def describe(critic: str) -> str:
     if "members" in provenance:
         return f"{critic} (ensemble of {' + '.join(member['critic'] for member in provenance['members'])})"
     data = provenance["data"]
-    experts = "" if data.get("reals", "").startswith("expert photos of the training pool") else f"; M2: {data['reals']}"
+    reals = data.get("reals", "expert photos of the training pool")  # older provenances do not say
+    experts = "" if reals.startswith("expert photos of the training pool") else f"; M2: {reals}"
     return f"{critic} (trained on {data['pool']}{experts})"
 
 
