@@ -3,6 +3,8 @@ callback, CSV rows and ``mean ± std`` cells."""
 
 from __future__ import annotations
 
+import argparse
+
 import csv
 import importlib
 import time
@@ -142,3 +144,24 @@ def mean_std(values: list[float], digits: int) -> str:
     """``"mean ± std"`` of ``values`` rounded to ``digits`` (over seeds; the value alone when there is one)."""
     values = np.asarray(values, dtype=float)
     return f"{values.mean():.{digits}f}" if len(values) == 1 else f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def critic_entries(parser: argparse.ArgumentParser, entries: list[str]) -> dict[str, str]:
+    """An experiment's ``--critics``: shipped critics by name, others as ``NAME=PATH``.
+
+    Returns:
+        ``{name: the critic's --critic value}``: the name itself for a shipped critic, else the path.
+
+    Raises:
+        SystemExit: (``parser.error``) an entry that is neither, naming it.
+    """
+    from exposure_env.rewards.functions import PACKAGED_CRITICS
+
+    critics = {}
+    for entry in entries:
+        name, _, path = entry.partition("=")
+        if entry not in PACKAGED_CRITICS and not (name.isidentifier() and path and Path(path).is_file()):
+            parser.error(f"--critics {entry!r}: expected {' or '.join(PACKAGED_CRITICS)} or NAME=PATH of an "
+                         "existing critic file")
+        critics[name] = path or name
+    return critics

@@ -49,9 +49,8 @@ import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.metrics import lightness
-from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, policies, train
-from train.common import mean_std, write_csv, write_report
+from train.common import critic_entries, mean_std, write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 ALGORITHM = "deepexposure-discriminator"
@@ -157,13 +156,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--real-dev {args.real_dev}: not a folder")
     if args.seeds < 1 or args.steps < 1:
         parser.error("--seeds and --steps must be >= 1")
-    args.critic_files = {}
-    for entry in args.critics:
-        name, _, path = entry.partition("=")
-        if entry not in PACKAGED_CRITICS and not (name.isidentifier() and path and Path(path).is_file()):
-            parser.error(f"--critics {entry!r}: expected {' or '.join(PACKAGED_CRITICS)} or NAME=PATH of an "
-                         "existing critic file")
-        args.critic_files[name] = str(Path(path).resolve()) if path else name  # trials run in folders of their own
+    # a critic file as an absolute path: the trials run in folders of their own
+    args.critic_files = {name: critic if critic == name else str(Path(critic).resolve())
+                         for name, critic in critic_entries(parser, args.critics).items()}
     args.model_files = {}
     for entry in args.models:
         name, _, path = entry.partition("=")

@@ -50,9 +50,8 @@ import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
 from exposure_env.metrics import clipped_shares
-from exposure_env.rewards.functions import PACKAGED_CRITICS
 from train import evaluate, train
-from train.common import mean_std, write_csv, write_report
+from train.common import critic_entries, mean_std, write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 RUNGS = ("critic", "gan", "reference")
@@ -151,13 +150,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--seeds and --steps must be >= 1")
     if args.render_side < 8:
         parser.error(f"--render-side {args.render_side}: must be >= 8 pixels")
-    args.critic_files = {}
-    for entry in args.critics:
-        name, _, path = entry.partition("=")
-        if entry not in PACKAGED_CRITICS and not (name.isidentifier() and path and Path(path).is_file()):
-            parser.error(f"--critics {entry!r}: expected {' or '.join(PACKAGED_CRITICS)} or NAME=PATH of an "
-                         "existing critic file")
-        args.critic_files[name] = path or name
+    args.critic_files = critic_entries(parser, args.critics)
     return args
 
 
