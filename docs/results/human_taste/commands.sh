@@ -38,8 +38,8 @@ train critic runs/critics/human_real/critic.pt none 0 human_real-none
 train gan ensemble none 0 gan-ensemble-none
 
 # One evaluation of everything on sice dev (256 px), fivek dev (512 px) and real_dev, every decision rendered as
-# exposure-retouch renders the file; run before the new policy was packaged, so its packaged row is the policy
-# shipped before (ensemble critic, auto-exposure prior, seed 0)
+# exposure-retouch renders the file; its packaged row (labelled 'shipped before') is the policy that still ships
+# (ensemble critic, auto-exposure prior, seed 0): no recipe replaced it
 M=runs/taste
 OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
     --packaged-label "policy shipped before: ensemble critic, auto-exposure prior" \
