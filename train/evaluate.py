@@ -568,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
                        **{name: policy_method(model_policy(model)) for name, model in models.items()}}
             print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
             pool_rows, _ = evaluate(env, methods, photos, side)
-            rows += [{"pool": pool if side is None else f"{pool} ({side} px)", **row} for row in pool_rows]
+            label = {"pool": pool if side is None else f"{pool} ({side} px)"} if len(envs) > 1 else {}
+            rows += [{**label, **row} for row in pool_rows]
             images = grid_images(env, methods, source_rows(env.unwrapped.pool, photos, args.grid_rows))
             grids.append("grid.png" if len(envs) == 1 else f"grid_{Path(pool).name or 'pool'}.png")
             write_grid(images, len(images["raw"]), args.out, grids[-1])
@@ -580,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nexposure-eval: stopped by {stopped.signal_name} after {len(grids)} of {len(envs)} pools; "
               f"results.md and results.csv not written in {args.out}{written}", file=sys.stderr)
         return stopped.exit_code
-    write_tables(rows if len(envs) > 1 else [{k: v for k, v in row.items() if k != "pool"} for row in rows], args.out)
+    write_tables(rows, args.out)
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)
     return 0

@@ -48,13 +48,13 @@ import gymnasium as gym
 import numpy as np
 
 import exposure_env  # noqa: F401  (registers the env)
+from agents.policies import EV_PRIORS
 from exposure_env.metrics import lightness
 from train import evaluate, policies, train
 from train.common import critic_entries, mean_std, write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 ALGORITHM = "deepexposure-discriminator"
-EV_PRIORS = ("auto-exposure", "none")
 SHIPPED = "the shipped policy"
 #: the fixed row added to exposure-eval's: the ±1 EV bracket, a strong fixed method on photos people retouched
 NARROW_BRACKET = ("bracket -1..+1 EV", (-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0))
