@@ -52,6 +52,20 @@ def test_the_mis_exposed_fakes_come_from_the_expert_pool_when_one_is_given(tmp_p
     assert all(np.ptp(fake) > 0.05 for fake in without)
 
 
+def test_expert_fakes_show_only_the_expert_scenes_made_worse_by_exposure(tmp_path):
+    write_sequences(tmp_path / "sequences", sequences=1, size=48)
+    write_photo(tmp_path / "people" / "grey.png", 0.5)
+    from exposure_env.data import make_pool
+
+    pool, experts = make_pool(str(tmp_path / "sequences")), ExpertPool([tmp_path / "people"], size=64)
+    fakes = fake_batch(pool, 8, np.random.default_rng(0), 5.0, experts, kind="experts")
+    # every fake is the flat grey expert, re-exposed (one EV) or fused from re-exposures: flat, and not mid-grey
+    assert all(np.ptp(fake) < 0.02 for fake in fakes)
+    assert all(abs(float(fake.mean()) - 0.5) > 0.02 for fake in fakes)
+    with pytest.raises(ValueError, match="needs an expert pool"):
+        fake_batch(pool, 2, np.random.default_rng(0), 5.0, kind="experts")
+
+
 def test_lightness_agreement_measures_how_far_the_scene_key_moved():
     dark = np.full((16, 16, 3), 0.1, np.float32)
     lifted = np.full((16, 16, 3), 0.5, np.float32)

@@ -53,22 +53,48 @@ NUM_SEGMENTS = 4
 EMBEDDED_DATA = "EmbeddedPool: crops of scikit-image's bundled photos (their licences), degraded synthetically"
 
 
-def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
-               experts: ImagePool | None = None) -> np.ndarray:
-    """``(n, S, S, 3)`` non-expert photos: a third each of raw, random-policy and mis-exposed experts.
+#: what the fakes M1 are made of (``--fakes``): see :func:`fake_batch`
+FAKE_KINDS = ("pool", "experts")
 
-    A mis-exposed expert is drawn from ``experts`` (M2) when given; else it is the sample's own
-    target when the pool is paired, or an expert of the pool. Either way it is a fake, so no
-    pairing reaches the critic's reals.
+
+def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
+               experts: ImagePool | None = None, kind: str = "pool") -> np.ndarray:
+    """``(n, S, S, 3)`` non-expert photos (M1) for one critic update.
+
+    ``kind="pool"``: a third each of the pool's raw photos, random-policy results of them (T EVs
+    within ±``max_ev``, fused) and mis-exposed experts (re-exposed by 0.5–2 stops). A mis-exposed
+    expert is drawn from ``experts`` (M2) when given; else it is the sample's own target when the
+    pool is paired, or an expert of the pool.
+
+    ``kind="experts"``: every fake is an expert photo of ``experts`` made worse by exposure alone,
+    half re-exposed by one global EV of 0.5–``max_ev`` stops, half a random policy's result (T
+    EVs ``s·u``, ``u ~ U(−1, 1)``, ``s ~ U(0.5, max_ev)``, fused). Reals and fakes then show the
+    same scenes, so the critic can only tell them apart by exposure, not by what the photos show.
+
+    Either way no pairing reaches the critic's reals.
+
+    Raises:
+        ValueError: ``kind`` is not one of :data:`FAKE_KINDS`, or ``"experts"`` without ``experts``.
     """
+    if kind not in FAKE_KINDS:
+        raise ValueError(f"fake_batch: kind must be one of {FAKE_KINDS}, got {kind!r}")
+    if kind == "experts" and experts is None:
+        raise ValueError("fake_batch: kind='experts' needs an expert pool")
     fakes = []
     for i in range(n):
+        if kind == "experts":
+            expert = thumbnail(experts.expert(rng), IMAGE_SIZE)
+            scale = rng.uniform(0.5, max_ev)
+            if i % 2 == 0:
+                fakes.append(expose(expert, float(rng.choice([-1.0, 1.0]) * scale)))
+            else:
+                fakes.append(fuse_exposures(expert, scale * rng.uniform(-1.0, 1.0, size=NUM_SEGMENTS)))
+            continue
         sample = pool.sample(rng)
         raw = thumbnail(sample.raw, IMAGE_SIZE)
-        kind = i % 3
-        if kind == 0:
+        if i % 3 == 0:
             fakes.append(raw)
-        elif kind == 1:
+        elif i % 3 == 1:
             fakes.append(fuse_exposures(raw, rng.uniform(-max_ev, max_ev, size=NUM_SEGMENTS)))
         else:
             if experts is not None:
@@ -136,6 +162,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="training photos: embedded[:split] or a folder with raw/ and expert/ (default: embedded)")
     parser.add_argument("--experts", nargs="+", type=Path, default=None, metavar="DIR",
                         help="folders of expert photos M2 (read recursively, unpaired) in place of the pool's experts")
+    parser.add_argument("--fakes", choices=FAKE_KINDS, default="pool",
+                        help="pool: the pool's raw photos, their random-policy results and mis-exposed experts, a "
+                             "third each (default); experts: the --experts photos made worse by exposure alone, so "
+                             "reals and fakes show the same scenes")
     parser.add_argument("--eval-pool", default="embedded:test",
                         help="paired held-out photos for the preference shares (default: embedded:test)")
     parser.add_argument("--max-ev", type=float, default=3.0,
@@ -165,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(error))
     if not eval_pool.paired:
         parser.error(f"--eval-pool {args.eval_pool}: needs raw/ and expert/ photos paired by name")
+    if args.fakes == "experts" and args.experts is None:
+        parser.error("--fakes experts needs --experts DIR...: the photos to make the fakes from")
     try:
         experts = None if args.experts is None else ExpertPool(args.experts, IMAGE_SIZE)
     except ValueError as error:
@@ -178,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     progress = tqdm(range(args.steps), desc="critic", unit="update")
     for _ in progress:
-        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts))
+        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts, args.fakes))
         losses = trainer.update(1)
         progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
     seconds = time.perf_counter() - start
@@ -189,7 +221,9 @@ def main(argv: list[str] | None = None) -> None:
         "data": {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
                  "training_data": args.training_data or EMBEDDED_DATA,
                  "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
-                          "experts re-exposed by 0.5-2 EV",
+                          "experts re-exposed by 0.5-2 EV" if args.fakes == "pool"
+                 else f"the expert photos re-exposed by one global EV of 0.5-{args.max_ev:g} stops, or by a random "
+                      f"policy (T={NUM_SEGMENTS} EVs within +-{args.max_ev:g}) and fused",
                  "reals": "expert photos of the training pool, drawn independently of the fakes" if experts is None
                  else f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired; "
                       "also the mis-exposed fakes)"},
