@@ -69,6 +69,19 @@ def test_preference_shares_count_each_comparison(tmp_path, sign):
     assert shares["num_photos"] == 2
 
 
+def test_a_critic_s_favourite_ev_finds_its_bias():
+    from exposure_env.ops.exposure import expose
+
+    grey = np.full((1, 8, 8, 3), 0.1, np.float32)
+    targets = expose(grey[0], 1.0)[None]  # the target is the raw photo one stop brighter
+    # a critic that wants the mean sRGB value closest to that of the target two stops brighter
+    wanted = float(expose(grey[0], 3.0).mean())
+    result = pretrain_critic.favourite_ev(lambda images: -np.abs(images.mean(axis=(1, 2, 3)) - wanted), grey,
+                                          targets, max_ev=5.0)
+    assert result["favourite_ev_bias"] == pytest.approx(2.0) and result["favourite_ev_error"] == pytest.approx(2.0)
+    assert result["oracle_ev_psnr"] > 60 > result["favourite_ev_psnr"]
+
+
 def test_pretrain_critic_folder_pool_needs_its_terms(sequences, capsys):
     with pytest.raises(SystemExit):
         pretrain_critic.main(["--pool", str(sequences / "train"), "--eval-pool", str(sequences / "dev")])

@@ -42,6 +42,7 @@ from exposure_env.data.pool import ImagePool
 from exposure_env.atomic import atomic_write
 from exposure_env.ops.exposure import auto_exposure_ev, expose
 from exposure_env.ops.fusion import fuse_exposures
+from exposure_env.metrics import psnr
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore
@@ -58,7 +59,8 @@ FAKE_KINDS = ("pool", "experts")
 
 
 def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
-               experts: ImagePool | None = None, kind: str = "pool") -> np.ndarray:
+               experts: ImagePool | None = None, kind: str = "pool",
+               expert_evs: tuple[float, float] | None = None) -> np.ndarray:
     """``(n, S, S, 3)`` non-expert photos (M1) for one critic update.
 
     ``kind="pool"``: a third each of the pool's raw photos, random-policy results of them (T EVs
@@ -67,9 +69,11 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
     pool is paired, or an expert of the pool.
 
     ``kind="experts"``: every fake is an expert photo of ``experts`` made worse by exposure alone,
-    half re-exposed by one global EV of 0.5–``max_ev`` stops, half a random policy's result (T
-    EVs ``s·u``, ``u ~ U(−1, 1)``, ``s ~ U(0.5, max_ev)``, fused). Reals and fakes then show the
-    same scenes, so the critic can only tell them apart by exposure, not by what the photos show.
+    half re-exposed by one global EV of ``±s`` stops, half a random policy's result (T EVs
+    ``s·u``, ``u ~ U(−1, 1)``, fused), with ``s ~ U(*expert_evs)`` (default ``(0.5, max_ev)``).
+    Reals and fakes then show the same scenes, so the critic can only tell them apart by
+    exposure, not by what the photos show; the shifts are symmetric, so it learns no bias
+    towards brighter or darker photos.
 
     Either way no pairing reaches the critic's reals.
 
@@ -84,7 +88,7 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
     for i in range(n):
         if kind == "experts":
             expert = thumbnail(experts.expert(rng), IMAGE_SIZE)
-            scale = rng.uniform(0.5, max_ev)
+            scale = rng.uniform(*(expert_evs or (0.5, max_ev)))
             if i % 2 == 0:
                 fakes.append(expose(expert, float(rng.choice([-1.0, 1.0]) * scale)))
             else:
@@ -106,6 +110,37 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
     return np.stack(fakes)
 
 
+#: stops between the global EVs tried for a critic's favourite (:func:`favourite_ev`)
+FAVOURITE_EV_STEP = 0.25
+
+
+def favourite_ev(score: Callable[[np.ndarray], np.ndarray], raws: np.ndarray, targets: np.ndarray,
+                 max_ev: float) -> dict[str, float]:
+    """The global EV a critic scores highest for each raw photo, judged by PSNR to its target.
+
+    Args:
+        score: the critic's batch score, ``(N, S, S, 3)`` -> ``(N,)``, higher is better.
+        raws, targets: ``(N, S, S, 3)`` float32 sRGB thumbnails, paired.
+        max_ev: the grid spans ±``max_ev`` stops in steps of :data:`FAVOURITE_EV_STEP`.
+
+    Returns:
+        Means over photos: ``favourite_ev_psnr`` (dB at the critic's favourite EV),
+        ``oracle_ev_psnr`` (dB at the best EV), ``favourite_ev_bias`` (favourite − best, stops)
+        and ``favourite_ev_error`` (its absolute value).
+    """
+    evs = np.arange(-max_ev, max_ev + FAVOURITE_EV_STEP / 2, FAVOURITE_EV_STEP)
+    chosen, best, bias = [], [], []
+    for raw, target in zip(raws, targets):
+        exposed = np.stack([expose(raw, float(ev)) for ev in evs]).astype(np.float32)
+        psnrs = np.array([psnr(image, target) for image in exposed])
+        favourite = int(np.argmax(score(exposed)))
+        chosen.append(psnrs[favourite])
+        best.append(psnrs.max())
+        bias.append(evs[favourite] - evs[int(np.argmax(psnrs))])
+    return {"favourite_ev_psnr": float(np.mean(chosen)), "oracle_ev_psnr": float(np.mean(best)),
+            "favourite_ev_bias": float(np.mean(bias)), "favourite_ev_error": float(np.mean(np.abs(bias)))}
+
+
 def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool, max_ev: float,
                       policy: Any = None) -> dict[str, float]:
     """How a critic ranks each target of a paired ``pool`` against what fixed methods make of its raw photo.
@@ -121,9 +156,17 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
         pool: a paired pool.
         max_ev: EV range of auto-exposure.
 
+    Also the critic's favourite global EV: for each photo, the EV on a grid of
+    :data:`FAVOURITE_EV_STEP` stops within ±``max_ev`` whose exposed raw photo the critic scores
+    highest. Its PSNR to the target is what a learner that maximised this critic with one global
+    EV would reach at best; its distance to the EV of the best PSNR (the oracle) says how finely,
+    and with what bias (brighter > 0), the critic judges exposure.
+
     Returns:
         ``pairs_ranked_right`` (share of targets scored above their raw photo), ``beats_bracket``,
-        ``beats_auto_exposure`` (and ``beats_policy``), the mean scores and gap, and ``num_photos``.
+        ``beats_auto_exposure`` (and ``beats_policy``), the mean scores and gap, the mean PSNRs
+        ``favourite_ev_psnr`` and ``oracle_ev_psnr``, the mean ``favourite_ev_bias`` and
+        ``favourite_ev_error`` (absolute) in stops, and ``num_photos``.
 
     Raises:
         ValueError: ``pool`` is not paired.
@@ -146,6 +189,7 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
         "beats_bracket": float((target_scores > score(brackets)).mean()),
         "beats_auto_exposure": float((target_scores > score(autos)).mean()),
         "num_photos": len(pool),
+        **favourite_ev(score, raws, targets, max_ev),
     }
     if policy is not None:
         from exposure_env.retouch import retouch
@@ -166,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="pool: the pool's raw photos, their random-policy results and mis-exposed experts, a "
                              "third each (default); experts: the --experts photos made worse by exposure alone, so "
                              "reals and fakes show the same scenes")
+    parser.add_argument("--fake-evs", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="with --fakes experts: the stops s ~ U(LOW, HIGH) of each fake's exposure error "
+                             "(default: 0.5 and --max-ev)")
     parser.add_argument("--eval-pool", default="embedded:test",
                         help="paired held-out photos for the preference shares (default: embedded:test)")
     parser.add_argument("--max-ev", type=float, default=3.0,
@@ -195,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(error))
     if not eval_pool.paired:
         parser.error(f"--eval-pool {args.eval_pool}: needs raw/ and expert/ photos paired by name")
+    if args.fake_evs is not None and not 0.0 <= args.fake_evs[0] < args.fake_evs[1] <= args.max_ev:
+        parser.error(f"--fake-evs must be 0 <= LOW < HIGH <= --max-ev, got {args.fake_evs}")
     if args.fakes == "experts" and args.experts is None:
         parser.error("--fakes experts needs --experts DIR...: the photos to make the fakes from")
     try:
@@ -210,7 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     progress = tqdm(range(args.steps), desc="critic", unit="update")
     for _ in progress:
-        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts, args.fakes))
+        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts, args.fakes,
+                                       args.fake_evs and tuple(args.fake_evs)))
         losses = trainer.update(1)
         progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
     seconds = time.perf_counter() - start
@@ -222,8 +272,8 @@ def main(argv: list[str] | None = None) -> None:
                  "training_data": args.training_data or EMBEDDED_DATA,
                  "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
                           "experts re-exposed by 0.5-2 EV" if args.fakes == "pool"
-                 else f"the expert photos re-exposed by one global EV of 0.5-{args.max_ev:g} stops, or by a random "
-                      f"policy (T={NUM_SEGMENTS} EVs within +-{args.max_ev:g}) and fused",
+                 else "the expert photos re-exposed by one global EV of +-s stops, or by a random policy "
+                      f"(T={NUM_SEGMENTS} EVs within +-s) and fused, s ~ U{tuple(args.fake_evs or (0.5, args.max_ev))}",
                  "reals": "expert photos of the training pool, drawn independently of the fakes" if experts is None
                  else f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired; "
                       "also the mis-exposed fakes)"},

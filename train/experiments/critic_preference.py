@@ -4,7 +4,9 @@ For each critic and each paired pool: the share of photos whose target (the expe
 critic scores above the raw photo, above the ±2 EV bracket fusion and above global auto-exposure
 and above the shipped policy's result (:func:`train.pretrain_critic.preference_shares`; 64×64,
 EVs within ±--max-ev). A critic that is a good GAN reward ranks the target first; one that
-ranks the bracket above the target pulls an agent toward the bracket. On
+ranks the bracket above the target pulls an agent toward the bracket. The critic's favourite
+global EV (:func:`train.pretrain_critic.favourite_ev`) bounds what maximising it can reach with
+one EV, and shows its bias (brighter > 0). On
 ``photos_by_people/fivek_dev`` the target is a professional's retouch: the shares say whether
 the critic agrees with people.
 
@@ -29,7 +31,10 @@ from train.pretrain_critic import preference_shares
 
 COLUMNS = (("pairs_ranked_right", "target > raw"), ("beats_bracket", "target > ±2 EV bracket"),
            ("beats_auto_exposure", "target > auto-exposure"), ("beats_policy", "target > shipped policy"),
-           ("mean_gap", "mean score gap target − raw"))
+           ("mean_gap", "mean score gap target − raw"), ("favourite_ev_psnr", "PSNR at its favourite global EV"),
+           ("favourite_ev_bias", "favourite − best EV (stops)"), ("favourite_ev_error", "\\|favourite − best\\| EV"))
+
+SIGNED = ("mean_gap", "favourite_ev_bias")
 
 
 def describe(critic: str) -> str:
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     for critic_name, critic in critics.items():
         for name, pool in pools.items():
             shares = preference_shares(DiscriminatorScore(critic).batch, pool, args.max_ev, policy)
-            cells = [f"{shares[key]:.2f}" if key != "mean_gap" else f"{shares[key]:+.2f}" for key, _ in COLUMNS]
+            cells = [f"{shares[key]:+.2f}" if key in SIGNED else f"{shares[key]:.2f}" for key, _ in COLUMNS]
             lines.append(f"| {describe(critic_name)} | {name} | {shares['num_photos']} | " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
     write_report(args.out, report)
