@@ -65,10 +65,12 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
       (appendix Eq. 20–23).
     - ``"dense"``: the potential difference alone.
 
-    Terminal-potential convention: Φ(s_T) = score(S^l_T) is *kept* (not zeroed), so the
-    shaping terms telescope to ``γ^T·Φ(s_T) − Φ(s_0)`` per episode. Zeroing it would make the
-    dense return the constant ``−Φ(s_0)``; keeping it rewards a good local composite, the
-    paper's stand-in for P_T (appendix B, after Eq. 19).
+    Terminal-potential convention: Φ(s_T) = score(S^l_T) is *kept* (not zeroed), so in the
+    discounted return ``Σ_t γ^t·r_t`` the shaping terms telescope to ``γ^T·Φ(s_T) − Φ(s_0)`` per
+    episode. Zeroing it would make the dense return the constant ``−Φ(s_0)``; keeping it rewards
+    a good local composite, the paper's stand-in for P_T (appendix B, after Eq. 19). The
+    undiscounted sums that SB3's ``ep_rew_mean`` and ``RecordEpisodeStatistics`` report do not
+    telescope: their shaping terms add ``(γ − 1)·Σ_{t=1}^{T−1} Φ(s_t)``.
 
     ## Starting State
     A photo drawn from ``pool`` with the env's seeded generator; ``local`` equals ``original``.
