@@ -1,0 +1,17 @@
+"""RL Zoo hyperparameters: A2C on ``ExposureRetouch-v0`` (``--conf-file exposure_env.zoo.a2c``)."""
+
+from exposure_env.zoo import GAN_REWARD
+
+hyperparams = {
+    "ExposureRetouch-v0": {
+        **GAN_REWARD,
+        "policy": "MultiInputPolicy",
+        "n_timesteps": 20_000,
+        # 8 episodes of T = 4 steps per update: 256 updates in 8192 env steps (SB3's default n_steps=5 per env
+        # would cut an episode between updates)
+        "n_steps": 32,
+        "gamma": 0.99,
+        "learning_rate": 7e-4,
+        "ent_coef": 0.0,
+    }
+}
