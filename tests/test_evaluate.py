@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -120,6 +121,16 @@ def test_the_grid_shows_each_source_photo_once_at_a_readable_size(tmp_path):
     assert grid.shape[0] >= 2 * evaluate.GRID_SIDE  # shown pixel for pixel, not 64-pixel thumbnails blown up
 
 
+def test_the_grid_shows_distinct_scenes_from_the_whole_pool():
+    names = [f"s{sequence:03d}_{frame}.jpg" for sequence in range(20) for frame in range(7)]  # 20 sequences, 7 frames
+    pool = [SimpleNamespace(name=name) for name in names]
+    rows = evaluate.source_rows(pool, len(pool), 6)
+    # six sequences spread from the first to the last, not six frames of the first sequence
+    assert len({names[index].split("_")[0] for index in rows}) == 6 and rows[0] == 0 and rows[-1] == 19 * 7
+    assert evaluate.source_rows(pool, 14, 6) == [0, 7]  # two sequences among the first 14 frames: a row each
+    assert [evaluate.scene(name) for name in ("chelsea/3", "a0015.png", "s001_4.jpg")] == ["chelsea", "a0015", "s001"]
+
+
 def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -132,6 +143,9 @@ def test_eval_on_an_unpaired_folder_reports_critic_and_clipping_only(tmp_path):
     assert len(rows) == 6  # the reference methods
     assert all(np.isnan(float(row["psnr"])) and np.isfinite(float(row["score"])) for row in rows)  # no targets
     assert all(0 < float(row["lightness"]) < 100 for row in rows)
+    report = (out / "results.md").read_text()
+    assert "nan" not in report and "| – |" in report  # the table shows "–" where there is no target
+    assert report.startswith("Each row is one method run on the same 3 photos of")  # what the table means
     assert cv2.imread(str(out / "grid.png")) is not None
 
 

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--photos {args.photos} exceeds the {len(env.unwrapped.pool)} held-out photos")
     methods = demo_methods(args.seed)
     rows, _ = evaluate(env, methods, args.photos)
-    write_tables(rows, args.out)
+    write_tables(rows, args.out, f"{args.photos} held-out photos (embedded:test)")
     images = grid_images(env, methods, source_rows(env.unwrapped.pool, args.photos, args.grid_rows))
     write_grid(images, len(images["raw"]), args.out)
     write_episode(env, policies.segment_auto_exposure, EPISODE_POLICY, args.out)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -291,11 +292,37 @@ def markdown_table(rows: list[dict]) -> str:
         for r in rows) + "\n"
 
 
-def write_tables(rows: list[dict], out: Path) -> None:
+def table_intro(rows: list[dict], photos: str | None = None, agent: str | None = None) -> str:
+    """The sentences above results.md's table: what a row and a number are, and how to read the rows.
+
+    Args:
+        rows: the table's rows (an oracle row adds what the oracles are).
+        photos: what the photos are, e.g. ``"16 held-out photos (embedded:test)"``.
+        agent: the row of the agent the run trained, if any.
+    """
+    text = (f"Each row is one method run on the same {photos or 'photos'}, and each number is its mean over "
+            "those photos (↑: higher is better, ↓: lower is better).")
+    if agent:
+        text += f" The row {agent} is the agent this run trained."
+    text += (" Global auto-exposure is the bar a learned policy must clear: it lies inside the action space (all "
+             "T exposures equal).")
+    if any(row["method"].startswith("oracle") for row in rows):
+        text += (" The oracles know the target: they mark the best this action space can do, not a method one "
+                 "can use.")
+    return textwrap.fill(text, 100) + "\n\n"
+
+
+def write_tables(rows: list[dict], out: Path, photos: str | None = None, agent: str | None = None) -> None:
     """results.csv and results.md of :func:`evaluate`'s rows, written atomically.
 
     Rows of several pools carry a ``pool`` key: results.csv then has a ``pool`` column and
-    results.md a section per pool.
+    results.md a section per pool. results.md opens with :func:`table_intro`.
+
+    Args:
+        rows: :func:`evaluate`'s rows.
+        out: the folder.
+        photos, agent: what the photos are and the trained agent's row, for the opening sentences
+            (:func:`table_intro`).
     """
     from exposure_env.atomic import atomic_write
     from train.common import write_csv
@@ -308,6 +335,7 @@ def write_tables(rows: list[dict], out: Path) -> None:
         text = "\n".join(f"## {pool}\n\n{markdown_table([r for r in rows if r['pool'] == pool])}" for pool in pools)
     else:
         text = markdown_table(rows)
+    text = table_intro(rows, photos, agent) + text
     atomic_write(out / "results.md", lambda path: Path(path).write_text(text + "\n" + note))
 
 
@@ -354,6 +382,23 @@ def draw_fixed_rows(axis: plt.Axes, rows: list[dict], metric: str = "psnr", key:
         colour = "black" if "oracle" in row[key] else str(0.25 + 0.1 * (index % 5))
         axis.axhline(row[metric], color=colour, dashes=dashes[index % len(dashes)], linewidth=1,
                      label=row[key] if labelled else None)
+
+
+#: the font size of a curve's legend: readable at the figure's own size
+LEGEND_FONTSIZE = 9
+
+
+def side_legend(labelled: plt.Axes, beside: plt.Axes | None = None) -> None:
+    """The legend of ``labelled``'s lines, outside the plot to the right of ``beside`` (default: ``labelled``),
+    so that no line lies under it.
+
+    Args:
+        labelled: the plot whose labelled lines the legend names.
+        beside: the plot it stands beside (the right-most of a row of plots); the figure is saved with
+            ``bbox_inches="tight"``, which widens it to hold the legend.
+    """
+    (beside or labelled).legend(*labelled.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(1.02, 0.5),
+                                fontsize=LEGEND_FONTSIZE, frameon=False)
 
 
 #: the paired metrics, NaN on an unpaired photo
@@ -405,18 +450,30 @@ def grid_photo(pool: Any, index: int, side: int = GRID_SIDE) -> tuple[np.ndarray
     return shrink(sample.raw, side), None if sample.target is None else shrink(sample.target, side)
 
 
-def source_rows(pool: Any, num_photos: int, num_rows: int) -> list[int]:
-    """The first photo of each distinct source among photos ``0..num_photos-1``, at most ``num_rows`` of them.
+def scene(name: str) -> str:
+    """The scene of a pool photo, from its name: the name without its suffix and a trailing frame number.
 
-    An embedded crop's source is the part of its name before ``/``; a folder photo is its own source.
+    An embedded crop ``chelsea/3`` is scene ``chelsea``; a frame ``s001_4.jpg`` of a bracketed
+    sequence is scene ``s001``; ``a0015.png`` is its own scene.
     """
-    rows, sources = [], set()
+    return re.sub(r"[/_\-]\d+$", "", str(Path(name).with_suffix("")))
+
+
+def source_rows(pool: Any, num_photos: int, num_rows: int) -> list[int]:
+    """The photos a grid shows: one per scene (:func:`scene`), at most ``num_rows``, spread over photos
+    ``0..num_photos-1``.
+
+    Each scene is shown by its first photo. With more scenes than rows, the rows are scenes
+    evenly spaced in pool order, so a grid of sequence frames shows sequences from the whole
+    pool, not the first few.
+    """
+    firsts: dict[str, int] = {}
     for index in range(num_photos):
-        source = pool[index].name.split("/")[0]
-        if source not in sources and len(rows) < num_rows:
-            sources.add(source)
-            rows.append(index)
-    return rows
+        firsts.setdefault(scene(pool[index].name), index)
+    indices = list(firsts.values())
+    if len(indices) <= num_rows:
+        return indices
+    return [indices[round(row * (len(indices) - 1) / max(1, num_rows - 1))] for row in range(num_rows)]
 
 
 def grid_images(env: gym.Env, methods: dict[str, Method], rows: list[int], side: int = GRID_SIDE) -> dict:
@@ -560,10 +617,10 @@ def main(argv: list[str] | None = None) -> int:
                                max_ev=max_ev) for pool in args.pool}
     except (ValueError, OSError) as error:
         parser.error(str(error))
-    rows, grids = [], []
+    rows, grids, counts = [], [], {}
     try:
         for (pool, env), side in zip(envs.items(), sides):
-            photos = min(args.photos, len(env.unwrapped.pool))
+            photos = counts[pool] = min(args.photos, len(env.unwrapped.pool))
             methods = {**reference_methods(env.unwrapped.pool.paired),
                        **{name: policy_method(model_policy(model)) for name, model in models.items()}}
             print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
@@ -581,7 +638,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nexposure-eval: stopped by {stopped.signal_name} after {len(grids)} of {len(envs)} pools; "
               f"results.md and results.csv not written in {args.out}{written}", file=sys.stderr)
         return stopped.exit_code
-    write_tables(rows, args.out)
+    judged = [f"{photos} photos of {pool} " + ("(each result judged at its thumbnail size)" if side is None else
+                                                f"(each decision rendered and judged at {side} px)")
+              for (pool, photos), side in zip(counts.items(), sides)]
+    write_tables(rows, args.out, judged[0] if len(judged) == 1 else "photos of each pool: " + "; ".join(judged))
     print((args.out / "results.md").read_text())
     print(f"report written to {args.out.resolve()}", file=sys.stderr)
     return 0

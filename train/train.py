@@ -191,18 +191,19 @@ def given_arguments(parser: argparse.ArgumentParser, argv: list[str] | None, arg
 def plot_curve(curve: list[dict], fixed_rows: list[dict], out: Path, title: str) -> None:
     """curves.png: held-out PSNR and packaged-critic score vs env steps, beside each fixed row (identity,
     auto-exposure, the brackets, the oracles: :func:`~train.evaluate.evaluate` rows on the same photos) as a line."""
-    from train.evaluate import draw_fixed_rows, pyplot, save_figure
+    from train.evaluate import draw_fixed_rows, pyplot, save_figure, side_legend
 
     plt = pyplot()
     steps = [point["steps"] for point in curve]
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for axis, metric, label in zip(axes, ("psnr", "score"), ("held-out PSNR (dB)", "held-out packaged-critic score")):
-        axis.plot(steps, [point[metric] for point in curve], marker="o", markersize=3, label="the agent")
+        axis.plot(steps, [point[metric] for point in curve], marker="o", markersize=5, linewidth=2.5, color="tab:red",
+                  zorder=3, label="the agent")  # drawn over the fixed rows it may lie on
         draw_fixed_rows(axis, [row for row in fixed_rows if math.isfinite(row[metric])], metric, key="method",
                         labelled=metric == "psnr")
         axis.set_xlabel("environment steps")
         axis.set_ylabel(label)
-    axes[0].legend(fontsize=6, loc="lower right")
+    side_legend(axes[0], axes[-1])
     figure.suptitle(title)
     save_figure(figure, out / "curves.png")
 
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("evaluating the model and the reference methods on %d held-out photos", eval_photos)
     methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
     rows, _ = evaluate(eval_env, methods, eval_photos)
-    write_tables(rows, args.out)
+    write_tables(rows, args.out, f"{eval_photos} held-out photos ({args.eval_pool})", agent=args.algo)
     plot_curve(evaluation.curve, [row for row in rows if row["method"] != args.algo], args.out,
                f"{args.algo}, {args.reward} reward ({args.reward_mode})")
     images = grid_images(eval_env, methods, source_rows(eval_env.unwrapped.pool, eval_photos, 6))  # readable size

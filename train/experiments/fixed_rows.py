@@ -22,7 +22,8 @@ import exposure_env  # noqa: E402,F401  (registers the env)
 from exposure_env.data import EmbeddedPool  # noqa: E402
 from train import policies  # noqa: E402
 from train.common import EVAL_METRICS, write_csv  # noqa: E402
-from train.evaluate import draw_fixed_rows, evaluate, policy_method, reference_methods, save_figure  # noqa: E402
+from train.evaluate import (draw_fixed_rows, evaluate, policy_method, reference_methods, save_figure,  # noqa: E402
+                            side_legend)
 
 #: the fixed rows besides the two oracles
 BASELINES = ("identity", "random", "bracket -1.5..+1.5 EV", "bracket -2..+2 EV", "global auto-exposure",
@@ -55,5 +56,5 @@ def finish_psnr_plot(figure: plt.Figure, axis: plt.Axes, baselines: list[dict], 
     axis.set_xlabel("environment steps")
     axis.set_ylabel("held-out PSNR (dB)")
     axis.set_title(title)
-    axis.legend(fontsize=6, loc="lower right")
+    side_legend(axis)
     save_figure(figure, out / "curves.png")
