@@ -98,6 +98,32 @@ def exposure_statistics(state: torch.Tensor) -> torch.Tensor:
     return torch.cat(scalars + histograms, dim=1)
 
 
+#: channels of :func:`segment_place`
+NUM_PLACE_FEATURES = 4
+
+
+def segment_place(state: torch.Tensor) -> torch.Tensor:
+    """Where segment t lies in the photo: its centre and spread, top/left = 0, bottom/right = 1.
+
+    Args:
+        state: ``(B, 9, H, W)`` float in ``[0, 1]``: seg, original, local (the actor's input).
+
+    Returns:
+        ``(B, 4)`` float: the mask-weighted mean row and column, and their standard deviations,
+        in image heights and widths (0 for an empty segment).
+    """
+    mask = segment_mask(state[:, 0:3], state[:, 3:6])[:, 0]  # (B, H, W)
+    height, width = mask.shape[-2:]
+    rows = torch.linspace(0.0, 1.0, height, device=mask.device, dtype=mask.dtype)[None, :, None]
+    columns = torch.linspace(0.0, 1.0, width, device=mask.device, dtype=mask.dtype)[None, None, :]
+    area = mask.sum(dim=(1, 2)).clamp_min(1.0)
+    row = (mask * rows).sum(dim=(1, 2)) / area
+    column = (mask * columns).sum(dim=(1, 2)) / area
+    row_spread = ((mask * (rows - row[:, None, None]) ** 2).sum(dim=(1, 2)) / area).sqrt()
+    column_spread = ((mask * (columns - column[:, None, None]) ** 2).sum(dim=(1, 2)) / area).sqrt()
+    return torch.stack([row, column, row_spread, column_spread], dim=1)
+
+
 #: what the actor's exposure starts from, before its learned part (see :class:`Actor`)
 EV_PRIORS = ("auto-exposure", "none")
 
@@ -120,26 +146,31 @@ class Actor(nn.Module):
     paper's plain actor. The last layer starts at 1/10 scale, so the first actions are near the
     prior (0 EV without one), far from tanh's saturation.
 
+    With ``place=True`` the MLP also reads where the segment lies (:func:`segment_place`), so it
+    can, for example, treat a bright segment at the top (a sky) unlike one at the bottom.
+
     Args:
         widths: channels of the optional convolution trunk (``()``: statistics only).
         hidden: width of the MLP's two hidden layers.
         ev_prior: one of :data:`EV_PRIORS`.
         max_ev: stops of exposure at ``|a| = 1`` (the env's ``max_ev``).
+        place: read the segment's place in the photo too.
 
     Raises:
         ValueError: unknown ``ev_prior`` or ``max_ev <= 0``.
     """
 
     def __init__(self, widths: tuple[int, ...] = (), hidden: int = HIDDEN, ev_prior: str = "auto-exposure",
-                 max_ev: float = 3.0):
+                 max_ev: float = 3.0, place: bool = False):
         super().__init__()
         if ev_prior not in EV_PRIORS:
             raise ValueError(f"Actor: ev_prior must be one of {EV_PRIORS}, got {ev_prior!r}")
         if not max_ev > 0:
             raise ValueError(f"Actor: max_ev must be > 0, got {max_ev!r}")
         self.widths, self.hidden, self.ev_prior, self.max_ev = tuple(widths), int(hidden), ev_prior, float(max_ev)
+        self.place = bool(place)
         self.trunk = ConvTrunk(3 * len(OBSERVATION_KEYS), hidden, self.widths) if self.widths else None
-        inputs = NUM_STATISTICS + (hidden if self.widths else 0)
+        inputs = NUM_STATISTICS + (hidden if self.widths else 0) + (NUM_PLACE_FEATURES if self.place else 0)
         self.mlp = nn.Sequential(nn.Linear(inputs, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
                                  nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
         with torch.no_grad():
@@ -148,6 +179,8 @@ class Actor(nn.Module):
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         features = exposure_statistics(state)
+        if self.place:
+            features = torch.cat([features, segment_place(state)], dim=1)
         if self.trunk is not None:
             features = torch.cat([features, self.trunk(state * 2.0 - 1.0)], dim=1)
         learned = torch.tanh(self.mlp(features))
@@ -211,6 +244,7 @@ class DeepExposurePolicy(BasePolicy):
         actor_hidden: width of the actor's MLP.
         ev_prior: where the actor's exposure starts (:data:`EV_PRIORS`; see :class:`Actor`).
         max_ev: the env's stops at ``|a| = 1`` (the actor's prior is in stops).
+        segment_place: the actor also reads where the segment lies (:func:`segment_place`).
         value_learning_rate: learning rate of V_ω.
         optimizer_class: optimiser of the actor and of V_ω.
         optimizer_kwargs: its extra arguments.
@@ -231,6 +265,7 @@ class DeepExposurePolicy(BasePolicy):
         actor_hidden: int = HIDDEN,
         ev_prior: str = "auto-exposure",
         max_ev: float = 3.0,
+        segment_place: bool = False,
         value_learning_rate: float = 1e-3,
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
@@ -239,9 +274,9 @@ class DeepExposurePolicy(BasePolicy):
                          optimizer_kwargs=optimizer_kwargs, squash_output=True)
         self.value, self.num_segments, self.widths = value, int(num_segments), tuple(widths)
         self.actor_widths, self.actor_hidden = tuple(actor_widths), int(actor_hidden)
-        self.ev_prior, self.max_ev = ev_prior, float(max_ev)
+        self.ev_prior, self.max_ev, self.segment_place = ev_prior, float(max_ev), bool(segment_place)
         self.value_learning_rate = value_learning_rate
-        self.actor = Actor(self.actor_widths, self.actor_hidden, ev_prior, self.max_ev)
+        self.actor = Actor(self.actor_widths, self.actor_hidden, ev_prior, self.max_ev, self.segment_place)
         self.actor_optimizer = self.optimizer_class(self.actor.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
         self.value_net: ValueNetwork | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
@@ -254,7 +289,7 @@ class DeepExposurePolicy(BasePolicy):
         data = super()._get_constructor_parameters()
         data.update(value=self.value, num_segments=self.num_segments, widths=self.widths,
                     actor_widths=self.actor_widths, actor_hidden=self.actor_hidden, ev_prior=self.ev_prior,
-                    max_ev=self.max_ev,
+                    max_ev=self.max_ev, segment_place=self.segment_place,
                     value_learning_rate=self.value_learning_rate)
         return data
 

@@ -148,3 +148,24 @@ def test_the_darkest_third_is_chosen_by_the_raw_photos_lightness():
 
     pool = [Sample(np.full((4, 4, 3), value, np.float32), None, str(value)) for value in (0.5, 0.1, 0.9, 0.05, 0.7, 0.3)]
     assert human_taste.darkest_third(pool) == [3, 1]
+
+
+def test_the_actor_reads_where_a_segment_lies():
+    import torch
+
+    from agents.policies import Actor, segment_place
+
+    original = torch.full((2, 3, 8, 8), 0.5)
+    seg = torch.zeros_like(original)
+    seg[0, :, :4, :] = 0.5  # the top half
+    seg[1, :, 4:, :] = 0.5  # the bottom half: the same brightness statistics, another place
+    state = torch.cat([seg, original, original], dim=1)
+    place = segment_place(state)
+    assert place[0, 0] < 0.3 < 0.7 < place[1, 0]  # rows: top, bottom
+    assert torch.allclose(place[:, 1], torch.tensor(0.5)) and torch.allclose(place[0, 2:], place[1, 2:])
+    torch.manual_seed(0)
+    with torch.no_grad():
+        blind = Actor(place=False)(state)
+        seeing = Actor(place=True)(state)
+    assert float(blind[0]) == float(blind[1])  # the same brightness statistics: the same action
+    assert float(seeing[0]) != float(seeing[1])

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         "actor_widths": list(model.policy.actor_widths),
         "actor_hidden": model.policy.actor_hidden,
         "ev_prior": model.policy.ev_prior,
+        "segment_place": model.policy.segment_place,
         "env_kwargs": {"size": int(model.observation_space["seg"].shape[-1]), "num_segments": model.num_segments,
                        "max_ev": model.max_ev},
         "held_out_results": results.read_text() if results.is_file() else None,

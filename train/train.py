@@ -121,7 +121,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
     if args.algo in algorithms.DEEP_EXPOSURE:
         return algorithms.make(args.algo, "MultiInputPolicy", envs, n_images=args.n_images,
                                d_steps=0 if args.reward == "critic" else args.d_steps,
-                               policy_kwargs={"ev_prior": args.ev_prior}, **learning_rate(args.lr_schedule), **common)
+                               policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place},
+                               **learning_rate(args.lr_schedule), **common)
     return algorithms.make(args.algo, "MultiInputPolicy", envs, **{**algorithm_kwargs(args.algo, args.n_envs), **common})
 
 
@@ -238,6 +239,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ev-prior", default="auto-exposure", choices=("auto-exposure", "none"),
                         help="DeepExposure: where the actor's exposure starts before it learns, the photo's global "
                              "auto-exposure (default) or 0 EV, the photo as it is (agents.policies.Actor)")
+    parser.add_argument("--segment-place", action="store_true",
+                        help="DeepExposure: the actor also reads where each segment lies in the photo (its centre and "
+                             "spread; agents.policies.segment_place)")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
@@ -269,6 +273,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         check_resumed_arguments(parser, args, given_arguments(parser, argv, args))
     args.algo = args.algo or "deepexposure-discriminator"
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
+    if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
+        parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
     if args.ev_prior != "auto-exposure" and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--ev-prior {args.ev_prior}: only DeepExposure's actor has one (--algo {args.algo})")
     if args.lr_schedule != "constant" and args.algo not in algorithms.DEEP_EXPOSURE:
