@@ -64,8 +64,8 @@ AGENTS: dict[str, tuple[str, str]] = {
     "DDPG": ("ddpg", "critic"),
     "A2C": ("a2c", "critic"),
 }
-#: yardstick -> (its folder's argument, side judged at in pixels)
-YARDSTICKS = {"sice dev": ("sice_dev", 256), "fivek dev": ("fivek", 512)}
+#: yardstick -> the side it is judged at, in pixels (human_taste's)
+YARDSTICKS = {"sice dev": 256, "fivek dev": 512}
 #: per-photo metrics kept for every run and fixed row
 PHOTO_METRICS = ("psnr", "delta_e")
 #: seeds of the random-EV fixed row
@@ -195,7 +195,7 @@ def train_run(agent: str, seed: int, args: argparse.Namespace, workdir: Path,
     model = evaluate.load_model(folder / "model.zip", AGENTS[agent][0])
     methods = {agent: evaluate.policy_method(evaluate.model_policy(model))}
     judged = time.perf_counter()
-    scores = {name: judge_photos(pool, methods, args.max_ev, YARDSTICKS[name][1], args.dev_photos)
+    scores = {name: judge_photos(pool, methods, args.max_ev, YARDSTICKS[name], args.dev_photos)
               for name, pool in yardstick_pools(args).items()}
     with open(folder / "curves.csv") as handle:
         points = [{"steps": int(row["steps"]), "psnr": float(row["psnr"])} for row in csv.DictReader(handle)]
@@ -242,7 +242,7 @@ def fixed_scores(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
         return json.loads(cache.read_text())["rows"]
     rows: dict[str, dict[str, dict]] = {}
     for name, pool in yardstick_pools(args).items():
-        side = YARDSTICKS[name][1]
+        side = YARDSTICKS[name]
         methods = {**reference_methods(paired=True),
                    **{f"random EVs_seed{seed}": policy_method(policies.make_random(seed)) for seed in range(RANDOM_SEEDS)}}
         judged = judge_photos(pool, methods, args.max_ev, side, args.dev_photos)
@@ -339,7 +339,7 @@ def top_pairs(points: dict, agents: list[str], top: int) -> list[tuple[str, str]
     return [(learned[0], other) for other in [*learned[1:top + 1], *fixed[:1]]]
 
 
-def plot_curves(records: list[dict], fixed: dict[str, dict], out: Path) -> None:
+def plot_curves(records: list[dict], out: Path) -> None:
     """curves.png: held-out PSNR (the first sice dev thumbnails) of every trial against env steps and wall-clock."""
     from train.evaluate import pyplot, save_figure
 
@@ -395,7 +395,7 @@ def write_results(args: argparse.Namespace, trials: list[dict], records: list[di
     """results.md, runs.csv, scores.csv and the plots from the finished ``records``; returns the Markdown."""
     missing = missing_note(trials, records)
     sections, intervals_by, improvement_by, photo_rows = [], {}, {}, []
-    for yardstick, (_, side) in YARDSTICKS.items():
+    for yardstick, side in YARDSTICKS.items():
         psnr = score_matrices(records, fixed, yardstick)
         delta_e = score_matrices(records, fixed, yardstick, "delta_e")
         points, intervals = interval_estimates(psnr, args.reps)
@@ -417,7 +417,7 @@ def write_results(args: argparse.Namespace, trials: list[dict], records: list[di
     write_csv(args.out / "runs.csv", [{**r, **{f"{y} psnr": float(np.mean(r["scores"][y]["psnr"])) for y in YARDSTICKS}}
                                       for r in records], RUN_FIELDS)
     if records:
-        plot_curves(records, fixed, args.out)
+        plot_curves(records, args.out)
     plot_intervals(intervals_by, args.out)
     plot_improvement(improvement_by, args.out)
     done, cpu = len(records), sum(r["cpu_s"] for r in records) / 3600
@@ -491,7 +491,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.dev_photos is not None and args.dev_photos < 1:
         parser.error(f"--dev-photos must be >= 1, got {args.dev_photos}")
-    if args.critic not in ("embedded", "real", "ensemble"):
+    from exposure_env.rewards.functions import PACKAGED_CRITICS
+
+    if args.critic not in PACKAGED_CRITICS:
         if not Path(args.critic).is_file():
             parser.error(f"--critic {args.critic}: neither a shipped critic nor a file")
         args.critic = str(Path(args.critic).resolve())  # the trials run in folders of their own
