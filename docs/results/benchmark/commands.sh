@@ -13,7 +13,7 @@ OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/re
 #   RAY_AUTH_MODE=disabled ray start --head --num-cpus 2 --include-dashboard=false --disable-usage-stats --port 6390
 #   renice -n 10 -p <the head's gcs_server, raylet and agent PIDs>
 #   RAY_AUTH_MODE=disabled OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark \
-#       --out docs/results/benchmark --address 127.0.0.1:6390
+#       --out docs/results/benchmark --address <the address ray start printed, port 6390>
 
 # The report (results.md, runs.csv, scores.csv, the plots) of the trials finished so far, missing ones marked; the
 # fixed rows are judged once and kept in tune/fixed_rows.json
