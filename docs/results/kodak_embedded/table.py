@@ -28,8 +28,9 @@ def cell(row: dict) -> str:
 
 def margin_summary(margins: list[float]) -> str:
     """Mean, and the spread over seeds (max - min), of the agent's PSNR margins."""
-    spread = max(margins) - min(margins) if len(margins) > 1 else float("nan")
-    return f"{statistics.mean(margins):+.2f} dB (spread {spread:.2f})"
+    if len(margins) == 1:
+        return f"{margins[0]:+.2f} dB (one seed)"
+    return f"{statistics.mean(margins):+.2f} dB (spread {max(margins) - min(margins):.2f}, {len(margins)} seeds)"
 
 
 def quickstart_table(results: Path) -> str:
