@@ -37,7 +37,5 @@ for variant in base kodak; do
     cp "$W/runs/${variant}_s0/results.csv" "$HERE/quickstart_${variant}_s0.csv"
     cp "$W/runs/${variant}_s0/curves.csv" "$HERE/curves_${variant}_s0.csv"
 done
-# after the evaluation, as time allowed: a second seed of the Kodak pool (its own report only)
-run kodak 1 && cp "$W/runs/kodak_s1/results.csv" "$HERE/quickstart_kodak_s1.csv" \
-    && cp "$W/runs/kodak_s1/curves.csv" "$HERE/curves_kodak_s1.csv"
+# Not finished: `run kodak 1` was started after the evaluation and stopped at step 1024 of 8192 (load average 15-20)
 python "$HERE/table.py" "$HERE"
