@@ -55,3 +55,52 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
              "human + real critics, 0 EV prior=$M/human_real-none_seed0/model.zip" \
              "GAN reward from the ensemble critic, 0 EV prior=$M/gan-ensemble-none_seed0/model.zip" \
     --out docs/results/human_taste
+
+# ------------------------------------------------------------------------------------------------------------------
+# Round 2 (this issue's item 3): critics whose fakes are the people's photos made worse by exposure alone, critic
+# ensembles, a raw pool with people's photos, one segment, the segment's place, the ±3 EV range, the shipped recipe's
+# seeds 1-2. Critics: 15-17 min each at 600 updates (2 cores shared); ensembles 15 s.
+PEOPLE="photos_by_people/natural (BSDS500, Urban100, Sun-Hays 80, McMaster, Kodak24), photos_by_people/fivek_unpaired/expert (MIT-Adobe FiveK)"
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --pool $S/train --experts $P/natural $P/fivek_unpaired/expert \
+    --fakes experts --eval-pool $P/fivek_dev --max-ev 5 --steps 600 --batch-size 48 --out runs/critics/people/critic.pt \
+    --training-data "as M2: $PEOPLE; the fakes M1 are those photos made worse by exposure alone: $TERMS"
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --pool $S/train --experts $P/natural $P/fivek_unpaired/expert \
+    $S/train/expert --fakes experts --eval-pool $P/fivek_dev --max-ev 5 --steps 600 --batch-size 48 \
+    --out runs/critics/people_sice/critic.pt \
+    --training-data "as M2: $PEOPLE and the fusions of sice_sequences/train (SICE via Zero-DCE++, CC BY-NC 4.0); the fakes M1 are those photos made worse by exposure alone: $TERMS"
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --pool $S/train --experts $P/natural $P/fivek_unpaired/expert \
+    $S/train/expert --fakes experts --fake-evs 0.25 2 --eval-pool $P/fivek_dev --max-ev 5 --steps 600 --batch-size 48 \
+    --out runs/critics/people_sice_fine/critic.pt \
+    --training-data "as M2: $PEOPLE and the fusions of sice_sequences/train (SICE via Zero-DCE++, CC BY-NC 4.0); the fakes M1 are those photos made worse by exposure alone: $TERMS"
+python -m train.ensemble_critic --critics embedded real runs/critics/people_sice/critic.pt --pool $S/train \
+    --eval-pool $P/fivek_dev --max-ev 5 --out runs/critics/ens3ps/critic.pt \
+    --training-data "embedded + real + people_sice critics (their provenances)"
+
+# Every critic's preference shares and its favourite global EV on both yardsticks (8 min)
+OMP_NUM_THREADS=1 python -m train.experiments.critic_preference --critics embedded real ensemble \
+    runs/critics/human/critic.pt runs/critics/mixed/critic.pt runs/critics/human_real/critic.pt \
+    runs/critics/people/critic.pt runs/critics/people_sice/critic.pt runs/critics/people_sice_fine/critic.pt \
+    runs/critics/ens3ps/critic.pt --pools $P/fivek_dev $S/dev --out docs/results/critic_preference
+
+# A raw pool M3 of sice_sequences/train's raw frames and the people's photos (links in one folder)
+mkdir -p runs/pools/sice_natural/raw
+for f in $S/train/raw/*; do ln -sf "$(realpath "$f")" "runs/pools/sice_natural/raw/sice_$(basename "$f")"; done
+for d in $P/natural/*; do for f in "$d"/*; do ln -sf "$(realpath "$f")" "runs/pools/sice_natural/raw/$(basename "$d")_$(basename "$f")"; done; done
+for f in $P/fivek_unpaired/raw/*; do ln -sf "$(realpath "$f")" "runs/pools/sice_natural/raw/fivekraw_$(basename "$f")"; done
+
+train2() {  # critic prior max-ev seed name [pool] [extra exposure-train arguments...]
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool "${6:-$S/train}" --eval-pool $S/dev \
+        --reward critic --critic "$1" --ev-prior "$2" --max-ev "$3" --steps 8192 --seed "$4" --n-images 64 \
+        --eval-photos 32 --out "runs/taste/$5_seed$4" "${@:7}"
+}
+train2 ensemble auto-exposure 5 1 ensemble-auto; train2 ensemble auto-exposure 5 2 ensemble-auto  # the shipped recipe
+train2 real auto-exposure 5 0 real-auto
+train2 real auto-exposure 3 0 real-auto-ev3
+train2 runs/critics/people_sice/critic.pt auto-exposure 5 0 people_sice-auto
+train2 runs/critics/people_sice/critic.pt none 5 0 people_sice-none
+train2 runs/critics/ens3ps/critic.pt auto-exposure 5 0 ens3ps-auto
+train2 runs/critics/ens3ps/critic.pt auto-exposure 5 0 ens3ps-auto-natpool runs/pools/sice_natural
+train2 ensemble auto-exposure 5 0 ensemble-auto-natpool runs/pools/sice_natural
+train2 runs/critics/mixed/critic.pt auto-exposure 5 0 mixed-auto-natpool runs/pools/sice_natural
+train2 ensemble auto-exposure 5 0 ensemble-auto-T1 "$S/train" --num-segments 1
+train2 ensemble auto-exposure 5 0 ensemble-auto-place "$S/train" --segment-place
