@@ -9,7 +9,7 @@ full-resolution render is smoothed where, and as much as, its curve steepens the
 
 where ``slope_k(y0)`` is the slope of :func:`~exposure_env.ops.exposure.expose` at the photo's
 own luma code ``y0`` (so a pulled-down or unchanged pixel is never touched) and ``smooth`` is
-OpenCV's bilateral filter in YCrCb (:func:`smooth`). The exposure curve and the fusion are untouched: this only cleans the
+OpenCV's bilateral filter (:func:`smooth`). The exposure curve and the fusion are untouched: this only cleans the
 exposures between :func:`~exposure_env.ops.exposure.expose_lut` and the Mertens fusion.
 """
 
@@ -49,25 +49,20 @@ def max_slope(ev: float) -> float:
 
 
 def smooth(exposure: np.ndarray, sigma: float) -> np.ndarray:
-    """OpenCV's bilateral filter of one exposure, in YCrCb for a colour one.
+    """OpenCV's bilateral filter of one exposure.
 
-    The filter's range distance is taken over luma and chroma together, so the chroma is averaged
+    The filter's range distance is taken over the three channels together, so colour is averaged
     only across pixels of like colour and brightness: no colour bleeds across an edge (measured:
     averaging the chroma over 4×4 blocks instead made a 30-code fringe on a colour step).
 
     Args:
         exposure: ``(H, W, 3)`` RGB or ``(H, W)`` grey, uint8 or float32 on the 0..255 scale.
-        sigma: the bilateral range sigma, in codes.
+        sigma: the range sigma, in codes.
 
     Returns:
         Same shape and dtype.
     """
-    scale = 1.0 if exposure.dtype == np.uint8 else 255.0  # OpenCV's float YCrCb is on the 0..1 scale
-    if exposure.ndim == 2:
-        return cv2.bilateralFilter(exposure, DIAMETER, sigma, DIAMETER / 2)
-    ycrcb = cv2.cvtColor(exposure if scale == 1.0 else exposure * np.float32(1 / scale), cv2.COLOR_RGB2YCrCb)
-    smoothed = cv2.cvtColor(cv2.bilateralFilter(ycrcb, DIAMETER, sigma / scale, DIAMETER / 2), cv2.COLOR_YCrCb2RGB)
-    return smoothed if scale == 1.0 else smoothed * np.float32(scale)
+    return cv2.bilateralFilter(exposure, DIAMETER, sigma, DIAMETER / 2)
 
 
 def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[float, ...]) -> list[np.ndarray]:
