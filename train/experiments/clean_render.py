@@ -17,8 +17,11 @@ real sequence, which is less noisy than one lifted frame:
                              mean over frames, against the target's
   PSNR, ΔE2000 @256          result and target shrunk to 256 px (:func:`train.evaluate.judged_pair`)
 
-Writes into ``--out``: results.md (one row per variant, the target's own row where it has one),
-results.csv, evs.json (the decisions, reused by later runs) and crops_<defect>.jpg: 1:1 crops
+and the shipped policy's decisions on ``photos_by_people/fivek_dev`` (16 photos, expert C's
+retouches as targets), rendered by each variant at the photo's size and judged at 512 px.
+
+Writes into ``--out``: results.md (one row per variant, the target's own row where it has one;
+then the fivek dev table), results.csv, evs.json and evs_fivek.json (the decisions, reused by later runs) and crops_<defect>.jpg: 1:1 crops
 (input | first variant | last variant | target) of the worst frames for each defect, worst first.
 
     python -m train.experiments.clean_render --out docs/results/clean_render
@@ -78,6 +81,21 @@ def decisions(pool_dir: Path, cache: Path) -> list[dict]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(rows, indent=0))
     return rows
+
+
+def fivek_table(fivek_dir: Path, cache: Path, variants: list[str]) -> str:
+    """Markdown: PSNR and ΔE2000 at 512 px of each variant's render of the shipped policy's decisions on fivek dev."""
+    from exposure_env.data import FolderPool
+
+    pool = FolderPool(fivek_dir / "raw", fivek_dir / "expert")
+    chosen = decisions(fivek_dir, cache)
+    lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ |", "|---|---|---|"]
+    for name in variants:
+        pairs = [(shrink(render(pool[index].raw, chosen[index]["evs"], VARIANTS[name]), 512),
+                  shrink(pool[index].target, 512)) for index in range(len(chosen))]
+        lines.append(f"| {name} | {np.mean([psnr(*pair) for pair in pairs]):.2f} | "
+                     f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def local_std(image: np.ndarray) -> np.ndarray:
@@ -224,6 +242,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sice", type=Path, default=Path("../shared/data/sice_sequences/dev"),
                         help="raw/ + expert/ frames and their sequences' fusions (default: %(default)s)")
+    parser.add_argument("--fivek", type=Path, default=Path("../shared/data/photos_by_people/fivek_dev"),
+                        help="raw/ + expert/ photos retouched by a person, judged at 512 px (default: %(default)s)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
                         help="render variants to measure; the sheets show the first and the last (default: all)")
     parser.add_argument("--stride", type=int, default=1, help="only every N-th frame (default: all frames)")
@@ -250,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     print(file=sys.stderr)
     rows = {name: summarise(per_frame) for name, per_frame in frames.items()}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.md").write_text(table(rows))
+    fivek = fivek_table(args.fivek, args.out / "evs_fivek.json", args.variants)
+    (args.out / "results.md").write_text(
+        f"## sice dev: every {args.stride}. frame of {len(chosen)}, rendered and measured at 512 px\n\n{table(rows)}\n"
+        f"## fivek dev: {args.fivek.name}, the same decisions' renders judged at 512 px\n\n{fivek}")
     with open(args.out / "results.csv", "w") as file:
         keys = list(next(iter(rows.values())))
         file.write("variant," + ",".join(keys) + "\n")
@@ -266,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             centre = worst_window(sample.raw, before, sample.target, defect)
             sheet.append([crop_at(image, centre) for image in (sample.raw, before, after, sample.target)])
         write_sheet(args.out / f"crops_{defect}.jpg", sheet)
-    print(table(rows))
+    print(table(rows) + "\n" + fivek)
     return 0
 
 
