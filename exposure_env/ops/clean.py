@@ -21,9 +21,9 @@ import numpy as np
 from exposure_env.ops.exposure import UINT8_CODES, exposure_tables
 
 #: the curve slope (output codes per input code) at which a pixel is smoothed fully
-FULL_SLOPE = 4.0
+FULL_SLOPE = 3.0  # with SIGMA_PER_SLOPE: the best of (4, 2) and (3, 3) on every 7th sice dev frame
 #: bilateral filter: diameter in pixels, and the range sigma per unit of the curve's steepest slope, in 8-bit codes
-DIAMETER, SIGMA_PER_SLOPE = 5, 2.0
+DIAMETER, SIGMA_PER_SLOPE = 5, 3.0
 
 
 def gain_weights(luma_codes: np.ndarray, ev: float) -> np.ndarray:
