@@ -21,8 +21,9 @@ and the shipped policy's decisions on ``photos_by_people/fivek_dev`` (16 photos,
 retouches as targets), rendered by each variant at the photo's size and judged at 512 px.
 
 Writes into ``--out``: results.md (one row per variant, the target's own row where it has one;
-then the fivek dev table), results.csv, evs.json and evs_fivek.json (the decisions, reused by later runs) and crops_<defect>.jpg: 1:1 crops
-(input | first variant | last variant | target) of the worst frames for each defect, worst first.
+then the fivek dev table), results.csv, evs.json and evs_fivek.json (the decisions, reused by
+later runs) and crops_<defect>.jpg: 1:1 crops (input | first variant | last variant | target) of
+the worst frames for each defect, worst first.
 
     python -m train.experiments.clean_render --out docs/results/clean_render
 """
@@ -191,7 +192,8 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     for name, row in rows.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS) + " |")
     first = next(iter(rows.values()))
-    target = {"noise_ratio": 1.0, "block_ratio": 1.0, "highlights": first["highlights_t"], "shadows": first["shadows_t"]}
+    target = {"noise_ratio": 1.0, "block_ratio": 1.0,
+              "highlights": first["highlights_t"], "shadows": first["shadows_t"]}
     lines.append("| target (the fusion of the real sequence) | " + " | ".join(
         f"{target[key]:.{digits}f}" if key in target else "–" for key, _, digits in COLUMNS) + " |")
     return "\n".join(lines) + "\n"
