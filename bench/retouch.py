@@ -5,7 +5,8 @@ The target (issue 30, which added the noise-aware gain of :mod:`exposure_env.ops
 exposures (the fusion is the floor), with a peak memory of at most 3 GB. ``--no-denoise`` times
 the render without it (issue 6's target for that: 1.3×). Each case runs in a fresh process, so
 its peak resident memory (``ru_maxrss``) is its own; it includes the interpreter, torch and the
-other imports (reported as "imports") and the photo itself. The photo is scikit-image's astronaut, cropped to 4:3 and enlarged (uint8).
+other imports (reported as "imports") and the photo itself. The photo is scikit-image's
+astronaut, cropped to 4:3 and enlarged (uint8).
 
     python bench/retouch.py                      # 12 MP on the CPU
     python bench/retouch.py --device cuda        # adds the torch fusion on the GPU, 12 and 24 MP
