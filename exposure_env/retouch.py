@@ -31,6 +31,7 @@ import torch
 
 from exposure_env.data.io import output_format_of, quantise, read_photo, write_photo
 from exposure_env.env import ExposureRetouchEnv
+from exposure_env.ops.clean import clean_exposures
 from exposure_env.ops.exposure import expose, expose_lut
 from exposure_env.ops.fusion import is_grey, merge_mertens, mertens_fusion_torch
 from exposure_env.ops.layout import as_float, as_float_rgb
@@ -80,6 +81,7 @@ def retouch(
     feather: float = 0.0,
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
+    denoise: bool = True,
 ) -> RetouchResult:
     """Retouch a photo at full resolution with a policy trained on ``ExposureRetouch-v0`` (Alg. 3).
 
@@ -96,6 +98,9 @@ def retouch(
         device: ``None`` or a CPU device fuses with OpenCV's ``MergeMertens`` (the fastest on a
             CPU); a GPU device (``"cuda"``) fuses with the torch twin there. The policy runs
             wherever it lives.
+        denoise: smooth each exposure in proportion to the gain its pixels receive
+            (:mod:`exposure_env.ops.clean`, on the CPU) before the fusion; ``False`` renders
+            Alg. 3 as the env fuses P_T.
 
     Repeatability: the EVs and the fused thumbnail are always the same for the same photo and
     policy (the thumbnail episode runs OpenCV on one thread). The full-resolution fusion runs on
@@ -120,7 +125,7 @@ def retouch(
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures
-    return RetouchResult(_render(image, planes, evs, fusion_weights, device), evs, fused_thumbnail)
+    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise), evs, fused_thumbnail)
 
 
 def apply_exposures(
@@ -128,6 +133,7 @@ def apply_exposures(
     evs: tuple[float, ...] | list[float],
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
+    denoise: bool = True,
 ) -> np.ndarray:
     """Alg. 3's rendering alone: the photo exposed at each EV and fused, exactly as :func:`retouch` renders it.
 
@@ -138,7 +144,7 @@ def apply_exposures(
     Args:
         image: as :func:`retouch`'s ``image``.
         evs: the exposures ``e_t`` in stops.
-        fusion_weights, device: as :func:`retouch`.
+        fusion_weights, device, denoise: as :func:`retouch`.
 
     Returns:
         The retouched photo, as :attr:`RetouchResult.image`.
@@ -152,15 +158,18 @@ def apply_exposures(
     image = _native(image)
     planes = _planes(image, photo)
     del photo
-    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device)
+    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise)
 
 
 def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusion_weights: tuple[float, float, float],
-            device: str | torch.device | None) -> np.ndarray:
-    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs``, fuse them (Eq. 30–31), give the result
+            device: str | torch.device | None, denoise: bool = True) -> np.ndarray:
+    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs``, clean them where ``denoise``
+    (:func:`~exposure_env.ops.clean.clean_exposures`), fuse them (Eq. 30–31), give the result
     ``image``'s dtype and layout."""
     # Alg. 3: I^g_t = global_filter(e_t, I0) for each e_t, then fusion by Eq. 30–31
     exposures = _exposures(planes, evs)
+    if denoise:
+        exposures = clean_exposures(_codes(planes), exposures, evs)
     grey = planes.ndim == 2
     if device is None or torch.device(device).type == "cpu":
         fused = merge_mertens(exposures, fusion_weights, grey)
@@ -169,6 +178,15 @@ def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusio
     del exposures
     output_dtype = image.dtype if image.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
     return _restore_layout(quantise(fused, output_dtype), image)
+
+
+def _codes(planes: np.ndarray) -> np.ndarray:
+    """``planes`` as 8-bit codes (uint16 by its high byte, float32 in ``[0, 1]`` rounded)."""
+    if planes.dtype == np.uint8:
+        return planes
+    if planes.dtype == np.uint16:
+        return (planes >> 8).astype(np.uint8)
+    return np.rint(planes * np.float32(255.0)).astype(np.uint8)
 
 
 def _native(image: np.ndarray) -> np.ndarray:

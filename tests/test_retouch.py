@@ -90,7 +90,9 @@ def test_full_resolution_result_shrinks_to_the_env_fused_thumbnail(photo):
     s0 = np.rint(small * 255).astype(np.uint8)
     full = cv2.resize(s0, (256, 256), interpolation=cv2.INTER_NEAREST)
     _, fused_thumbnail = env_episode(full, segment_auto_exposure)
-    result = retouch(full, segment_auto_exposure)
+    # Alg. 3 as the env fuses P_T: the noise-aware gain (issue 30) smooths this photo's 4×4 blocks in the lifted
+    # exposures, which moves the fusion's contrast weights (0.042 mean on this photo), so it is left out here
+    result = retouch(full, segment_auto_exposure, denoise=False)
     np.testing.assert_array_equal(result.fused_thumbnail, fused_thumbnail)
     shrunk = thumbnail(result.image / 255.0, 64)
     # the pyramid of a 256² photo is deeper than that of S0, so the two fusions differ a little

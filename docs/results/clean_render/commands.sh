@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every number and picture in docs/results/clean_render (issue 30). Development data only (../shared/data, never
+# shipped). Times: 2 CPU cores shared by 4-5 jobs (load 8-10 during these runs).
+set -euo pipefail
+
+# The shipped policy's decisions on the 291 frames of sice dev (an env episode each, cached in evs.json), rendered
+# at 512 px by each render variant on every third frame (97 frames), the defects measured against the fusions of
+# the real sequences; crops_*.jpg: input | today | noise-aware gain | target, 1:1 (about 20 min)
+OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
+    --out docs/results/clean_render
+
+# 12 MP speed and peak memory, side by side in one run: retouch (noise-aware gain), MergeMertens alone, and retouch
+# with denoise=False (bench.txt; about 10 min)
+OMP_NUM_THREADS=1 python bench/retouch.py --no-denoise --repeats 2 > docs/results/clean_render/bench.txt
