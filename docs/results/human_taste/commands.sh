@@ -104,3 +104,26 @@ train2 ensemble auto-exposure 5 0 ensemble-auto-natpool runs/pools/sice_natural
 train2 runs/critics/mixed/critic.pt auto-exposure 5 0 mixed-auto-natpool runs/pools/sice_natural
 train2 ensemble auto-exposure 5 0 ensemble-auto-T1 "$S/train" --num-segments 1
 train2 ensemble auto-exposure 5 0 ensemble-auto-place "$S/train" --segment-place
+# the paper's GAN reward beside the shipped recipe: the critic retrained from the ensemble between roll-outs (14 min)
+OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev --reward gan \
+    --critic ensemble --ev-prior auto-exposure --max-ev 5 --steps 8192 --seed 0 --n-images 64 --eval-photos 32 \
+    --out runs/taste/gan-ensemble-auto_seed0
+
+# Round 2's evaluation, on the code with the clean render (noise-aware gain): every run above, the shipped policy and
+# every fixed row on sice dev (291, 256 px), fivek dev (16, 512 px) and real_dev (about 30 min on 2 cores)
+M=runs/taste
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "shipped recipe, seeds 1-2_seed1=$M/ensemble-auto_seed1/model.zip" \
+             "shipped recipe, seeds 1-2_seed2=$M/ensemble-auto_seed2/model.zip" \
+             "shipped recipe with the GAN reward (critic retrained from the ensemble)=$M/gan-ensemble-auto_seed0/model.zip" \
+             "shipped recipe, one segment (T 1)=$M/ensemble-auto-T1_seed0/model.zip" \
+             "shipped recipe, the actor reads the segment's place=$M/ensemble-auto-place_seed0/model.zip" \
+             "shipped recipe, raw pool sice + people's photos=$M/ensemble-auto-natpool_seed0/model.zip" \
+             "real critic, auto-exposure prior=$M/real-auto_seed0/model.zip" \
+             "real critic, auto-exposure prior, EVs within ±3=$M/real-auto-ev3_seed0/model.zip" \
+             "mixed critic, raw pool sice + people's photos=$M/mixed-auto-natpool_seed0/model.zip" \
+             "people + fusions critic (exposure-only fakes), auto-exposure prior=$M/people_sice-auto_seed0/model.zip" \
+             "people + fusions critic (exposure-only fakes), 0 EV prior=$M/people_sice-none_seed0/model.zip" \
+             "embedded + real + people critics=$M/ens3ps-auto_seed0/model.zip" \
+             "embedded + real + people critics, raw pool sice + people's photos=$M/ens3ps-auto-natpool_seed0/model.zip" \
+    --out docs/results/human_taste/round2
