@@ -148,3 +148,15 @@ def test_a_linear_learning_rate_schedule_reaches_zero_at_the_last_update(tmp_pat
     with pytest.raises(SystemExit):  # a stock agent keeps its zoo hyperparameters
         train.main(["--algo", "ppo", "--lr-schedule", "linear", *TINY, "--size", "40", "--out", str(tmp_path / "ppo")])
     assert "--lr-schedule linear: only DeepExposure's actor has one" in capsys.readouterr().err
+
+
+def test_deep_exposure_i_on_an_ensemble_critic_needs_a_random_value_start(tmp_path, capsys):
+    argv = ["--algo", "deepexposure-value", "--reward", "critic", "--critic", "ensemble", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit):  # refused with the arguments, before any training
+        train.parse_args(argv)
+    assert "--critic ensemble is an ensemble" in capsys.readouterr().err and not any(tmp_path.iterdir())
+    args = train.parse_args([*argv, "--value-init", "random"])
+    assert args.value_init == "random"
+    with pytest.raises(SystemExit):
+        train.parse_args(["--algo", "ppo", "--value-init", "random", "--out", str(tmp_path)])
+    assert "only DeepExposure I has a value network" in capsys.readouterr().err

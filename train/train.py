@@ -119,6 +119,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
     common = {"gamma": args.gamma, "seed": args.seed, "device": args.device,
               "tensorboard_log": str(args.tensorboard or args.out / "tb")}
     if args.algo in algorithms.DEEP_EXPOSURE:
+        if args.algo == "deepexposure-value":
+            common["value_init"] = args.value_init
         return algorithms.make(args.algo, "MultiInputPolicy", envs, n_images=args.n_images,
                                d_steps=0 if args.reward == "critic" else args.d_steps,
                                policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place},
@@ -242,6 +244,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--segment-place", action="store_true",
                         help="DeepExposure: the actor also reads where each segment lies in the photo (its centre and "
                              "spread; agents.policies.segment_place)")
+    parser.add_argument("--value-init", default="discriminator", choices=("discriminator", "random"),
+                        help="DeepExposure I: its value network starts as the critic (Eq. 15-19, default; needs one "
+                             "critic, not an ensemble) or from random weights (Alg. 1 as written)")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
@@ -275,6 +280,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
     if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
+    if args.value_init != "discriminator" and args.algo != "deepexposure-value":
+        parser.error(f"--value-init {args.value_init}: only DeepExposure I has a value network (--algo {args.algo})")
+    if args.algo == "deepexposure-value" and args.value_init == "discriminator" and args.reward != "reference":
+        from exposure_env.rewards.functions import read_provenance
+
+        try:
+            ensemble = "members" in read_provenance(args.critic)
+        except FileNotFoundError as error:
+            parser.error(f"--critic {args.critic}: {error}")
+        if ensemble:
+            parser.error(f"--critic {args.critic} is an ensemble: DeepExposure I's value network cannot start as it; "
+                         "give --value-init random or a single critic")
     if args.ev_prior != "auto-exposure" and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--ev-prior {args.ev_prior}: only DeepExposure's actor has one (--algo {args.algo})")
     if args.lr_schedule != "constant" and args.algo not in algorithms.DEEP_EXPOSURE:

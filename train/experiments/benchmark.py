@@ -93,7 +93,9 @@ def train_argv(agent: str, seed: int, args: argparse.Namespace, folder: Path) ->
     return ["--algo", algo, "--pool", str(args.sice / "train"), "--eval-pool", str(args.sice / "dev"),
             "--reward", reward, "--critic", args.critic, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
             "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", str(args.eval_photos),
-            "--evaluations", str(args.evaluations), "--out", str(folder)]
+            "--evaluations", str(args.evaluations), "--out", str(folder),
+            # V_ω from random weights (Alg. 1 as written): an ensemble critic has no single trunk to start it from
+            *(["--value-init", "random"] if algo == "deepexposure-value" else [])]
 
 
 def curve_seconds(folder: Path, curve: list[dict]) -> list[float]:
