@@ -13,6 +13,18 @@ from pathlib import Path
 #: the loggers whose INFO lines say what a long phase is doing
 PROJECT_LOGGERS = ("exposure_env", "agents", "train")
 
+#: where the development data lies, beside the project (``../shared/data``)
+DEVELOPMENT_DATA = Path("../shared/data")
+
+
+def add_yardstick_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sice`` (bracketed sequences: train/ and dev/) and ``--fivek`` (photos a person retouched)."""
+    parser.add_argument("--sice", type=Path, default=DEVELOPMENT_DATA / "sice_sequences",
+                        help="sice_sequences: train/ to train on, dev/ to judge (default: %(default)s)")
+    parser.add_argument("--fivek", type=Path, default=DEVELOPMENT_DATA / "photos_by_people" / "fivek_dev",
+                        help="raw/ + expert/ photos retouched by a person, to judge (default: %(default)s)")
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, out: str | None, tensorboard: str = "none") -> None:
     """Add the arguments every GAN-reward training run shares (env, critic schedule, evaluation).
 

@@ -50,6 +50,7 @@ from typing import Any, Callable
 import numpy as np
 
 from exposure_env.atomic import atomic_write
+from train.arguments import add_yardstick_arguments
 from train.common import write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
@@ -457,11 +458,7 @@ def write_results(args: argparse.Namespace, trials: list[dict], records: list[di
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.experiments.benchmark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    data = Path("../shared/data")
-    parser.add_argument("--sice", type=Path, default=data / "sice_sequences",
-                        help="sice_sequences: train/ to train on, dev/ to judge (default: %(default)s)")
-    parser.add_argument("--fivek", type=Path, default=data / "photos_by_people" / "fivek_dev",
-                        help="raw/ + expert/ photos retouched by a person, to judge (default: %(default)s)")
+    add_yardstick_arguments(parser)
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS), metavar="AGENT",
                         help=f"agents to run (default: all: {', '.join(AGENTS)})")
     parser.add_argument("--critic", default="ensemble", metavar="embedded|real|ensemble|PATH",

@@ -51,6 +51,7 @@ import exposure_env  # noqa: F401  (registers the env)
 from agents.policies import EV_PRIORS
 from exposure_env.metrics import lightness
 from train import evaluate, policies, train
+from train.arguments import DEVELOPMENT_DATA, add_yardstick_arguments
 from train.common import critic_entries, mean_std, write_csv, write_report
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
@@ -123,12 +124,8 @@ def spread(count: int, total: int) -> list[int]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.experiments.human_taste", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    data = Path("../shared/data")
-    parser.add_argument("--sice", type=Path, default=data / "sice_sequences",
-                        help="sice_sequences: train/ to train on, dev/ to judge (default: %(default)s)")
-    parser.add_argument("--fivek", type=Path, default=data / "photos_by_people" / "fivek_dev",
-                        help="raw/ + expert/ photos retouched by a person, to judge (default: %(default)s)")
-    parser.add_argument("--real-dev", type=Path, default=data / "real_dev" / "sice",
+    add_yardstick_arguments(parser)
+    parser.add_argument("--real-dev", type=Path, default=DEVELOPMENT_DATA / "real_dev" / "sice",
                         help="unpaired real photos (default: %(default)s)")
     parser.add_argument("--critics", nargs="*", default=["ensemble"], metavar="embedded|real|ensemble|human|NAME=PATH",
                         help="the fixed critics to train with: shipped ones by name, others as NAME=PATH (default: "
