@@ -2,7 +2,7 @@
 
     python docs/scripts/readme_picture.py        # writes docs/images/before_after.jpg
 
-The grid is ``docs/results/human_taste/fivek_grid_1.jpg`` (fivek dev, written by
+The grid is ``docs/results/human_taste/round2/fivek_grid_1.jpg`` (fivek dev, written by
 ``python -m train.experiments.human_taste``; its commands are in that folder's commands.sh).
 Its cells are found as the runs of non-white pixel rows and columns, so the script needs no
 coordinates; ``--row`` picks the photo, ``--columns`` the grid's columns (0 = raw).
@@ -39,10 +39,10 @@ def cells(grid: np.ndarray, min_side: int = 60) -> tuple[list[tuple[int, int]], 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--grid", type=Path, default=DOCS / "results" / "human_taste" / "fivek_grid_1.jpg")
+    parser.add_argument("--grid", type=Path, default=DOCS / "results" / "human_taste" / "round2" / "fivek_grid_1.jpg")
     parser.add_argument("--row", type=int, default=0, help="the grid's photo row (default: 0)")
-    parser.add_argument("--columns", type=int, nargs="+", default=[0, 3, 6],
-                        help="grid columns, left to right (default: 0 3 6: raw, the shipped policy, expert target)")
+    parser.add_argument("--columns", type=int, nargs="+", default=[0, 3, 4],
+                        help="grid columns, left to right (default: 0 3 4: raw, the shipped policy, expert target)")
     parser.add_argument("--labels", nargs="+", default=["raw photo", "exposure-retouch (shipped policy)",
                                                         "a professional's retouch (FiveK expert C)"])
     parser.add_argument("--out", type=Path, default=DOCS / "images" / "before_after.jpg")
