@@ -125,19 +125,21 @@ def favourite_ev(score: Callable[[np.ndarray], np.ndarray], raws: np.ndarray, ta
 
     Returns:
         Means over photos: ``favourite_ev_psnr`` (dB at the critic's favourite EV),
-        ``oracle_ev_psnr`` (dB at the best EV), ``favourite_ev_bias`` (favourite − best, stops)
-        and ``favourite_ev_error`` (its absolute value).
+        ``oracle_ev_psnr`` (dB at the best EV), ``raw_psnr`` (dB of the raw photo, 0 EV),
+        ``favourite_ev_bias`` (favourite − best, stops) and ``favourite_ev_error`` (its absolute value).
     """
     evs = np.arange(-max_ev, max_ev + FAVOURITE_EV_STEP / 2, FAVOURITE_EV_STEP)
-    chosen, best, bias = [], [], []
+    chosen, best, bias, as_shot = [], [], [], []
     for raw, target in zip(raws, targets):
         exposed = np.stack([expose(raw, float(ev)) for ev in evs]).astype(np.float32)
         psnrs = np.array([psnr(image, target) for image in exposed])
         favourite = int(np.argmax(score(exposed)))
         chosen.append(psnrs[favourite])
         best.append(psnrs.max())
+        as_shot.append(psnr(raw, target))
         bias.append(evs[favourite] - evs[int(np.argmax(psnrs))])
     return {"favourite_ev_psnr": float(np.mean(chosen)), "oracle_ev_psnr": float(np.mean(best)),
+            "raw_psnr": float(np.mean(as_shot)),
             "favourite_ev_bias": float(np.mean(bias)), "favourite_ev_error": float(np.mean(np.abs(bias)))}
 
 
