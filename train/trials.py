@@ -62,7 +62,11 @@ def check_tune_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 
 def start_ray(address: str | None) -> None:
-    """Connect to the Ray cluster at ``address``, or start one on this machine (once per process).
+    """Connect to the Ray cluster at ``address``, or start a new one on this machine (once per process).
+
+    Without an address Ray is started with ``address="local"``: a plain ``ray.init()`` would join
+    the last cluster a ``ray start`` left on this machine, and wait on it if it is gone;
+    ``--address auto`` is the way to join a running one.
 
     Raises:
         ImportError: Ray is not installed (it is the ``ray`` extra).
@@ -72,7 +76,7 @@ def start_ray(address: str | None) -> None:
     except ImportError as error:
         raise ImportError('the experiments run on Ray Tune: pip install -c constraints.txt -e ".[ray]"') from error
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, configure_logging=False)
+        ray.init(address=address or "local", include_dashboard=False, configure_logging=False)
 
 
 def absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
