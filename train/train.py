@@ -286,7 +286,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         from exposure_env.rewards.functions import read_provenance
 
         try:
-            ensemble = "members" in read_provenance(args.critic)
+            ensemble = "members" in read_provenance(args.critic or "embedded")
         except FileNotFoundError as error:
             parser.error(f"--critic {args.critic}: {error}")
         if ensemble:
