@@ -34,7 +34,7 @@ from exposure_env.env import ExposureRetouchEnv
 from exposure_env.ops.clean import clean_exposures
 from exposure_env.ops.exposure import expose, expose_lut
 from exposure_env.ops.fusion import is_grey, merge_mertens, mertens_fusion_torch
-from exposure_env.ops.layout import as_float, as_float_rgb
+from exposure_env.ops.layout import as_float, as_float_rgb, to_uint8
 from exposure_env.ops.resize import thumbnail
 from exposure_env.ops.segmentation import Segmentation
 
@@ -181,12 +181,12 @@ def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusio
 
 
 def _codes(planes: np.ndarray) -> np.ndarray:
-    """``planes`` as 8-bit codes (uint16 by its high byte, float32 in ``[0, 1]`` rounded)."""
+    """``planes`` as 8-bit codes (uint16 by its high byte, float32 by :func:`~exposure_env.ops.layout.to_uint8`)."""
     if planes.dtype == np.uint8:
         return planes
     if planes.dtype == np.uint16:
         return (planes >> 8).astype(np.uint8)
-    return np.rint(planes * np.float32(255.0)).astype(np.uint8)
+    return to_uint8(planes)
 
 
 def _native(image: np.ndarray) -> np.ndarray:

@@ -26,26 +26,27 @@ FULL_SLOPE = 3.0  # with SIGMA_PER_SLOPE: the best of (4, 2) and (3, 3) on every
 DIAMETER, SIGMA_PER_SLOPE = 5, 3.0
 
 
-def gain_weights(luma_codes: np.ndarray, ev: float) -> np.ndarray:
+def curve_slope(ev: float) -> np.ndarray:
+    """``(256,)`` float32: the slope of :func:`~exposure_env.ops.exposure.expose`'s curve at ``ev`` at each
+    8-bit input code, in output codes per input code (central differences)."""
+    table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32))[0] * np.float32(255.0)
+    return np.gradient(table)
+
+
+def gain_weights(luma_codes: np.ndarray, ev: float, slope: np.ndarray | None = None) -> np.ndarray:
     """``w`` of the module docstring: how strongly each pixel of an exposure at ``ev`` is smoothed.
 
     Args:
         luma_codes: ``(H, W)`` uint8, the photo's luma codes (before exposure).
         ev: the exposure in stops.
+        slope: :func:`curve_slope` of ``ev``, when the caller has it already.
 
     Returns:
         ``(H, W)`` float32 in ``[0, 1]``; all zeros for ``ev <= 0``.
     """
-    table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32))[0] * np.float32(255.0)
-    slope = np.gradient(table)  # output codes per input code, central differences
+    slope = curve_slope(ev) if slope is None else slope
     weights = np.clip((slope - 1.0) / (FULL_SLOPE - 1.0), 0.0, 1.0).astype(np.float32)
     return cv2.LUT(luma_codes, weights.reshape(1, 256))
-
-
-def max_slope(ev: float) -> float:
-    """The steepest slope of the exposure curve at ``ev`` over the 8-bit codes (output codes per input code)."""
-    table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32))[0] * np.float32(255.0)
-    return float(np.gradient(table).max())
 
 
 def smooth(exposure: np.ndarray, sigma: float) -> np.ndarray:
@@ -79,11 +80,13 @@ def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[
     luma_codes = planes if planes.ndim == 2 else cv2.cvtColor(planes, cv2.COLOR_RGB2GRAY)
     cleaned = []
     for exposure, ev in zip(exposures, evs):
-        weights = gain_weights(luma_codes, ev) if ev > 0 else None
+        slope = curve_slope(ev) if ev > 0 else None
+        weights = None if slope is None else gain_weights(luma_codes, ev, slope)
         if weights is None or not weights.any():
             cleaned.append(exposure)
             continue
-        smoothed = smooth(exposure, SIGMA_PER_SLOPE * max_slope(ev))
+        # the range sigma grows with the curve's steepest slope: the noise it amplifies most
+        smoothed = smooth(exposure, SIGMA_PER_SLOPE * float(slope.max()))
         # x + w·(smooth(x) − x), in OpenCV (its uint8 output rounds as the exposures' lookup tables do)
         cleaned.append(cv2.blendLinear(smoothed, exposure, weights, 1.0 - weights))
     return cleaned
