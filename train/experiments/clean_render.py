@@ -43,7 +43,7 @@ from skimage.color import deltaE_ciede2000, lab2lch, rgb2lab
 from exposure_env.metrics import clipped_shares, delta_e, psnr
 from exposure_env.ops.layout import to_uint8
 from exposure_env.ops.segmentation import segment
-from train.evaluate import shrink
+from train.evaluate import judged_pair, shrink
 
 #: input L* below which a pixel counts as dark
 DARK_LSTAR = 25.0
@@ -92,8 +92,8 @@ def fivek_table(fivek_dir: Path, cache: Path, variants: list[str]) -> str:
     chosen = decisions(fivek_dir, cache)
     lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ |", "|---|---|---|"]
     for name in variants:
-        pairs = [(shrink(render(pool[index].raw, chosen[index]["evs"], VARIANTS[name]), 512),
-                  shrink(pool[index].target, 512)) for index in range(len(chosen))]
+        pairs = [judged_pair(pool, index, lambda raw, evs=chosen[index]["evs"]: render(raw, evs, VARIANTS[name]), 512)
+                 for index in range(len(chosen))]
         lines.append(f"| {name} | {np.mean([psnr(*pair) for pair in pairs]):.2f} | "
                      f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} |")
     return "\n".join(lines) + "\n"
@@ -143,6 +143,7 @@ def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray) -> d
     noise_target = local_std(lab_target.astype(np.float32)).mean(axis=-1)
     band = border_band(raw)
     shares, target_shares = clipped_shares(result), clipped_shares(target)
+    small = shrink(result, 256), shrink(target, 256)
     return {
         "dark_n": int(dark.sum()), "dark_de": float(error[dark].sum()), "dark_chroma": float(chroma_gap[dark].sum()),
         "flat_n": int(flat.sum()), "noise": float(noise_result[flat].sum()), "noise_t": float(noise_target[flat].sum()),
@@ -151,8 +152,7 @@ def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray) -> d
         "rest_de": float(error[~band].mean()) if (~band).any() else float("nan"),
         "highlights": shares["highlights"], "shadows": shares["shadows"],
         "highlights_t": target_shares["highlights"], "shadows_t": target_shares["shadows"],
-        "psnr256": psnr(shrink(result, 256), shrink(target, 256)),
-        "de256": delta_e(shrink(result, 256), shrink(target, 256)),
+        "psnr256": psnr(*small), "de256": delta_e(*small),
     }
 
 
