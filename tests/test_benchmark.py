@@ -31,7 +31,7 @@ def bench_args(tmp_path, **changes) -> argparse.Namespace:
 def test_a_finished_trial_is_returned_as_recorded_and_a_cut_off_one_starts_again_from_its_seed(tmp_path, monkeypatch):
     args = bench_args(tmp_path)
     calls = []
-    monkeypatch.setattr(train, "main", lambda argv: calls.append(argv) or 3)
+    monkeypatch.setattr(train, "main", lambda argv, report=None: calls.append(argv) or 3)
     finished = benchmark.trial_folder(tmp_path, "SAC", 1)
     finished.mkdir(parents=True)
     record = {"agent": "SAC", "seed": 1, "wall_s": 5.0}
@@ -145,3 +145,28 @@ def test_curve_seconds_match_each_point_to_its_logged_value_and_the_last_to_the_
     os.utime(tmp_path / "model.zip", (start + 20.0, start + 20.0))
     curve = [{"steps": 0, "psnr": 15.0}, {"steps": 32, "psnr": 17.5}, {"steps": 64, "psnr": 20.25}]
     assert benchmark.curve_seconds(tmp_path, curve) == pytest.approx([5.0, 9.0, 20.0], abs=1e-3)
+
+
+def test_the_fixed_rows_are_judged_again_when_the_render_changes(tmp_path, monkeypatch):
+    import inspect
+
+    args = bench_args(tmp_path, dev_photos=1)
+    judged = []
+
+    def judge(pool, methods, max_ev, side, photos):
+        judged.append(pool)
+        return {"photos": [0], **{name: {"psnr": [20.0], "delta_e": [5.0]} for name in methods}}
+
+    monkeypatch.setattr(benchmark, "judge_photos", judge)
+    first = benchmark.fixed_scores(args)
+    assert len(judged) == 2 and benchmark.fixed_scores(args) == first and len(judged) == 2  # the cache is read
+    # a change in the render's source (here: exposure_env.retouch, apply_exposures' module) is another render
+    before = benchmark.render_fingerprint()
+    source = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda item: source(item) + ("#" if item.__name__ ==
+                                                                              "exposure_env.retouch" else ""))
+    assert benchmark.render_fingerprint() != before
+    benchmark.fixed_scores(args)
+    assert len(judged) == 4  # judged again on the new render
+    key = benchmark.json.loads((tmp_path / "tune" / "fixed_rows.json").read_text())["key"]
+    assert key["render"] == benchmark.render_fingerprint()

@@ -32,7 +32,8 @@ def test_a_two_trial_sweep_samples_the_space_lets_asha_judge_and_writes_its_repo
     assert {row["learning_rate"] for row in trials} == {str(row["learning_rate"]) for row in rows}
     table = (tmp_path / "results.md").read_text()
     for row in rows:  # each trial's numbers, as Tune reported them, beside the fixed rows
-        assert f"| {row['learning_rate']:.2e} | {row['gradient_steps']} | {row['ou_sigma']:.2f} |" in table
+        cells = " | ".join(sweep.cell(row[name]) for name in sweep.SPACE)
+        assert f"| {cells} |" in table
         assert f"| {row['psnr']:.2f} | {row['delta_e']:.2f} |" in table
         assert row["curve"][0]["steps"] == 0 and row["curve"][-1]["steps"] == row["steps"]
     assert "| fixed: global auto-exposure |" in table and "| fixed: oracle: best T EVs |" in table

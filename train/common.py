@@ -24,12 +24,21 @@ EVAL_METRICS = ("score", "psnr", "ssim", "delta_e")
 ZOO_ONLY_KEYS = ("env_wrapper", "callback", "n_envs", "n_timesteps", "noise_type", "noise_std", "policy")
 
 
-def algorithm_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
-    """The algorithm's hyperparameters from the RL Zoo file we ship, for ``n_envs`` envs."""
+def algorithm_kwargs(algo: str, n_envs: int, hyperparams: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The algorithm's hyperparameters from the RL Zoo file we ship, for ``n_envs`` envs.
+
+    Args:
+        algo: the algorithm's name.
+        n_envs: parallel envs; ``n_steps`` and ``train_freq`` are in env steps of all of them (the zoo's units) and
+            become steps per env.
+        hyperparams: entries over the zoo file's, in its units and keys (``noise_std`` too): exposure-train's
+            ``--hyperparams``, the sweep's samples.
+    """
     try:
         zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
     except ModuleNotFoundError:
         zoo = {}
+    zoo = {**zoo, **(hyperparams or {})}
     kwargs = {key: value for key, value in zoo.items() if key not in ZOO_ONLY_KEYS}
     for key in ("n_steps", "train_freq"):  # keep a roll-out (so M1 per critic update) the same size for any n_envs
         if key in kwargs:

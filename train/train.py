@@ -31,7 +31,7 @@ import logging
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from agents import algorithms
 from exposure_env import REWARD_MODES
@@ -47,6 +47,8 @@ if TYPE_CHECKING:  # imported in the functions: --help and argument errors answe
 logger = logging.getLogger("train.train")
 #: --lr-schedule choices
 LR_SCHEDULES = ("constant", "linear")
+#: stock agents' arguments exposure-train gives from its own flags (name -> flag), never from --hyperparams
+EXPOSURE_TRAIN_SETS = {"gamma": "--gamma", "seed": "--seed", "device": "--device", "tensorboard_log": "--tensorboard"}
 
 
 #: arguments that may differ when a run is resumed; every other one is the run's own (:func:`check_resumed_arguments`)
@@ -125,7 +127,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
                                d_steps=0 if args.reward == "critic" else args.d_steps,
                                policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place},
                                **learning_rate(args.lr_schedule), **common)
-    return algorithms.make(args.algo, "MultiInputPolicy", envs, **{**algorithm_kwargs(args.algo, args.n_envs), **common})
+    return algorithms.make(args.algo, "MultiInputPolicy", envs,
+                           **{**algorithm_kwargs(args.algo, args.n_envs, args.hyperparams), **common})
 
 
 def resume(args: argparse.Namespace, envs: Any, gan_reward: GANReward | None) -> BaseAlgorithm:
@@ -191,6 +194,46 @@ def given_arguments(parser: argparse.ArgumentParser, argv: list[str] | None, arg
     return {name for name, value in vars(parsed).items() if value is not unset}
 
 
+def hyperparameter(text: str) -> tuple[str, Any]:
+    """One ``--hyperparams`` entry, ``NAME:VALUE`` (RL Zoo's form), the value a Python literal.
+
+    Raises:
+        argparse.ArgumentTypeError: no ``:`` or a value that is no literal.
+    """
+    import ast
+
+    name, colon, value = text.partition(":")
+    if not colon or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:VALUE (e.g. learning_rate:3e-4)")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"{text!r}: the value {value!r} is no Python literal") from None
+
+
+def check_hyperparams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a ``--hyperparams`` name (``args.hyperparams``, a dict) that is no argument of the stock agent's class
+    nor the zoo's ``noise_std``/``noise_type``, and any for DeepExposure (its own flags), naming it."""
+    import ast
+
+    if isinstance(args.hyperparams, str):  # --resume: the checkpoint's run arguments hold the dict as text
+        args.hyperparams = ast.literal_eval(args.hyperparams)
+    if not args.hyperparams:
+        return
+    if args.algo in algorithms.DEEP_EXPOSURE:
+        parser.error(f"--hyperparams: only the stock agents take them (--algo {args.algo} has flags of its own)")
+    import inspect
+
+    taken = set(inspect.signature(algorithms.algorithm_class(args.algo).__init__).parameters)
+    allowed = (taken - {"self", "policy", "env", "action_noise", "verbose", "_init_setup_model", *EXPOSURE_TRAIN_SETS}
+               ) | {"noise_std", "noise_type"}
+    for name in args.hyperparams:
+        if name in EXPOSURE_TRAIN_SETS:
+            parser.error(f"--hyperparams {name}: exposure-train sets it (give {EXPOSURE_TRAIN_SETS[name]})")
+        if name not in allowed:
+            parser.error(f"--hyperparams {name}: not a hyperparameter of {args.algo} (one of {', '.join(sorted(allowed))})")
+
+
 def plot_curve(curve: list[dict], fixed_rows: list[dict], out: Path, title: str) -> None:
     """curves.png: held-out PSNR and packaged-critic score vs env steps, beside each fixed row (identity,
     auto-exposure, the brackets, the oracles: :func:`~train.evaluate.evaluate` rows on the same photos) as a line."""
@@ -247,12 +290,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--value-init", default="discriminator", choices=("discriminator", "random"),
                         help="DeepExposure I: its value network starts as the critic (Eq. 15-19, default; needs one "
                              "critic, not an ensemble) or from random weights (Alg. 1 as written)")
+    parser.add_argument("--hyperparams", nargs="+", type=hyperparameter, default=None, metavar="NAME:VALUE",
+                        help="stock agents: hyperparameters over those of exposure_env.zoo, in its keys and units "
+                             "(RL Zoo's form: --hyperparams learning_rate:3e-4 batch_size:128 noise_std:0.1)")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
     add_run_arguments(parser, out=None, tensorboard="tb/ in the run folder")
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<algo>)")
     args = parser.parse_args(argv)
+    args.hyperparams = dict(args.hyperparams or [])
     for name in ("n_images", "checkpoint_every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -297,11 +344,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.lr_schedule != "constant" and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--lr-schedule {args.lr_schedule}: only DeepExposure's actor has one (--algo {args.algo} "
                      "takes its zoo hyperparameters)")
+    check_hyperparams(parser, args)
     args.out = args.out or Path("runs") / args.algo
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, report: Callable[[dict], None] | None = None) -> int:
+    """exposure-train ``argv``; ``report`` is called with each held-out curve point as it is taken (a Tune trial's
+    ``tune.report``). Returns the exit code."""
     args = parse_args(argv)
     logger.info("loading torch, Stable-Baselines3 and the training photos (%s)", args.pool)
     import gymnasium as gym
@@ -327,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     eval_photos = min(args.eval_photos, len(eval_env.unwrapped.pool))
     logger.info("training %s for %d env steps; held-out evaluation of %d photos every %d steps", args.algo,
                 args.steps, eval_photos, max(1, args.steps // args.evaluations))
-    evaluation = HeldOutEvaluation(eval_env, eval_photos, max(1, args.steps // args.evaluations))
+    evaluation = HeldOutEvaluation(eval_env, eval_photos, max(1, args.steps // args.evaluations), report)
     saved_at = [model.num_timesteps if args.resume else None]  # the step of the last checkpoint
 
     def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:

@@ -75,6 +75,13 @@ RANDOM_SEEDS = 3
 PAIR = " | "
 #: arguments only the report reads (a finished experiment is reported again with other ones)
 REPORT_ARGUMENTS = ("report_only", "reps", "top")
+#: what defines how a decision is rendered and judged (:func:`render_fingerprint`): the render's modules
+#: (:func:`exposure_env.retouch.apply_exposures` and the ops it runs, its defaults among them) and the judging's
+#: functions in train.evaluate
+RENDER_MODULES = ("exposure_env.retouch", "exposure_env.ops.clean", "exposure_env.ops.exposure", "exposure_env.ops.color",
+                  "exposure_env.ops.fusion", "exposure_env.ops.layout")
+RENDER_FUNCTIONS = ("exposure_env.data.io:quantise", "train.evaluate:fuse_evs", "train.evaluate:judged_pair",
+                    "train.evaluate:shrink")
 RUN_FIELDS = ["agent", "seed", "steps", "wall_s", "cpu_s", "judge_s", "sice dev psnr", "fivek dev psnr"]
 
 
@@ -88,15 +95,18 @@ def trial_folder(out: Path, agent: str, seed: int) -> Path:
     return out / "tune" / "trials" / f"{slug(agent)}_seed{seed}"
 
 
-def train_argv(agent: str, seed: int, args: argparse.Namespace, folder: Path) -> list[str]:
-    """The ``exposure-train`` arguments of one trial."""
+def train_argv(agent: str, seed: int, args: argparse.Namespace, folder: Path,
+               hyperparams: dict[str, Any] | None = None) -> list[str]:
+    """The ``exposure-train`` arguments of one trial; ``hyperparams`` (a stock agent's, over its zoo file's: the
+    tuning sweep's samples) as ``--hyperparams NAME:VALUE...``."""
     algo, reward = AGENTS[agent]
     return ["--algo", algo, "--pool", str(args.sice / "train"), "--eval-pool", str(args.sice / "dev"),
             "--reward", reward, "--critic", args.critic, "--max-ev", str(args.max_ev), "--steps", str(args.steps),
             "--seed", str(seed), "--n-images", str(args.n_images), "--eval-photos", str(args.eval_photos),
             "--evaluations", str(args.evaluations), "--out", str(folder),
             # V_ω from random weights (Alg. 1 as written): an ensemble critic has no single trunk to start it from
-            *(["--value-init", "random"] if algo == "deepexposure-value" else [])]
+            *(["--value-init", "random"] if algo == "deepexposure-value" else []),
+            *(["--hyperparams", *(f"{name}:{value!r}" for name, value in hyperparams.items())] if hyperparams else [])]
 
 
 def curve_seconds(folder: Path, curve: list[dict]) -> list[float]:
@@ -184,29 +194,54 @@ def train_run(agent: str, seed: int, args: argparse.Namespace, workdir: Path,
     Raises:
         SystemExit: exposure-train failed.
     """
-    from train import evaluate, train
+    from train import evaluate
 
     folder = trial_folder(args.out, agent, seed)
     if (folder / "run.json").is_file():
         return json.loads((folder / "run.json").read_text())
     shutil.rmtree(folder, ignore_errors=True)
-    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-    code = train.main(train_argv(agent, seed, args, folder))
-    wall, used = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
-    if code != 0:
-        raise SystemExit(f"benchmark: exposure-train failed for {agent}, seed {seed} (exit {code})")
+    trained = train_agent(agent, seed, args, folder)
     model = evaluate.load_model(folder / "model.zip", AGENTS[agent][0])
     methods = {agent: evaluate.policy_method(evaluate.model_policy(model))}
     judged = time.perf_counter()
     scores = {name: judge_photos(pool, methods, args.max_ev, YARDSTICKS[name], args.dev_photos)
               for name, pool in yardstick_pools(args).items()}
-    with open(folder / "curves.csv") as handle:
-        points = [{"steps": int(row["steps"]), "psnr": float(row["psnr"])} for row in csv.DictReader(handle)]
-    record = {"agent": agent, "seed": seed, "steps": args.steps, "wall_s": wall,
-              "cpu_s": (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime), "judge_s": time.perf_counter() - judged,
-              "curve": points, "scores": {name: {"photos": s["photos"], **s[agent]} for name, s in scores.items()}}
+    record = {"agent": agent, "seed": seed, "steps": args.steps, **trained, "judge_s": time.perf_counter() - judged,
+              "scores": {name: {"photos": s["photos"], **s[agent]} for name, s in scores.items()}}
     atomic_write(folder / "run.json", lambda path: Path(path).write_text(json.dumps(record)))
     return record
+
+
+def train_agent(agent: str, seed: int, args: argparse.Namespace, folder: Path, hyperparams: dict[str, Any] | None = None,
+                report: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """``exposure-train`` for ``agent`` and ``seed`` into ``folder``: the training half of a trial (the tuning
+    sweep's whole trial, :mod:`train.experiments.sweep`).
+
+    Args:
+        agent: a row of :data:`AGENTS`.
+        seed: its seed.
+        args: the benchmark's arguments (:func:`train_argv`).
+        folder: exposure-train's ``--out``.
+        hyperparams: see :func:`train_argv`.
+        report: called with each held-out curve point as it is taken (``tune.report``: ASHA reads it).
+
+    Returns:
+        ``wall_s`` and ``cpu_s`` of exposure-train (its evaluations included, CPU of this process) and its held-out
+        ``curve`` (steps, PSNR on the first ``--eval-photos`` sice dev thumbnails).
+
+    Raises:
+        SystemExit: exposure-train failed.
+    """
+    from train import train
+
+    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    code = train.main(train_argv(agent, seed, args, folder, hyperparams), report)
+    wall, used = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    if code != 0:
+        raise SystemExit(f"benchmark: exposure-train failed for {agent}, seed {seed} (exit {code})")
+    with open(folder / "curves.csv") as handle:
+        points = [{"steps": int(row["steps"]), "psnr": float(row["psnr"])} for row in csv.DictReader(handle)]
+    return {"wall_s": wall, "cpu_s": (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime), "curve": points}
 
 
 def planned_trials(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -229,8 +264,33 @@ def finished_records(out: Path, trials: list[dict[str, Any]]) -> list[dict[str, 
     return records
 
 
+def render_fingerprint() -> str:
+    """SHA-256 of the render's source (:data:`RENDER_MODULES`, :data:`RENDER_FUNCTIONS`) and OpenCV's version
+    (MergeMertens is OpenCV's): scores judged under another fingerprint were rendered another way.
+
+    A hash rather than a version constant that someone must remember to raise; it also changes with a comment
+    in those modules (the cost: the fixed rows judged again, about 10 CPU-minutes).
+    """
+    import hashlib
+    import importlib
+    import inspect
+
+    import cv2
+
+    digest = hashlib.sha256(cv2.__version__.encode())
+    for module in RENDER_MODULES:
+        digest.update(inspect.getsource(importlib.import_module(module)).encode())
+    for name in RENDER_FUNCTIONS:
+        module, _, function = name.partition(":")
+        digest.update(inspect.getsource(getattr(importlib.import_module(module), function)).encode())
+    return digest.hexdigest()
+
+
 def fixed_scores(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     """Per-photo scores of the fixed rows on each yardstick, cached in ``--out/tune/fixed_rows.json``.
+
+    The cache is read when it was judged with the same EV range, photos, yardstick folders and render
+    (:func:`render_fingerprint`); otherwise the rows are judged again and the cache replaced.
 
     Returns:
         ``{yardstick: {row name: {"runs": [{metric: [per photo]}...]}}}``: one run for a
@@ -240,7 +300,8 @@ def fixed_scores(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     from train.evaluate import policy_method, reference_methods
 
     cache = args.out / "tune" / "fixed_rows.json"
-    key = {"max_ev": args.max_ev, "dev_photos": args.dev_photos, **{k: str(v) for k, v in yardstick_pools(args).items()}}
+    key = {"max_ev": args.max_ev, "dev_photos": args.dev_photos, **{k: str(v) for k, v in yardstick_pools(args).items()},
+           "render": render_fingerprint()}
     if cache.is_file() and json.loads(cache.read_text())["key"] == key:
         return json.loads(cache.read_text())["rows"]
     rows: dict[str, dict[str, dict]] = {}

@@ -40,11 +40,11 @@ def held_out_env(args: argparse.Namespace, **settings: Any) -> gym.Env:
                     num_segments=args.num_segments, **settings)
 
 
-def baseline_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Fixed policies and the two oracles on the held-out photos (same metrics as the agents), also
-    written to ``args.out / "baselines.csv"``."""
+def baseline_rows(args: argparse.Namespace, env: gym.Env | None = None) -> list[dict[str, Any]]:
+    """Fixed policies and the two oracles on the first ``args.eval_photos`` held-out photos of ``env`` (default:
+    :func:`held_out_env`), same metrics as the agents, also written to ``args.out / "baselines.csv"``."""
     methods = {**reference_methods(paired=True), "random": policy_method(policies.make_random(0))}
-    rows, _ = evaluate(held_out_env(args), methods, args.eval_photos)
+    rows, _ = evaluate(env or held_out_env(args), methods, args.eval_photos)
     baselines = [{"algo": row["method"], **{m: row[m] for m in EVAL_METRICS}} for row in rows]
     write_csv(args.out / "baselines.csv", baselines, ["algo", *EVAL_METRICS])
     return baselines

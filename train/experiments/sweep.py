@@ -1,11 +1,23 @@
 """Search the learner's open choices on Ray Tune: Optuna proposes them, ASHA stops weak trials early.
 
-Each trial trains one learner of the learning ladder on one rung (default: DeepExposure II on
-the reference reward) with a sampled learning rate, gradient steps per roll-out, OU sigma and EV
-range (:data:`SPACE`). It reports its held-out PSNR at every evaluation point; ASHA compares
-trials at the same env steps and stops those that fall behind, and Optuna's TPE sampler
-proposes the next choices from the finished ones. The trials are ``learning_ladder.train_run``
-itself, so a sweep's numbers read like the ladder's and its ablations.
+Two settings:
+
+  ladder     (default) one learner of the learning ladder on one rung (default: DeepExposure II on
+             the reference reward) with a sampled learning rate, gradient steps per roll-out, OU
+             sigma and EV range (:data:`SPACE`); the trials are ``learning_ladder.train_run``
+             itself, so a sweep's numbers read like the ladder's and its ablations.
+  benchmark  (``--benchmark``) a stock SB3 agent (``--algo ppo|sac|td3|ddpg|a2c``) in the agent
+             benchmark's setting: ``exposure-train`` on the raw frames of sice_sequences/train,
+             the benchmark's fixed critic, its EV range, through the benchmark's own trial code
+             (:func:`train.experiments.benchmark.train_agent`), with hyperparameters sampled from
+             the agent's RL Zoo style space (:data:`STOCK_SPACES`, over :mod:`exposure_env.zoo`);
+             the metric is exposure-train's held-out PSNR on the first --eval-photos sice dev
+             thumbnails. The first trial is the zoo's current values, so the sweep says whether
+             anything it found beats them at the same budget.
+
+Each trial reports its held-out PSNR at every evaluation point; ASHA compares trials at the same
+env steps and stops those that fall behind, and Optuna's TPE sampler proposes the next choices
+from the finished ones (the first half of the samples at random, TPE's start-up).
 
 Writes into --out (default reports/sweep):
   results.md    every trial, best held-out PSNR first (where ASHA stopped it, or at the end),
@@ -16,6 +28,7 @@ Writes into --out (default reports/sweep):
                 interrupted sweep resumes
 
     python -m train.experiments.sweep --samples 16 --steps 8192
+    python -m train.experiments.sweep --benchmark --algo sac --samples 6 --steps 2048 --eval-photos 32
 """
 
 from __future__ import annotations
@@ -30,11 +43,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from agents import algorithms  # noqa: E402
-from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
+from train.arguments import add_run_arguments, add_yardstick_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, write_csv, write_report  # noqa: E402
+from train.experiments import benchmark  # noqa: E402
 from train.experiments.fixed_rows import baseline_rows, finish_psnr_plot  # noqa: E402
 from train.experiments.learning_ladder import AGENTS, RUNGS, gan_reward_states, train_run  # noqa: E402
-from train.trials import add_tune_arguments, check_tune_arguments, fit, trainable  # noqa: E402
+from train.trials import absolute_paths, add_tune_arguments, check_tune_arguments, fit, trainable  # noqa: E402
 
 #: the open choices searched, as ``name: (Tune sampler, its arguments)`` (Tune's objects are built
 #: when the sweep starts, so that --help does not load Ray)
@@ -44,8 +58,57 @@ SPACE: dict[str, tuple[str, tuple]] = {
     "ou_sigma": ("uniform", (0.05, 0.5)),
     "max_ev": ("choice", ([3.0, 4.0, 5.0],)),
 }
-CHOICES = tuple(SPACE)
-TRIAL_FIELDS = [*CHOICES, *EVAL_METRICS, "ev_spread", "steps", "stopped"]
+#: the off-policy agents' updates: env steps (of all envs) per roll-out and gradient steps after it, batch size.
+#: Bounded so that no trial takes more than 4 times the zoo's gradient work (64 steps of 64 per 256 env steps)
+OFF_POLICY_SPACE: dict[str, tuple[str, tuple]] = {
+    "learning_rate": ("loguniform", (1e-4, 3e-3)),
+    "batch_size": ("choice", ([32, 64, 128],)),
+    "train_freq": ("choice", ([128, 256],)),
+    "gradient_steps": ("choice", ([32, 64, 128],)),
+}
+#: the stock agents' searched hyperparameters in the benchmark's setting (``--benchmark``), RL Zoo style: the
+#: keys and units of :mod:`exposure_env.zoo` (``n_steps``, ``train_freq``: env steps of all envs), each range
+#: holding the zoo's current value. No gamma or GAE lambda: an episode is T = 4 steps with its reward at the end,
+#: and exposure-train sets gamma itself (``--gamma``); replay buffers stay the zoo's (the whole run)
+STOCK_SPACES: dict[str, dict[str, tuple[str, tuple]]] = {
+    "ppo": {"learning_rate": ("loguniform", (3e-5, 3e-3)), "n_steps": ("choice", ([128, 256, 512],)),
+            "batch_size": ("choice", ([32, 64, 128],)), "n_epochs": ("choice", ([1, 4, 10],)),
+            "ent_coef": ("choice", ([0.0, 0.001, 0.01],))},
+    "a2c": {"learning_rate": ("loguniform", (1e-4, 3e-3)), "n_steps": ("choice", ([16, 32, 64, 128],)),
+            "ent_coef": ("choice", ([0.0, 0.001, 0.01],))},
+    "sac": OFF_POLICY_SPACE,
+    "td3": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5))},  # Gaussian action noise σ
+    "ddpg": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5))},  # Ornstein-Uhlenbeck σ
+}
+#: the fields of trials.csv besides the searched choices
+METRIC_FIELDS = [*EVAL_METRICS, "ev_spread", "steps", "stopped"]
+
+
+def space_of(args: argparse.Namespace) -> dict[str, tuple[str, tuple]]:
+    """The searched choices of the sweep ``args`` asks for: :data:`SPACE`, or ``--algo``'s :data:`STOCK_SPACES`.
+
+    Raises:
+        ValueError: ``--benchmark`` with an algorithm that has no space (one line, naming those that have).
+    """
+    if not args.benchmark:
+        return SPACE
+    if args.algo not in STOCK_SPACES:
+        raise ValueError(f"--algo {args.algo}: the benchmark setting tunes the stock agents "
+                         f"({', '.join(STOCK_SPACES)}), not {args.algo}")
+    return STOCK_SPACES[args.algo]
+
+
+def zoo_values(algo: str) -> dict[str, Any]:
+    """The zoo's current values of ``algo``'s searched choices (:data:`STOCK_SPACES`): the sweep's first trial."""
+    import importlib
+
+    zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
+    return {name: zoo[name] for name in STOCK_SPACES[algo]}
+
+
+def stock_agent(algo: str) -> str:
+    """The benchmark's row of the stock agent ``algo`` (its fixed-critic row: ``"sac"`` -> ``"SAC"``)."""
+    return next(agent for agent, (name, reward) in benchmark.AGENTS.items() if name == algo and reward == "critic")
 
 
 def sweep_trial(rung: str, algo: str, seed: int, learning_rate: float, gradient_steps: int, ou_sigma: float,
@@ -62,63 +125,91 @@ def sweep_trial(rung: str, algo: str, seed: int, learning_rate: float, gradient_
             "max_ev": max_ev}
 
 
+def stock_trial(algo: str, seed: int, args: argparse.Namespace, bench: argparse.Namespace, workdir: Path,
+                report: Callable[[dict], None] | None = None, **hyperparams: Any) -> dict[str, Any]:
+    """One sampled trial in the benchmark's setting: the benchmark's training of ``algo`` (exposure-train with
+    ``--hyperparams``) into ``workdir``; its record: the choices, the last held-out point, wall and CPU seconds."""
+    points: list[dict] = []
+
+    def keep(point: dict) -> None:
+        points.append(point)
+        if report is not None:
+            report(point)
+
+    trained = benchmark.train_agent(stock_agent(algo), seed, bench, workdir, hyperparams, keep)
+    return {**hyperparams, **points[-1], "wall_s": trained["wall_s"], "cpu_s": trained["cpu_s"]}
+
+
 def search_space(args: argparse.Namespace) -> dict[str, Any]:
-    """The param space: the fixed rung, learner and seed, and :data:`SPACE` as Tune samplers."""
+    """The param space: the fixed rung (ladder setting), learner and seed, and :func:`space_of` as Tune samplers."""
     from ray import tune
 
-    sampled = {name: getattr(tune, sampler)(*arguments) for name, (sampler, arguments) in SPACE.items()}
-    return {"trial": {"rung": args.rung, "algo": args.algo, "seed": args.seed, **sampled}}
+    sampled = {name: getattr(tune, sampler)(*arguments) for name, (sampler, arguments) in space_of(args).items()}
+    fixed = {"algo": args.algo, "seed": args.seed} if args.benchmark else {"rung": args.rung, "algo": args.algo,
+                                                                           "seed": args.seed}
+    return {"trial": {**fixed, **sampled}}
 
 
 def tune_config(args: argparse.Namespace) -> Any:
-    """Optuna's TPE sampler (seeded) proposes; ASHA stops trials behind at the same env steps."""
+    """Optuna's TPE sampler (seeded; half the samples drawn at random first) proposes, the benchmark setting's first
+    trial the zoo's values; ASHA stops trials behind at the same env steps."""
+    import optuna
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.optuna import OptunaSearch
 
     every = max(1, args.steps // args.evaluations)
-    return tune.TuneConfig(metric="psnr", mode="max", num_samples=args.samples,
-                           max_concurrent_trials=args.concurrent, search_alg=OptunaSearch(seed=args.seed),
+    # Tune hands Optuna the space flattened, "trial/<name>"
+    current = [{f"trial/{name}": value for name, value in zoo_values(args.algo).items()}] if args.benchmark else None
+    sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=max(1, args.samples // 2))
+    return tune.TuneConfig(metric="psnr", mode="max", num_samples=args.samples, max_concurrent_trials=args.concurrent,
+                           search_alg=OptunaSearch(sampler=sampler, points_to_evaluate=current),
                            # max_t past the last point: ASHA stops a trial that reaches max_t before it
                            # reports its checkpoint
                            scheduler=ASHAScheduler(time_attr="steps", max_t=args.steps + 1, grace_period=every,
                                                    reduction_factor=2))
 
 
-def trial_rows(grid: Any) -> list[dict[str, Any]]:
-    """One row per trial, best held-out PSNR first: its choices, its last metrics, whether ASHA stopped it,
+def trial_rows(grid: Any, choices: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per trial, best held-out PSNR first: its ``choices``, its last metrics, whether ASHA stopped it,
     and its curve (every reported point: Tune's history of the trial)."""
     rows = []
     for result in grid:
         history = result.metrics_dataframe
         curve = history[["steps", "psnr"]].drop_duplicates("steps").to_dict("records")
-        rows.append({**{name: result.config["trial"][name] for name in CHOICES},
+        rows.append({**{name: result.config["trial"][name] for name in choices},
                      **{name: result.metrics[name] for name in (*EVAL_METRICS, "ev_spread", "steps")},
                      "stopped": result.checkpoint is None, "curve": curve})
     return sorted(rows, key=lambda row: -row["psnr"])
 
 
-def results_table(rows: list[dict], baselines: list[dict]) -> str:
-    """Markdown: the trials (best first), then the fixed rows."""
-    lines = ["| learning rate | gradient steps | OU σ | max EV | env steps | PSNR dB ↑ | ΔE2000 ↓ | packaged-critic score ↑ "
-             "| EV spread |", "|---|---|---|---|---|---|---|---|---|"]
+def cell(value: Any) -> str:
+    """A searched choice in a table: a float in 3 significant digits (``3e-04``, ``0.25``), others as they are."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def results_table(rows: list[dict], baselines: list[dict], choices: tuple[str, ...],
+                  current: dict[str, Any] | None = None) -> str:
+    """Markdown: the trials (best first, the one with the ``current`` zoo values marked), then the fixed rows."""
+    lines = [f"| {' | '.join(choices)} | env steps | PSNR dB ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread |",
+             "|---" * (len(choices) + 5) + "|"]
     for row in rows:
         stopped = " (stopped by ASHA)" if row["stopped"] else ""
-        lines.append(f"| {row['learning_rate']:.2e} | {row['gradient_steps']} | {row['ou_sigma']:.2f} | "
-                     f"{row['max_ev']:g} | {row['steps']}{stopped} | {row['psnr']:.2f} | {row['delta_e']:.2f} | "
-                     f"{row['score']:.1f} | {row['ev_spread']:.2f} |")
-    lines += [f"| fixed: {row['algo']} | | | | – | {row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | – |"
+        zoo = " (the zoo's values)" if current is not None and all(row[n] == current[n] for n in choices) else ""
+        lines.append(f"| {' | '.join(cell(row[name]) for name in choices)} | {row['steps']}{stopped}{zoo} | "
+                     f"{row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | {row['ev_spread']:.2f} |")
+    blanks = " |" * (len(choices) - 1)
+    lines += [f"| fixed: {row['algo']} |{blanks} – | {row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | – |"
               for row in baselines]
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(rows: list[dict], baselines: list[dict], out: Path) -> None:
+def plot_curves(rows: list[dict], baselines: list[dict], out: Path, choices: tuple[str, ...]) -> None:
     """curves.png: held-out PSNR of every trial against env steps, the fixed rows as lines."""
     figure, axis = plt.subplots(figsize=(8, 5))
     for row in rows:
         axis.plot([point["steps"] for point in row["curve"]], [point["psnr"] for point in row["curve"]], marker="o",
-                  markersize=3, linewidth=1, label=f"lr {row['learning_rate']:.1e}, {row['gradient_steps']} steps, "
-                                                   f"σ {row['ou_sigma']:.2f}, ±{row['max_ev']:g} EV")
+                  markersize=3, linewidth=1, label=", ".join(f"{name} {cell(row[name])}" for name in choices))
     finish_psnr_plot(figure, axis, baselines, "Sweep: Optuna proposes, ASHA stops trials behind at equal env steps",
                      out)
 
@@ -127,36 +218,82 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.experiments.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=16, help="trials to sample (default: 16)")
-    parser.add_argument("--rung", default="reference", choices=RUNGS, help="the reward (default: reference)")
-    parser.add_argument("--algo", default="deepexposure-discriminator", choices=AGENTS,
-                        help="the learner (default: deepexposure-discriminator)")
+    parser.add_argument("--benchmark", action="store_true",
+                        help="tune a stock agent (--algo) in the agent benchmark's setting, through its trial code "
+                             "(the benchmark's defaults; of the arguments below --samples, --algo, --seed, --steps, "
+                             "--eval-photos, --evaluations, --sice, --out and the placement ones apply)")
+    parser.add_argument("--rung", default="reference", choices=RUNGS, help="ladder setting: the reward (default: reference)")
+    parser.add_argument("--algo", default=None, choices=algorithms.NAMES,
+                        help=f"the learner: ladder setting {', '.join(AGENTS)} (default: deepexposure-discriminator); "
+                             f"--benchmark {', '.join(STOCK_SPACES)}")
     parser.add_argument("--seed", type=int, default=0, help="seed of every trial and of the sampler (default: 0)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per trial at most (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per roll-out, the batched env's size (default: 64)")
+    add_yardstick_arguments(parser)
     add_run_arguments(parser, out="reports/sweep")
     add_tune_arguments(parser)
     args = check_tune_arguments(parser, check_run_arguments(parser, parser.parse_args(argv)))
     for name in ("samples", "n_images"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.benchmark:
+        if args.algo is None:
+            parser.error(f"--benchmark needs --algo, one of {', '.join(STOCK_SPACES)}")
+        try:
+            space_of(args)
+        except ValueError as error:
+            parser.error(str(error))
+    else:
+        args.algo = args.algo or "deepexposure-discriminator"
+        if args.algo not in AGENTS:
+            parser.error(f"--algo {args.algo}: the ladder setting tunes {', '.join(AGENTS)} (--benchmark tunes the "
+                         "stock agents)")
     return args
+
+
+def benchmark_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """The benchmark's arguments of a ``--benchmark`` sweep: its defaults, the sweep's data, budget and evaluation."""
+    return absolute_paths(benchmark.parse_args([
+        "--sice", str(args.sice), "--fivek", str(args.fivek), "--steps", str(args.steps), "--eval-photos",
+        str(args.eval_photos), "--evaluations", str(args.evaluations), "--seeds", "1", "--out", str(args.out)]))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
-    baselines = baseline_rows(args)
-    reward_states = gan_reward_states({args.seed} if args.rung == "gan" else set(), args)
-    grid = fit("sweep", trainable(sweep_trial, args, reward_states=reward_states), args, search_space(args),
-               args.samples, tune_config(args))
-    rows = trial_rows(grid)
-    write_csv(args.out / "trials.csv", rows, TRIAL_FIELDS)
-    plot_curves(rows, baselines, args.out)
-    header = (f"{args.samples} trials of {args.algo} on the {args.rung} rung, seed {args.seed}, at most {args.steps} "
-              f"env steps each; held-out embedded photos ({args.eval_photos}), T = {args.num_segments}, "
-              f"{args.size}×{args.size}. Optuna (TPE) samples the choices, ASHA (reduction factor 2) stops trials "
-              f"behind at equal env steps. The fixed rows and oracles are within ±3 EV, the env's default.\n\n")
-    write_report(args.out, header + results_table(rows, baselines))
+    choices = tuple(space_of(args))
+    if args.benchmark:
+        import gymnasium as gym
+
+        bench = benchmark_arguments(args)
+        held_out = gym.make("ExposureRetouch-v0", pool=str(bench.sice / "dev"), size=args.size,
+                            num_segments=args.num_segments, max_ev=bench.max_ev)
+        baselines = baseline_rows(args, held_out)
+        function = trainable(stock_trial, args, bench=bench)
+    else:
+        baselines = baseline_rows(args)
+        reward_states = gan_reward_states({args.seed} if args.rung == "gan" else set(), args)
+        function = trainable(sweep_trial, args, reward_states=reward_states)
+    grid = fit("sweep", function, args, search_space(args), args.samples, tune_config(args))
+    rows = trial_rows(grid, choices)
+    write_csv(args.out / "trials.csv", rows, [*choices, *METRIC_FIELDS])
+    plot_curves(rows, baselines, args.out, choices)
+    if args.benchmark:
+        header = (f"{args.samples} trials of {args.algo} in the agent benchmark's setting (exposure-train on the raw "
+                  f"frames of sice_sequences/train, the fixed `{bench.critic}` critic, ±{bench.max_ev:g} EV), seed "
+                  f"{args.seed}, at most {args.steps} env steps each; metric: held-out PSNR on the first "
+                  f"{args.eval_photos} sice dev thumbnails, {args.evaluations} points. The first trial is the zoo's "
+                  "values; Optuna (TPE, the first half of the samples at random) samples the others, ASHA "
+                  "(reduction factor 2) stops trials behind at equal env steps. The fixed rows are on the same "
+                  f"thumbnails, ±{bench.max_ev:g} EV.\n\n")
+    else:
+        header = (f"{args.samples} trials of {args.algo} on the {args.rung} rung, seed {args.seed}, at most {args.steps} "
+                  f"env steps each; held-out embedded photos ({args.eval_photos}), T = {args.num_segments}, "
+                  f"{args.size}×{args.size}. Optuna (TPE, the first half of the samples at random) samples the "
+                  "choices, ASHA (reduction factor 2) stops trials behind at equal env steps. The fixed rows and "
+                  "oracles are within ±3 EV, the env's default.\n\n")
+    current = zoo_values(args.algo) if args.benchmark else None
+    write_report(args.out, header + results_table(rows, baselines, choices, current))
     return rows
 
 

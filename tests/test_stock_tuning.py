@@ -1,0 +1,92 @@
+"""Tuning the stock agents in the benchmark's setting (train.experiments.sweep --benchmark): each algorithm's space
+is what its trials sample, a sample reaches the SB3 model through exposure-train's --hyperparams, bad names are
+refused in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents import algorithms
+from train import train
+from train.experiments import benchmark, sweep
+
+
+def bench_args(tmp_path):
+    """The benchmark's arguments as a --benchmark sweep builds them (the data folders made up: nothing reads them)."""
+    for folder in ("sice/train/raw", "sice/dev/raw", "fivek/raw"):
+        (tmp_path / folder).mkdir(parents=True)
+    args = sweep.parse_args(["--benchmark", "--algo", "td3", "--sice", str(tmp_path / "sice"), "--fivek",
+                             str(tmp_path / "fivek"), "--steps", "64", "--out", str(tmp_path / "out")])
+    return args, sweep.benchmark_arguments(args)
+
+
+def test_every_stock_agent_has_a_space_holding_its_zoo_values_and_others_are_refused_by_name():
+    assert set(sweep.STOCK_SPACES) == set(algorithms.STOCK)
+    for algo, space in sweep.STOCK_SPACES.items():
+        for name, value in sweep.zoo_values(algo).items():  # the sweep's first trial: inside the space
+            sampler, arguments = space[name]
+            assert value in arguments[0] if sampler == "choice" else arguments[0] <= value <= arguments[1], (algo, name)
+    with pytest.raises(ValueError, match="^--algo deepexposure-value: the benchmark setting tunes the stock agents"):
+        sweep.space_of(sweep.argparse.Namespace(benchmark=True, algo="deepexposure-value"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--benchmark", "--algo", "deepexposure-discriminator"], "--algo deepexposure-discriminator: the benchmark "
+                                                              "setting tunes the stock agents (ppo, a2c, sac, td3, ddpg)"),
+    (["--benchmark", "--algo", "rainbow"], "argument --algo: invalid choice: 'rainbow'"),
+    (["--algo", "sac"], "--algo sac: the ladder setting tunes"),
+])
+def test_an_algorithm_without_a_space_is_refused_in_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        sweep.parse_args(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message in error
+
+
+def test_a_td3_trial_samples_its_space_and_the_sample_reaches_the_sb3_model(tmp_path, monkeypatch):
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_vec_env
+
+    args, bench = bench_args(tmp_path)
+    space = sweep.search_space(args)["trial"]
+    assert set(space) == {"algo", "seed", *sweep.STOCK_SPACES["td3"]}
+    sample = {name: domain.sample() for name, domain in space.items() if name not in ("algo", "seed")}
+    assert 1e-4 <= sample["learning_rate"] <= 3e-3 and 0.05 <= sample["noise_std"] <= 0.5
+    sample["train_freq"] = 128  # a choice other than the zoo's, so the test shows the override
+
+    models = []
+
+    def exposure_train(argv, report):  # exposure-train up to its model, on a small embedded env
+        parsed = train.parse_args(argv)
+        envs = make_vec_env(lambda: gym.make("ExposureRetouch-v0", size=36, num_segments=2), n_envs=parsed.n_envs)
+        models.append(train.new_model(parsed, envs))
+        parsed.out.mkdir(parents=True)
+        (parsed.out / "curves.csv").write_text("steps,score,psnr,ssim,delta_e\n0,1.0,15.0,0.5,20.0\n")
+        report({"steps": 0, "score": 1.0, "psnr": 15.0, "ssim": 0.5, "delta_e": 20.0, "ev_spread": 0.0})
+        return 0
+
+    monkeypatch.setattr(train, "main", exposure_train)
+    reported = []
+    record = sweep.stock_trial("td3", 0, args, bench, tmp_path / "work", reported.append, **sample)
+    assert record["psnr"] == 15.0 and reported[0]["steps"] == 0 and record == {**record, **sample}
+    model, n_envs = models[0], 4  # exposure-train's default: n_steps and train_freq are per env there
+    assert model.learning_rate == pytest.approx(sample["learning_rate"])
+    assert model.batch_size == sample["batch_size"] and model.gradient_steps == sample["gradient_steps"]
+    assert model.train_freq.frequency == sample["train_freq"] // n_envs
+    np.testing.assert_allclose(model.action_noise._sigma, [sample["noise_std"]])
+    assert model.buffer_size == 8192  # not searched: the zoo's
+    # and the benchmark's own trials keep the zoo's values: no --hyperparams
+    assert "--hyperparams" not in benchmark.train_argv("TD3", 0, bench, tmp_path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--algo", "td3", "--hyperparams", "bogus:1"], "--hyperparams bogus: not a hyperparameter of td3"),
+    (["--algo", "sac", "--hyperparams", "gamma:0.9"], "--hyperparams gamma: exposure-train sets it (give --gamma)"),
+    (["--algo", "deepexposure-discriminator", "--hyperparams", "batch_size:8"], "only the stock agents take them"),
+    (["--algo", "ppo", "--hyperparams", "n_steps=64"], "'n_steps=64' is not NAME:VALUE"),
+])
+def test_exposure_train_refuses_a_bad_hyperparameter_by_name(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(argv)
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
