@@ -20,8 +20,8 @@ env steps and stops those that fall behind, and Optuna's TPE sampler proposes th
 from the finished ones (the first half of the samples at random, TPE's start-up).
 
 Writes into --out (default reports/sweep):
-  results.md    every trial, best held-out PSNR first (where ASHA stopped it, or at the end),
-                beside the fixed rows measured the same way
+  results.md    every trial, those that ran to the end first, each group by held-out PSNR (at the
+                end, or where ASHA stopped it), beside the fixed rows measured the same way
   trials.csv    the same rows
   curves.png    held-out PSNR of every trial against env steps, the fixed rows as lines
   tune/         the Ray Tune experiment; run again with the same --out and arguments, an
@@ -81,7 +81,9 @@ STOCK_SPACES: dict[str, dict[str, tuple[str, tuple]]] = {
     "ddpg": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5))},  # Ornstein-Uhlenbeck σ
 }
 #: the fields of trials.csv besides the searched choices
-METRIC_FIELDS = [*EVAL_METRICS, "ev_spread", "steps", "stopped"]
+#: (``wall_s``: Tune's time of the trial, to its end or ASHA's stop; ``cpu_s``: exposure-train's CPU seconds, the
+#: benchmark setting's trials that ran to the end)
+METRIC_FIELDS = [*EVAL_METRICS, "ev_spread", "steps", "stopped", "wall_s", "cpu_s"]
 
 
 def space_of(args: argparse.Namespace) -> dict[str, tuple[str, tuple]]:
@@ -171,16 +173,18 @@ def tune_config(args: argparse.Namespace) -> Any:
 
 
 def trial_rows(grid: Any, choices: tuple[str, ...]) -> list[dict[str, Any]]:
-    """One row per trial, best held-out PSNR first: its ``choices``, its last metrics, whether ASHA stopped it,
-    and its curve (every reported point: Tune's history of the trial)."""
+    """One row per trial: its ``choices``, its last metrics, whether ASHA stopped it, and its curve (every reported
+    point: Tune's history of the trial). The trials that ran to the end first, best held-out PSNR first, then those
+    ASHA stopped (their PSNR is at fewer env steps), best first."""
     rows = []
     for result in grid:
         history = result.metrics_dataframe
         curve = history[["steps", "psnr"]].drop_duplicates("steps").to_dict("records")
         rows.append({**{name: result.config["trial"][name] for name in choices},
                      **{name: result.metrics[name] for name in (*EVAL_METRICS, "ev_spread", "steps")},
-                     "stopped": result.checkpoint is None, "curve": curve})
-    return sorted(rows, key=lambda row: -row["psnr"])
+                     "stopped": result.checkpoint is None, "wall_s": result.metrics["time_total_s"],
+                     "cpu_s": result.metrics.get("cpu_s"), "curve": curve})
+    return sorted(rows, key=lambda row: (row["stopped"], -row["psnr"]))
 
 
 def cell(value: Any) -> str:
@@ -190,16 +194,18 @@ def cell(value: Any) -> str:
 
 def results_table(rows: list[dict], baselines: list[dict], choices: tuple[str, ...],
                   current: dict[str, Any] | None = None) -> str:
-    """Markdown: the trials (best first, the one with the ``current`` zoo values marked), then the fixed rows."""
-    lines = [f"| {' | '.join(choices)} | env steps | PSNR dB ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread |",
-             "|---" * (len(choices) + 5) + "|"]
+    """Markdown: the trials (:func:`trial_rows`' order, the one with the ``current`` zoo values marked), then the
+    fixed rows."""
+    lines = [f"| {' | '.join(choices)} | env steps | PSNR dB ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread "
+             "| wall s |", "|---" * (len(choices) + 6) + "|"]
     for row in rows:
         stopped = " (stopped by ASHA)" if row["stopped"] else ""
         zoo = " (the zoo's values)" if current is not None and all(row[n] == current[n] for n in choices) else ""
         lines.append(f"| {' | '.join(cell(row[name]) for name in choices)} | {row['steps']}{stopped}{zoo} | "
-                     f"{row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | {row['ev_spread']:.2f} |")
+                     f"{row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | {row['ev_spread']:.2f} | "
+                     f"{row['wall_s']:.0f} |")
     blanks = " |" * (len(choices) - 1)
-    lines += [f"| fixed: {row['algo']} |{blanks} – | {row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | – |"
+    lines += [f"| fixed: {row['algo']} |{blanks} – | {row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | – | – |"
               for row in baselines]
     return "\n".join(lines) + "\n"
 
