@@ -82,6 +82,7 @@ def retouch(
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
     denoise: bool = True,
+    shoulder: bool = False,
 ) -> RetouchResult:
     """Retouch a photo at full resolution with a policy trained on ``ExposureRetouch-v0`` (Alg. 3).
 
@@ -101,6 +102,9 @@ def retouch(
         denoise: smooth each exposure in proportion to the gain its pixels receive
             (:mod:`exposure_env.ops.clean`, on the CPU) before the fusion; ``False`` renders
             Alg. 3 as the env fuses P_T.
+        shoulder: expose the full-resolution photo with a highlight shoulder instead of the hard
+            clip at white (:func:`~exposure_env.ops.exposure.highlight_shoulder`). The thumbnail
+            episode, hence the EVs and ``fused_thumbnail``, is the env's and always clips.
 
     Repeatability: the EVs and the fused thumbnail are always the same for the same photo and
     policy (the thumbnail episode runs OpenCV on one thread). The full-resolution fusion runs on
@@ -125,7 +129,7 @@ def retouch(
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures
-    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise), evs, fused_thumbnail)
+    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise, shoulder), evs, fused_thumbnail)
 
 
 def apply_exposures(
@@ -134,6 +138,7 @@ def apply_exposures(
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
     denoise: bool = True,
+    shoulder: bool = False,
 ) -> np.ndarray:
     """Alg. 3's rendering alone: the photo exposed at each EV and fused, exactly as :func:`retouch` renders it.
 
@@ -144,7 +149,7 @@ def apply_exposures(
     Args:
         image: as :func:`retouch`'s ``image``.
         evs: the exposures ``e_t`` in stops.
-        fusion_weights, device, denoise: as :func:`retouch`.
+        fusion_weights, device, denoise, shoulder: as :func:`retouch`.
 
     Returns:
         The retouched photo, as :attr:`RetouchResult.image`.
@@ -158,18 +163,18 @@ def apply_exposures(
     image = _native(image)
     planes = _planes(image, photo)
     del photo
-    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise)
+    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise, shoulder)
 
 
 def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusion_weights: tuple[float, float, float],
-            device: str | torch.device | None, denoise: bool = True) -> np.ndarray:
-    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs``, clean them where ``denoise``
-    (:func:`~exposure_env.ops.clean.clean_exposures`), fuse them (Eq. 30–31), give the result
-    ``image``'s dtype and layout."""
+            device: str | torch.device | None, denoise: bool = True, shoulder: bool = False) -> np.ndarray:
+    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs`` (with the highlight ``shoulder`` or the clip),
+    clean them where ``denoise`` (:func:`~exposure_env.ops.clean.clean_exposures`), fuse them (Eq. 30–31), give
+    the result ``image``'s dtype and layout."""
     # Alg. 3: I^g_t = global_filter(e_t, I0) for each e_t, then fusion by Eq. 30–31
-    exposures = _exposures(planes, evs)
+    exposures = _exposures(planes, evs, shoulder)
     if denoise:
-        exposures = clean_exposures(_codes(planes), exposures, evs)
+        exposures = clean_exposures(_codes(planes), exposures, evs, shoulder)
     grey = planes.ndim == 2
     if device is None or torch.device(device).type == "cpu":
         fused = merge_mertens(exposures, fusion_weights, grey)
@@ -250,11 +255,12 @@ def _planes(image: np.ndarray, photo: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels if pixels.ndim == 2 else pixels[..., 0])
 
 
-def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
-    """``I^g_t = expose(I0, e_t)`` for each EV, in the form ``MergeMertens`` reads (0..255).
+def _exposures(planes: np.ndarray, evs: tuple[float, ...], shoulder: bool = False) -> list[np.ndarray]:
+    """``I^g_t = expose(I0, e_t, shoulder)`` for each EV, in the form ``MergeMertens`` reads (0..255).
 
     Args:
         planes: ``(H, W)`` or ``(H, W, 3)``, uint8, uint16 or float32 in ``[0, 1]``.
+        shoulder: as :func:`~exposure_env.ops.exposure.expose`'s.
 
     Returns:
         T arrays of ``planes``' shape: uint8 codes for uint8, else float32 scaled to 0..255.
@@ -262,10 +268,10 @@ def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
         photo's bit depth, as an exposed file would be.
     """
     if planes.dtype == np.uint8:
-        return [cv2.LUT(planes, expose_lut(ev, 8)) for ev in evs]
+        return [cv2.LUT(planes, expose_lut(ev, 8, shoulder)) for ev in evs]
     if planes.dtype == np.uint16:
-        return [(expose_lut(ev, 16).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
-    return [expose(planes, ev) * np.float32(255.0) for ev in evs]
+        return [(expose_lut(ev, 16, shoulder).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
+    return [expose(planes, ev, shoulder) * np.float32(255.0) for ev in evs]
 
 
 def _fuse_torch(

@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recursive", action="store_true", help="look for photos in sub-folders too")
     parser.add_argument("--device", default=None,
                         help="cuda fuses on the GPU with the torch Mertens twin (default: OpenCV on CPU)")
+    parser.add_argument("--shoulder", action="store_true",
+                        help="roll highlights pushed past white off smoothly instead of clipping them flat "
+                             "(the policy still decides on the env's clipped thumbnail)")
     args = parser.parse_args(argv)
     from exposure_env.atomic import check_writable
 
@@ -179,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[Path] = []
     try:
         policy, settings = load_policy(args.model)
+        settings = {**settings, "shoulder": True} if args.shoulder else settings
         start = time.monotonic()
         failures = retouch_all(pairs, policy, settings, args.device, finished)
         failed = len(skipped) + failures
