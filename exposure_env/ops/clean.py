@@ -26,9 +26,9 @@ FULL_SLOPE = 3.0  # with SIGMA_PER_SLOPE: the best of (4, 2) and (3, 3) on every
 DIAMETER, SIGMA_PER_SLOPE = 5, 3.0
 
 
-def curve_slope(ev: float, shoulder: bool = False) -> np.ndarray:
+def curve_slope(ev: float, shoulder: float | None = None) -> np.ndarray:
     """``(256,)`` float32: the slope of :func:`~exposure_env.ops.exposure.expose`'s curve at ``ev`` (with the
-    highlight ``shoulder`` or the clip) at each 8-bit input code, in output codes per input code (central
+    highlight ``shoulder`` knee or the clip) at each 8-bit input code, in output codes per input code (central
     differences)."""
     table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32), shoulder)[0] * np.float32(255.0)
     return np.gradient(table)
@@ -68,14 +68,15 @@ def smooth(exposure: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[float, ...],
-                    shoulder: bool = False) -> list[np.ndarray]:
+                    shoulder: float | None = None) -> list[np.ndarray]:
     """Each exposure smoothed in proportion to the gain its pixels received (module docstring).
 
     Args:
         planes: ``(H, W, 3)`` or ``(H, W)`` uint8 codes of the photo I0 the exposures were made from.
         exposures: T arrays of ``planes``' shape on the 0..255 scale, uint8 or float32.
         evs: the T exposures in stops.
-        shoulder: the exposures were made with the highlight shoulder (their curves' slopes differ above its knee).
+        shoulder: the knee of the highlight shoulder the exposures were made with (their curves' slopes differ
+            above it), or ``None`` for the clip.
 
     Returns:
         T arrays of the exposures' shapes and dtypes; an exposure at ``ev <= 0`` comes back as it is.
