@@ -19,6 +19,8 @@ real sequence, which is less noisy than one lifted frame:
                              input's largest linear channel × 2^max(e_t) > 1, pooled over frames): mean
                              CIEDE2000 to the target, and the result's mean 7×7 local std of L* as a ratio
                              to the target's (below 1: detail clipped away)
+  L* shift                   mean over frames of the result's mean L* minus the target's
+                             (:func:`exposure_env.metrics.lightness`): brighter (+) or darker (−) overall
   PSNR, ΔE2000 @256          result and target shrunk to 256 px (:func:`train.evaluate.judged_pair`)
 
 and the shipped policy's decisions on ``photos_by_people/fivek_dev`` (16 photos, expert C's
@@ -45,7 +47,7 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000, lab2lch, rgb2lab
 
-from exposure_env.metrics import HIGHLIGHT_LEVEL, clipped_shares, delta_e, psnr
+from exposure_env.metrics import HIGHLIGHT_LEVEL, clipped_shares, delta_e, lightness, psnr
 from exposure_env.ops.color import luma, srgb_to_linear
 from exposure_env.ops.exposure import SHOULDER_KNEE
 from exposure_env.ops.layout import to_uint8
@@ -97,17 +99,19 @@ def decisions(pool_dir: Path, cache: Path) -> list[dict]:
 
 
 def fivek_table(fivek_dir: Path, cache: Path, variants: list[str]) -> str:
-    """Markdown: PSNR and ΔE2000 at 512 px of each variant's render of the shipped policy's decisions on fivek dev."""
+    """Markdown: PSNR, ΔE2000 and L* shift (as the sice table's) at 512 px of each variant's render of the shipped
+    policy's decisions on fivek dev."""
     from exposure_env.data import FolderPool
 
     pool = FolderPool(fivek_dir / "raw", fivek_dir / "expert")
     chosen = decisions(fivek_dir, cache)
-    lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ |", "|---|---|---|"]
+    lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ | L* − target's |", "|---|---|---|---|"]
     for name in variants:
         pairs = [judged_pair(pool, index, lambda raw, evs=chosen[index]["evs"]: render(raw, evs, VARIANTS[name]), 512)
                  for index in range(len(chosen))]
         lines.append(f"| {name} | {np.mean([psnr(*pair) for pair in pairs]):.2f} | "
-                     f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} |")
+                     f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} | "
+                     f"{np.mean([lightness(result) - lightness(target) for result, target in pairs]):+.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -182,6 +186,7 @@ def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray, evs:
         "rest_de": float(error[~band].mean()) if (~band).any() else float("nan"),
         "highlights": shares["highlights"], "shadows": shares["shadows"],
         "highlights_t": target_shares["highlights"], "shadows_t": target_shares["shadows"],
+        "lightness_shift": lightness(result) - lightness(target),
         "psnr256": psnr(*small), "de256": delta_e(*small),
     }
 
@@ -209,7 +214,7 @@ def summarise(frames: list[dict[str, Any]]) -> dict[str, float]:
         "pushed_detail": total["pushed_detail"] / total["pushed_detail_t"],
         "highlights": mean["highlights"], "shadows": mean["shadows"],
         "highlights_t": mean["highlights_t"], "shadows_t": mean["shadows_t"],
-        "psnr256": mean["psnr256"], "de256": mean["de256"],
+        "lightness_shift": mean["lightness_shift"], "psnr256": mean["psnr256"], "de256": mean["de256"],
     }
 
 
@@ -217,7 +222,8 @@ COLUMNS = (("dark_de", "dark ΔE2000 ↓", 2), ("dark_chroma", "dark \\|ΔC*\\| 
            ("noise_ratio", "flat noise ÷ target ↓", 2), ("block_ratio", "8×8 block step ÷ target ↓", 2),
            ("halo_ratio", "border ΔE ÷ elsewhere ↓", 3), ("pushed_de", "pushed ΔE2000 ↓", 2),
            ("pushed_detail", "pushed detail ÷ target ↑", 3), ("highlights", "highlights ≥254", 4),
-           ("shadows", "shadows ≤1", 4), ("psnr256", "PSNR dB @256 ↑", 2), ("de256", "ΔE2000 @256 ↓", 2))
+           ("shadows", "shadows ≤1", 4), ("lightness_shift", "L* − target's", 2), ("psnr256", "PSNR dB @256 ↑", 2),
+           ("de256", "ΔE2000 @256 ↓", 2))
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
@@ -226,7 +232,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     for name, row in rows.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS) + " |")
     first = next(iter(rows.values()))
-    target = {"noise_ratio": 1.0, "block_ratio": 1.0, "pushed_detail": 1.0,
+    target = {"noise_ratio": 1.0, "block_ratio": 1.0, "pushed_detail": 1.0, "lightness_shift": 0.0,
               "highlights": first["highlights_t"], "shadows": first["shadows_t"]}
     lines.append("| target (the fusion of the real sequence) | " + " | ".join(
         f"{target[key]:.{digits}f}" if key in target else "–" for key, _, digits in COLUMNS) + " |")
