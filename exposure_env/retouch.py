@@ -32,7 +32,7 @@ import torch
 from exposure_env.data.io import output_format_of, quantise, read_photo, write_photo
 from exposure_env.env import ExposureRetouchEnv
 from exposure_env.ops.clean import clean_exposures
-from exposure_env.ops.exposure import expose, expose_lut
+from exposure_env.ops.exposure import check_knee, expose, expose_lut
 from exposure_env.ops.fusion import is_grey, merge_mertens, mertens_fusion_torch
 from exposure_env.ops.layout import as_float, as_float_rgb, to_uint8
 from exposure_env.ops.resize import thumbnail
@@ -82,6 +82,7 @@ def retouch(
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
     denoise: bool = True,
+    shoulder: float | None = None,
 ) -> RetouchResult:
     """Retouch a photo at full resolution with a policy trained on ``ExposureRetouch-v0`` (Alg. 3).
 
@@ -101,6 +102,11 @@ def retouch(
         denoise: smooth each exposure in proportion to the gain its pixels receive
             (:mod:`exposure_env.ops.clean`, on the CPU) before the fusion; ``False`` renders
             Alg. 3 as the env fuses P_T.
+        shoulder: ``None`` clips each full-resolution exposure at white, as the env does; a knee in
+            ``(0, 1)`` (linear light, e.g. :data:`~exposure_env.ops.exposure.SHOULDER_KNEE`) rolls
+            its highlights off smoothly from there instead
+            (:func:`~exposure_env.ops.exposure.highlight_shoulder`). The thumbnail episode, hence
+            the EVs and ``fused_thumbnail``, is the env's and always clips.
 
     Repeatability: the EVs and the fused thumbnail are always the same for the same photo and
     policy (the thumbnail episode runs OpenCV on one thread). The full-resolution fusion runs on
@@ -114,8 +120,9 @@ def retouch(
 
     Raises:
         TypeError, ValueError: a bad image (wrong shape, dtype or range, smaller than 2×2), a
-            policy that is neither kind, or a bad env argument.
+            policy that is neither kind, a bad env argument or a ``shoulder`` outside ``(0, 1)``.
     """
+    shoulder = None if shoulder is None else check_knee(shoulder)
     photo = as_float_rgb(image, "image")  # (H, W, 3) float32: validates, and is what the env would shrink
     image = _native(image)
     evs, fused_thumbnail = _choose_exposures(
@@ -125,7 +132,7 @@ def retouch(
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures
-    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise), evs, fused_thumbnail)
+    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise, shoulder), evs, fused_thumbnail)
 
 
 def apply_exposures(
@@ -134,6 +141,7 @@ def apply_exposures(
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     device: str | torch.device | None = None,
     denoise: bool = True,
+    shoulder: float | None = None,
 ) -> np.ndarray:
     """Alg. 3's rendering alone: the photo exposed at each EV and fused, exactly as :func:`retouch` renders it.
 
@@ -144,32 +152,34 @@ def apply_exposures(
     Args:
         image: as :func:`retouch`'s ``image``.
         evs: the exposures ``e_t`` in stops.
-        fusion_weights, device, denoise: as :func:`retouch`.
+        fusion_weights, device, denoise, shoulder: as :func:`retouch`.
 
     Returns:
         The retouched photo, as :attr:`RetouchResult.image`.
 
     Raises:
-        TypeError, ValueError: a bad image (see :func:`retouch`) or no EV.
+        TypeError, ValueError: a bad image (see :func:`retouch`), no EV or a ``shoulder`` outside ``(0, 1)``.
     """
     if len(evs) == 0:
         raise ValueError("apply_exposures: evs is empty; give at least one exposure value")
+    shoulder = None if shoulder is None else check_knee(shoulder)
     photo = as_float_rgb(image, "image")  # validates
     image = _native(image)
     planes = _planes(image, photo)
     del photo
-    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise)
+    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise, shoulder)
 
 
 def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusion_weights: tuple[float, float, float],
-            device: str | torch.device | None, denoise: bool = True) -> np.ndarray:
-    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs``, clean them where ``denoise``
-    (:func:`~exposure_env.ops.clean.clean_exposures`), fuse them (Eq. 30–31), give the result
-    ``image``'s dtype and layout."""
+            device: str | torch.device | None, denoise: bool = True,
+            shoulder: float | None = None) -> np.ndarray:
+    """Expose ``planes`` (:func:`_planes` of ``image``) at ``evs`` (with the ``shoulder`` knee or the clip),
+    clean them where ``denoise`` (:func:`~exposure_env.ops.clean.clean_exposures`), fuse them (Eq. 30–31), give
+    the result ``image``'s dtype and layout."""
     # Alg. 3: I^g_t = global_filter(e_t, I0) for each e_t, then fusion by Eq. 30–31
-    exposures = _exposures(planes, evs)
+    exposures = _exposures(planes, evs, shoulder)
     if denoise:
-        exposures = clean_exposures(_codes(planes), exposures, evs)
+        exposures = clean_exposures(_codes(planes), exposures, evs, shoulder)
     grey = planes.ndim == 2
     if device is None or torch.device(device).type == "cpu":
         fused = merge_mertens(exposures, fusion_weights, grey)
@@ -250,11 +260,12 @@ def _planes(image: np.ndarray, photo: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels if pixels.ndim == 2 else pixels[..., 0])
 
 
-def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
-    """``I^g_t = expose(I0, e_t)`` for each EV, in the form ``MergeMertens`` reads (0..255).
+def _exposures(planes: np.ndarray, evs: tuple[float, ...], shoulder: float | None = None) -> list[np.ndarray]:
+    """``I^g_t = expose(I0, e_t, shoulder)`` for each EV, in the form ``MergeMertens`` reads (0..255).
 
     Args:
         planes: ``(H, W)`` or ``(H, W, 3)``, uint8, uint16 or float32 in ``[0, 1]``.
+        shoulder: as :func:`~exposure_env.ops.exposure.expose`'s.
 
     Returns:
         T arrays of ``planes``' shape: uint8 codes for uint8, else float32 scaled to 0..255.
@@ -262,10 +273,10 @@ def _exposures(planes: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
         photo's bit depth, as an exposed file would be.
     """
     if planes.dtype == np.uint8:
-        return [cv2.LUT(planes, expose_lut(ev, 8)) for ev in evs]
+        return [cv2.LUT(planes, expose_lut(ev, 8, shoulder)) for ev in evs]
     if planes.dtype == np.uint16:
-        return [(expose_lut(ev, 16).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
-    return [expose(planes, ev) * np.float32(255.0) for ev in evs]
+        return [(expose_lut(ev, 16, shoulder).astype(np.float32) * np.float32(255 / 65535))[planes] for ev in evs]
+    return [expose(planes, ev, shoulder) * np.float32(255.0) for ev in evs]
 
 
 def _fuse_torch(

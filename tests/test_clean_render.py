@@ -1,12 +1,15 @@
-"""The noise-aware gain of the full-resolution render (exposure_env.ops.clean, issue 30), on tiny synthetic photos."""
+"""The noise-aware gain and the highlight shoulder of the full-resolution render (issue 30), on tiny synthetic photos."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 from skimage.color import rgb2lab
 
 from exposure_env.ops.clean import gain_weights
-from exposure_env.ops.exposure import expose
+from exposure_env.ops.color import srgb_to_linear
+from exposure_env.ops.exposure import SHOULDER_KNEE, expose, expose_torch, highlight_shoulder
 from exposure_env.retouch import apply_exposures
 
 #: a dark beige (8-bit codes) and the sensor-like noise on it, in codes
@@ -60,3 +63,38 @@ def test_pixels_that_are_not_lifted_are_never_touched():
     assert not gain_weights(np.full((4, 4), 250, np.uint8), 2.0).any()  # flat (clipped) top of the curve
     np.testing.assert_array_equal(apply_exposures(patch, (0.0, -1.5), denoise=True),
                                   apply_exposures(patch, (0.0, -1.5), denoise=False))
+
+
+def test_a_clipped_highlight_keeps_a_gradient_under_the_shoulder():
+    ramp = np.linspace(0.5, 1.0, 129)  # sRGB: the bright half of the range, pushed +3 EV past white
+    clipped, rolled = expose(ramp, 3.0), expose(ramp, 3.0, shoulder=SHOULDER_KNEE)
+    np.testing.assert_allclose(clipped, 1.0, atol=1e-12)  # the hard clip: flat white
+    assert np.all(np.diff(rolled) > 0) and rolled[-1] == pytest.approx(1.0)  # strictly increasing, white stays white
+    # rendered as exposure-retouch writes an 8-bit file: the clip gives one code, the shoulder a monotone ramp
+    image = np.repeat(np.rint(ramp * 255).astype(np.uint8)[None, :, None], 3, axis=2).repeat(4, axis=0)
+    flat, kept = (apply_exposures(image, (3.0,), shoulder=knee)[2, :, 1].astype(int) for knee in (None, SHOULDER_KNEE))
+    assert np.unique(flat).tolist() == [255]
+    assert np.all(np.diff(kept) >= 0) and len(np.unique(kept)) >= 15 and kept[0] < 245
+
+
+def test_the_shoulder_is_the_plain_exposure_below_its_knee_and_c1_at_it():
+    codes = np.linspace(0.0, 1.0, 1001)
+    for ev in (-2.0, 0.0, 0.5, 3.0):
+        below = srgb_to_linear(codes) * 2.0**ev <= SHOULDER_KNEE
+        np.testing.assert_array_equal(expose(codes, ev, shoulder=SHOULDER_KNEE)[below], expose(codes, ev)[below])
+        assert np.all(np.diff(expose(codes, ev, shoulder=SHOULDER_KNEE)) >= 0)
+    np.testing.assert_array_equal(expose(codes, -1.0, shoulder=SHOULDER_KNEE), expose(codes, -1.0))  # nothing can clip
+    step = 1e-6  # slope 1 on both sides of the knee (linear light, gain 8)
+    assert (highlight_shoulder(np.array([SHOULDER_KNEE + step]), 8.0)[0] - SHOULDER_KNEE) / step == \
+        pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(ValueError, match="shoulder True: the knee must be a linear value in"):
+        apply_exposures(np.zeros((4, 4, 3), np.uint8), (1.0,), shoulder=True)
+
+
+def test_shoulder_numpy_and_torch_twins_agree():
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0.0, 1.0, (3, 8, 8, 3))
+    evs = np.array([-1.0, 0.7, 3.0])
+    out = expose_torch(torch.from_numpy(photo).permute(0, 3, 1, 2), torch.from_numpy(evs), shoulder=SHOULDER_KNEE)
+    for image, twin, ev in zip(photo, out.permute(0, 2, 3, 1).numpy(), evs):
+        np.testing.assert_allclose(twin, expose(image, ev, shoulder=SHOULDER_KNEE), atol=1e-12)

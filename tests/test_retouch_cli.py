@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import gymnasium as gym
@@ -106,3 +107,20 @@ def test_packaged_policy_brightens_under_exposed_bracketed_frames(tmp_path):
     shipped = mean_psnr(model_policy(packaged))
     assert shipped > mean_psnr(policies.identity) + 6.0
     assert shipped > mean_psnr(policies.global_auto_exposure) + 1.0
+
+def test_shoulder_flag_reaches_the_render_and_is_off_by_default(tmp_path, model_path, monkeypatch):
+    from exposure_env.ops.exposure import SHOULDER_KNEE
+
+    module = importlib.import_module("exposure_env.retouch")  # the package's name ``retouch`` is the function
+    real, knees = module.retouch_file, []
+
+    def recording(src, dst, policy, **kwargs):
+        knees.append(kwargs["shoulder"])
+        return real(src, dst, policy, **kwargs)
+
+    monkeypatch.setattr(module, "retouch_file", recording)
+    photo_folder(tmp_path / "in")
+    for flags, out in (([], "clip"), (["--shoulder"], "shoulder")):
+        retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / out), "--model", str(model_path),
+                      *flags])
+    assert knees == [None, SHOULDER_KNEE]

@@ -160,8 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recursive", action="store_true", help="look for photos in sub-folders too")
     parser.add_argument("--device", default=None,
                         help="cuda fuses on the GPU with the torch Mertens twin (default: OpenCV on CPU)")
+    parser.add_argument("--shoulder", action="store_true",
+                        help="roll highlights pushed past white off smoothly from a knee ("
+                             "exposure_env.ops.exposure.SHOULDER_KNEE) instead of clipping them flat; the policy "
+                             "still decides on the env's clipped thumbnail (default: clip)")
     args = parser.parse_args(argv)
     from exposure_env.atomic import check_writable
+    from exposure_env.ops.exposure import SHOULDER_KNEE
 
     try:
         pairs, skipped = plan_outputs(args.inputs, args.out, args.suffix, args.recursive)
@@ -179,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[Path] = []
     try:
         policy, settings = load_policy(args.model)
+        settings = {**settings, "shoulder": SHOULDER_KNEE if args.shoulder else None}
         start = time.monotonic()
         failures = retouch_all(pairs, policy, settings, args.device, finished)
         failed = len(skipped) + failures

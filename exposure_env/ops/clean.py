@@ -26,10 +26,11 @@ FULL_SLOPE = 3.0  # with SIGMA_PER_SLOPE: the best of (4, 2) and (3, 3) on every
 DIAMETER, SIGMA_PER_SLOPE = 5, 3.0
 
 
-def curve_slope(ev: float) -> np.ndarray:
-    """``(256,)`` float32: the slope of :func:`~exposure_env.ops.exposure.expose`'s curve at ``ev`` at each
-    8-bit input code, in output codes per input code (central differences)."""
-    table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32))[0] * np.float32(255.0)
+def curve_slope(ev: float, shoulder: float | None = None) -> np.ndarray:
+    """``(256,)`` float32: the slope of :func:`~exposure_env.ops.exposure.expose`'s curve at ``ev`` (with the
+    highlight ``shoulder`` knee or the clip) at each 8-bit input code, in output codes per input code (central
+    differences)."""
+    table = exposure_tables(UINT8_CODES, np.array([ev], dtype=np.float32), shoulder)[0] * np.float32(255.0)
     return np.gradient(table)
 
 
@@ -66,13 +67,16 @@ def smooth(exposure: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.bilateralFilter(exposure, DIAMETER, sigma, DIAMETER / 2)
 
 
-def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[float, ...]) -> list[np.ndarray]:
+def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[float, ...],
+                    shoulder: float | None = None) -> list[np.ndarray]:
     """Each exposure smoothed in proportion to the gain its pixels received (module docstring).
 
     Args:
         planes: ``(H, W, 3)`` or ``(H, W)`` uint8 codes of the photo I0 the exposures were made from.
         exposures: T arrays of ``planes``' shape on the 0..255 scale, uint8 or float32.
         evs: the T exposures in stops.
+        shoulder: the knee of the highlight shoulder the exposures were made with (their curves' slopes differ
+            above it), or ``None`` for the clip.
 
     Returns:
         T arrays of the exposures' shapes and dtypes; an exposure at ``ev <= 0`` comes back as it is.
@@ -80,7 +84,7 @@ def clean_exposures(planes: np.ndarray, exposures: list[np.ndarray], evs: tuple[
     luma_codes = planes if planes.ndim == 2 else cv2.cvtColor(planes, cv2.COLOR_RGB2GRAY)
     cleaned = []
     for exposure, ev in zip(exposures, evs):
-        slope = curve_slope(ev) if ev > 0 else None
+        slope = curve_slope(ev, shoulder) if ev > 0 else None
         weights = None if slope is None else gain_weights(luma_codes, ev, slope)
         if weights is None or not weights.any():
             cleaned.append(exposure)

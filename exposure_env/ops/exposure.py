@@ -2,6 +2,10 @@
 
 The transition of the README's environment table: ``S^g_t = expose(S0, e_t)`` (global filter) and
 ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t`` (local filter).
+
+``shoulder=knee`` (off by default; the env always clips) replaces the hard clip at white by a highlight
+shoulder (issue 30), :func:`highlight_shoulder`: identity up to the knee, then Reinhard's roll-off with a
+white point, so that a bright area pushed past white keeps its gradient instead of turning flat white.
 """
 
 from __future__ import annotations
@@ -26,25 +30,87 @@ UINT8_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 _AUTO_EXPOSURE_FLOOR = 1e-4
 #: the averages :func:`auto_exposure_ev` can bring to mid-grey
 AUTO_EXPOSURE_STATISTICS = ("mean", "log-average")
+#: the knee ``exposure-retouch --shoulder`` uses: the linear value above which :func:`highlight_shoulder` rolls
+#: off (sRGB 0.735, 8-bit code 188). A ramp from sRGB 0.5 to white pushed +3 EV keeps 17 codes (238..255) under
+#: it; under a knee at 0.8 it would keep 4 (251..255)
+SHOULDER_KNEE = 0.5
 
 
-def expose(srgb: np.ndarray, ev: float | np.ndarray) -> np.ndarray:
+def check_knee(knee: float) -> float:
+    """``knee`` as a float, or a ValueError: a shoulder's knee must lie in ``(0, 1)`` in linear light."""
+    if isinstance(knee, bool) or not 0.0 < float(knee) < 1.0:
+        raise ValueError(f"shoulder {knee!r}: the knee must be a linear value in (0, 1), e.g. {SHOULDER_KNEE}")
+    return float(knee)
+
+
+def highlight_shoulder(linear: np.ndarray, gain: np.ndarray | float, knee: float = SHOULDER_KNEE) -> np.ndarray:
+    """Roll linear values ``linear`` (a photo multiplied by ``gain``) off smoothly towards 1 instead of clipping.
+
+    Below the knee ``k`` the values are kept; above it the excess
+    ``t = (v − k) / (1 − k)`` is compressed by the extended Reinhard operator (Reinhard et al.
+    2002, "Photographic Tone Reproduction for Digital Images", Eq. 4) with its white point at the
+    brightest value the gain can make, ``T_w = max((gain − k) / (1 − k), 1)``:
+
+      ``v' = k + (1 − k) · t (1 + t / T_w²) / (1 + t)``.
+
+    So the photo's white (``v = gain``) maps to exactly 1, the curve is strictly increasing on
+    ``[0, gain]`` (its slope in ``t`` is ``(1 + 2t/T_w² + t²/T_w²) / (1 + t)² > 0``), its value and
+    slope are continuous at the knee (slope 1 there: C1), and for ``gain <= 1`` (nothing can clip)
+    it is the identity (``T_w = 1`` makes the roll-off ``t``).
+
+    Args:
+        linear: ``(...)`` linear-light values in ``[0, gain]``, float.
+        gain: the linear gain ``2^ev`` they were multiplied by, a scalar or broadcastable against ``linear``.
+        knee: ``k``, a linear value in ``(0, 1)``.
+
+    Returns:
+        Same shape and dtype as ``linear``, in ``[0, 1]``.
+
+    Raises:
+        ValueError: ``knee`` outside ``(0, 1)``.
+    """
+    knee = check_knee(knee)
+    white = np.maximum((np.asarray(gain, dtype=linear.dtype) - knee) / (1.0 - knee), 1.0)
+    excess = np.maximum(linear - knee, 0.0) / (1.0 - knee)
+    rolled = knee + (1.0 - knee) * excess * (1.0 + excess / (white * white)) / (1.0 + excess)
+    return np.where(linear > knee, np.minimum(rolled, 1.0), linear).astype(linear.dtype, copy=False)
+
+
+def highlight_shoulder_torch(linear: torch.Tensor, gain: torch.Tensor, knee: float = SHOULDER_KNEE) -> torch.Tensor:
+    """Torch twin of :func:`highlight_shoulder` (differentiable in ``linear`` and ``gain``)."""
+    knee = check_knee(knee)
+    white = torch.clamp((gain - knee) / (1.0 - knee), min=1.0)
+    excess = torch.clamp(linear - knee, min=0.0) / (1.0 - knee)
+    rolled = knee + (1.0 - knee) * excess * (1.0 + excess / (white * white)) / (1.0 + excess)
+    return torch.where(linear > knee, torch.clamp(rolled, max=1.0), linear)
+
+
+def expose(srgb: np.ndarray, ev: float | np.ndarray, shoulder: float | None = None) -> np.ndarray:
     """Re-expose an sRGB image by ``ev`` stops in linear light.
 
-    ``x' = linear_to_srgb(clip(srgb_to_linear(x) · 2^ev, 0, 1))``.
+    ``x' = linear_to_srgb(clip(srgb_to_linear(x) · 2^ev, 0, 1))``, or with a ``shoulder`` knee
+    ``linear_to_srgb(highlight_shoulder(srgb_to_linear(x) · 2^ev, 2^ev, shoulder))``.
 
     Args:
         srgb: ``(..., 3)`` float sRGB in ``[0, 1]``.
         ev: exposure value in stops, or an array of them broadcastable against ``srgb``.
+        shoulder: ``None`` clips at white; a knee in ``(0, 1)`` (linear light, e.g. :data:`SHOULDER_KNEE`)
+            rolls the highlights off towards white from there instead (:func:`highlight_shoulder`).
 
     Returns:
         Same shape and dtype as ``srgb``.
+
+    Raises:
+        ValueError: a ``shoulder`` outside ``(0, 1)``.
     """
     gain = np.asarray(2.0**ev, dtype=srgb.dtype)
-    return linear_to_srgb(np.clip(srgb_to_linear(srgb) * gain, 0.0, 1.0))
+    linear = srgb_to_linear(srgb) * gain
+    if shoulder is None:
+        return linear_to_srgb(np.clip(linear, 0.0, 1.0))
+    return linear_to_srgb(highlight_shoulder(np.maximum(linear, 0.0), gain, shoulder))
 
 
-def exposure_tables(codes: np.ndarray, evs: np.ndarray) -> np.ndarray:
+def exposure_tables(codes: np.ndarray, evs: np.ndarray, shoulder: float | None = None) -> np.ndarray:
     """:func:`expose` of the K code values of integer-coded images (not of an image), one table per EV.
 
     A uint8 (uint16) image has only 256 (65536) code values, so a table per EV replaces the
@@ -53,21 +119,22 @@ def exposure_tables(codes: np.ndarray, evs: np.ndarray) -> np.ndarray:
     Args:
         codes: ``(K,)`` float sRGB values of the K codes, e.g. :data:`UINT8_CODES`.
         evs: ``(n,)`` exposure values in stops.
+        shoulder: as :func:`expose`'s.
 
     Returns:
         ``(n, K)`` tables of ``codes``' dtype.
     """
-    return expose(codes[None, :], np.asarray(evs)[:, None])
+    return expose(codes[None, :], np.asarray(evs)[:, None], shoulder)
 
 
-def exposure_tables_torch(codes: torch.Tensor, evs: torch.Tensor) -> torch.Tensor:
+def exposure_tables_torch(codes: torch.Tensor, evs: torch.Tensor, shoulder: float | None = None) -> torch.Tensor:
     """Torch twin of :func:`exposure_tables`: ``(K,)`` codes, ``(n,)`` EVs -> ``(n, K)`` tables."""
     count = evs.shape[0]
-    return expose_torch(codes.view(1, 1, 1, -1).expand(count, 1, 1, -1), evs).view(count, -1)
+    return expose_torch(codes.view(1, 1, 1, -1).expand(count, 1, 1, -1), evs, shoulder).view(count, -1)
 
 
-def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
-    """Integer lookup table applying :func:`expose` to a ``bit_depth``-bit image, rounded to codes.
+def expose_lut(ev: float, bit_depth: int = 8, shoulder: float | None = None) -> np.ndarray:
+    """Integer lookup table applying :func:`expose` (``shoulder`` as its) to a ``bit_depth``-bit image, rounded.
 
     Returns:
         ``(2**bit_depth,)`` uint8 or uint16 table, e.g. ``cv2.LUT(image, lut)`` or ``lut[image]``.
@@ -75,21 +142,25 @@ def expose_lut(ev: float, bit_depth: int = 8) -> np.ndarray:
     dtype = {8: np.uint8, 16: np.uint16}[bit_depth]
     top = float(2**bit_depth - 1)
     codes = np.arange(2**bit_depth, dtype=np.float64) / top
-    return np.rint(expose(codes, ev) * top).astype(dtype)
+    return np.rint(expose(codes, ev, shoulder) * top).astype(dtype)
 
 
-def expose_torch(srgb: torch.Tensor, ev: torch.Tensor) -> torch.Tensor:
+def expose_torch(srgb: torch.Tensor, ev: torch.Tensor, shoulder: float | None = None) -> torch.Tensor:
     """Torch twin of :func:`expose`, differentiable with respect to ``srgb`` and ``ev``.
 
     Args:
         srgb: ``(B, 3, H, W)`` sRGB in ``[0, 1]``.
         ev: ``(B,)`` exposure values in stops.
+        shoulder: as :func:`expose`'s.
 
     Returns:
         ``(B, 3, H, W)``.
     """
     gain = torch.exp2(ev).view(-1, 1, 1, 1)
-    return linear_to_srgb_torch(torch.clamp(srgb_to_linear_torch(srgb) * gain, 0.0, 1.0))
+    linear = srgb_to_linear_torch(srgb) * gain
+    if shoulder is not None:
+        return linear_to_srgb_torch(highlight_shoulder_torch(torch.clamp(linear, min=0.0), gain, shoulder))
+    return linear_to_srgb_torch(torch.clamp(linear, 0.0, 1.0))
 
 
 def local_composite(local: np.ndarray, ev: float, mask: np.ndarray) -> np.ndarray:

@@ -15,6 +15,12 @@ real sequence, which is less noisy than one lifted frame:
                              the frame, over the mean ΔE2000 elsewhere
   clipping                   shares of luma ≥ 254 and ≤ 1 (:func:`exposure_env.metrics.clipped_shares`),
                              mean over frames, against the target's
+  pushed highlights          over the pixels the decision's brightest exposure pushes past white (the
+                             input's largest linear channel × 2^max(e_t) > 1, pooled over frames): mean
+                             CIEDE2000 to the target, and the result's mean 7×7 local std of L* as a ratio
+                             to the target's (below 1: detail clipped away)
+  L* shift                   mean over frames of the result's mean L* minus the target's
+                             (:func:`exposure_env.metrics.lightness`): brighter (+) or darker (−) overall
   PSNR, ΔE2000 @256          result and target shrunk to 256 px (:func:`train.evaluate.judged_pair`)
 
 and the shipped policy's decisions on ``photos_by_people/fivek_dev`` (16 photos, expert C's
@@ -23,7 +29,8 @@ retouches as targets), rendered by each variant at the photo's size and judged a
 Writes into ``--out``: results.md (one row per variant, the target's own row where it has one;
 then the fivek dev table), results.csv, evs.json and evs_fivek.json (the decisions, reused by
 later runs) and crops_<defect>.jpg: 1:1 crops (input | first variant | last variant | target) of
-the worst frames for each defect, worst first.
+the worst frames for each defect, worst first (highlights: the frames whose first variant clips most of the
+target's detail, the crop where it does).
 
     python -m train.experiments.clean_render --out docs/results/clean_render
 """
@@ -40,7 +47,9 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000, lab2lch, rgb2lab
 
-from exposure_env.metrics import clipped_shares, delta_e, psnr
+from exposure_env.metrics import HIGHLIGHT_LEVEL, clipped_shares, delta_e, lightness, psnr
+from exposure_env.ops.color import luma, srgb_to_linear
+from exposure_env.ops.exposure import SHOULDER_KNEE
 from exposure_env.ops.layout import to_uint8
 from exposure_env.ops.segmentation import segment
 from train.evaluate import judged_pair, shrink
@@ -61,7 +70,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "today": {"denoise": False},
     "saturation weight 0 (changes P_T)": {"denoise": False, "fusion_weights": (1.0, 0.0, 1.0)},
     "noise-aware gain (new default)": {"denoise": True},
+    f"noise-aware gain + highlight shoulder, knee {SHOULDER_KNEE} (opt-in)": {"denoise": True,
+                                                                             "shoulder": SHOULDER_KNEE},
+    "noise-aware gain + highlight shoulder, knee 0.8": {"denoise": True, "shoulder": 0.8},
 }
+#: the crop sheets written, one per defect
+DEFECTS = ("dark", "noise", "halo", "clipping", "highlights")
 
 
 def decisions(pool_dir: Path, cache: Path) -> list[dict]:
@@ -85,17 +99,19 @@ def decisions(pool_dir: Path, cache: Path) -> list[dict]:
 
 
 def fivek_table(fivek_dir: Path, cache: Path, variants: list[str]) -> str:
-    """Markdown: PSNR and ΔE2000 at 512 px of each variant's render of the shipped policy's decisions on fivek dev."""
+    """Markdown: PSNR, ΔE2000 and L* shift (as the sice table's) at 512 px of each variant's render of the shipped
+    policy's decisions on fivek dev."""
     from exposure_env.data import FolderPool
 
     pool = FolderPool(fivek_dir / "raw", fivek_dir / "expert")
     chosen = decisions(fivek_dir, cache)
-    lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ |", "|---|---|---|"]
+    lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ | L* − target's |", "|---|---|---|---|"]
     for name in variants:
         pairs = [judged_pair(pool, index, lambda raw, evs=chosen[index]["evs"]: render(raw, evs, VARIANTS[name]), 512)
                  for index in range(len(chosen))]
         lines.append(f"| {name} | {np.mean([psnr(*pair) for pair in pairs]):.2f} | "
-                     f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} |")
+                     f"{np.mean([delta_e(*pair) for pair in pairs]):.2f} | "
+                     f"{np.mean([lightness(result) - lightness(target) for result, target in pairs]):+.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -128,11 +144,23 @@ def border_band(image: np.ndarray, num_segments: int = 4) -> np.ndarray:
     return band.astype(bool)
 
 
-def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+def pushed_past_white(raw: np.ndarray, evs: list[float]) -> np.ndarray:
+    """``(H, W)`` bool: the pixels the brightest of ``evs`` pushes past white (a channel's linear value × 2^e > 1)."""
+    return srgb_to_linear(raw).max(axis=-1) * 2.0 ** max(evs) > 1.0
+
+
+def clipped_detail(result: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32: the target's 7×7 local std of L* where ``result``'s luma is clipped (≥ 254), else 0."""
+    target_std = local_std(rgb2lab(target)[..., 0].astype(np.float32))
+    return target_std * (luma(result) >= HIGHLIGHT_LEVEL)
+
+
+def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray, evs: list[float]) -> dict[str, Any]:
     """Sums and counts of every defect measure on one frame (pooled over frames by :func:`summarise`).
 
     Args:
         raw, result, target: ``(H, W, 3)`` float32 sRGB in ``[0, 1]``.
+        evs: the decision's exposures in stops.
     """
     lab_raw, lab_result, lab_target = rgb2lab(raw), rgb2lab(result), rgb2lab(target)
     error = deltaE_ciede2000(lab_result, lab_target)
@@ -141,6 +169,9 @@ def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray) -> d
     flat = local_std(lab_target[..., 0].astype(np.float32)) < FLAT_STD
     noise_result = local_std(lab_result.astype(np.float32)).mean(axis=-1)
     noise_target = local_std(lab_target.astype(np.float32)).mean(axis=-1)
+    pushed = pushed_past_white(raw, evs)
+    detail_result = local_std(lab_result[..., 0].astype(np.float32))
+    detail_target = local_std(lab_target[..., 0].astype(np.float32))
     band = border_band(raw)
     shares, target_shares = clipped_shares(result), clipped_shares(target)
     small = shrink(result, 256), shrink(target, 256)
@@ -148,10 +179,14 @@ def frame_measures(raw: np.ndarray, result: np.ndarray, target: np.ndarray) -> d
         "dark_n": int(dark.sum()), "dark_de": float(error[dark].sum()), "dark_chroma": float(chroma_gap[dark].sum()),
         "flat_n": int(flat.sum()), "noise": float(noise_result[flat].sum()), "noise_t": float(noise_target[flat].sum()),
         "blocks": block_steps(lab_result[..., 0], flat), "blocks_t": block_steps(lab_target[..., 0], flat),
+        "pushed_n": int(pushed.sum()), "pushed_de": float(error[pushed].sum()),
+        "pushed_detail": float(detail_result[pushed].sum()), "pushed_detail_t": float(detail_target[pushed].sum()),
+        "clipped_detail": float(clipped_detail(result, target).mean()),
         "band_de": float(error[band].mean()) if band.any() else float("nan"),
         "rest_de": float(error[~band].mean()) if (~band).any() else float("nan"),
         "highlights": shares["highlights"], "shadows": shares["shadows"],
         "highlights_t": target_shares["highlights"], "shadows_t": target_shares["shadows"],
+        "lightness_shift": lightness(result) - lightness(target),
         "psnr256": psnr(*small), "de256": delta_e(*small),
     }
 
@@ -163,6 +198,7 @@ def frame_scores(m: dict[str, Any]) -> dict[str, float]:
         "noise": m["noise"] / m["noise_t"] if m["flat_n"] > 2000 and m["noise_t"] > 0 else -1.0,
         "halo": m["band_de"] / m["rest_de"] if m["rest_de"] > 0 else -1.0,
         "clipping": m["highlights"] - m["highlights_t"] + m["shadows"] - m["shadows_t"],
+        "highlights": m["clipped_detail"],
     }
 
 
@@ -174,16 +210,20 @@ def summarise(frames: list[dict[str, Any]]) -> dict[str, float]:
         "dark_de": total["dark_de"] / total["dark_n"], "dark_chroma": total["dark_chroma"] / total["dark_n"],
         "noise_ratio": total["noise"] / total["noise_t"], "block_ratio": mean["blocks"] / mean["blocks_t"],
         "halo_ratio": mean["band_de"] / mean["rest_de"],
+        "pushed_de": total["pushed_de"] / total["pushed_n"],
+        "pushed_detail": total["pushed_detail"] / total["pushed_detail_t"],
         "highlights": mean["highlights"], "shadows": mean["shadows"],
         "highlights_t": mean["highlights_t"], "shadows_t": mean["shadows_t"],
-        "psnr256": mean["psnr256"], "de256": mean["de256"],
+        "lightness_shift": mean["lightness_shift"], "psnr256": mean["psnr256"], "de256": mean["de256"],
     }
 
 
 COLUMNS = (("dark_de", "dark ΔE2000 ↓", 2), ("dark_chroma", "dark \\|ΔC*\\| ↓", 2),
            ("noise_ratio", "flat noise ÷ target ↓", 2), ("block_ratio", "8×8 block step ÷ target ↓", 2),
-           ("halo_ratio", "border ΔE ÷ elsewhere ↓", 3), ("highlights", "highlights ≥254", 4),
-           ("shadows", "shadows ≤1", 4), ("psnr256", "PSNR dB @256 ↑", 2), ("de256", "ΔE2000 @256 ↓", 2))
+           ("halo_ratio", "border ΔE ÷ elsewhere ↓", 3), ("pushed_de", "pushed ΔE2000 ↓", 2),
+           ("pushed_detail", "pushed detail ÷ target ↑", 3), ("highlights", "highlights ≥254", 4),
+           ("shadows", "shadows ≤1", 4), ("lightness_shift", "L* − target's", 2), ("psnr256", "PSNR dB @256 ↑", 2),
+           ("de256", "ΔE2000 @256 ↓", 2))
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
@@ -192,7 +232,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     for name, row in rows.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS) + " |")
     first = next(iter(rows.values()))
-    target = {"noise_ratio": 1.0, "block_ratio": 1.0,
+    target = {"noise_ratio": 1.0, "block_ratio": 1.0, "pushed_detail": 1.0, "lightness_shift": 0.0,
               "highlights": first["highlights_t"], "shadows": first["shadows_t"]}
     lines.append("| target (the fusion of the real sequence) | " + " | ".join(
         f"{target[key]:.{digits}f}" if key in target else "–" for key, _, digits in COLUMNS) + " |")
@@ -217,6 +257,8 @@ def worst_window(raw: np.ndarray, result: np.ndarray, target: np.ndarray, defect
             local_std(rgb2lab(target)[..., 0].astype(np.float32)) < FLAT_STD)
     elif defect == "halo":
         error = error * border_band(raw)
+    elif defect == "highlights":
+        error = clipped_detail(result, target)
     else:
         error = (np.abs(result - target).mean(axis=-1) * ((result.max(axis=-1) >= 254 / 255) | (
             result.max(axis=-1) <= 1 / 255))).astype(np.float32)
@@ -250,6 +292,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="render variants to measure; the sheets show the first and the last (default: all)")
     parser.add_argument("--stride", type=int, default=1, help="only every N-th frame (default: all frames)")
     parser.add_argument("--out", type=Path, default=Path("reports/clean_render"))
+    parser.add_argument("--decisions", type=Path, default=None,
+                        help="folder of the cached evs.json and evs_fivek.json to reuse (default: --out)")
     return parser.parse_args(argv)
 
 
@@ -258,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     pool = FolderPool(args.sice / "raw", args.sice / "expert")
-    chosen = decisions(args.sice, args.out / "evs.json")
+    cache = args.out if args.decisions is None else args.decisions
+    chosen = decisions(args.sice, cache / "evs.json")
     frames: dict[str, list[dict]] = {name: [] for name in args.variants}
     indices = range(0, len(chosen), args.stride)
     for index in indices:
@@ -267,12 +312,12 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"clean_render: {args.out / 'evs.json'} is for other frames ({decision['name']})")
         for name in args.variants:
             frames[name].append(frame_measures(sample.raw, render(sample.raw, decision["evs"], VARIANTS[name]),
-                                               sample.target))
+                                               sample.target, decision["evs"]))
         print(f"\rframe {index + 1}/{len(chosen)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     rows = {name: summarise(per_frame) for name, per_frame in frames.items()}
     args.out.mkdir(parents=True, exist_ok=True)
-    fivek = fivek_table(args.fivek, args.out / "evs_fivek.json", args.variants)
+    fivek = fivek_table(args.fivek, cache / "evs_fivek.json", args.variants)
     (args.out / "results.md").write_text(
         f"## sice dev: every {args.stride}. frame of {len(chosen)}, rendered and measured at 512 px\n\n{table(rows)}\n"
         f"## fivek dev: {args.fivek.name}, the same decisions' renders judged at 512 px\n\n{fivek}")
@@ -281,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         file.write("variant," + ",".join(keys) + "\n")
         file.writelines(f"{name}," + ",".join(f"{row[key]:.6g}" for key in keys) + "\n" for name, row in rows.items())
     today, new = args.variants[0], args.variants[-1]
-    for defect in ("dark", "noise", "halo", "clipping"):
+    for defect in DEFECTS:
         badness = [frame_scores(frame)[defect] for frame in frames[today]]
         sheet = []
         for rank in np.argsort(badness)[::-1][:SHEET_ROWS]:

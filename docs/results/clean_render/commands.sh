@@ -7,7 +7,17 @@ set -euo pipefail
 # at 512 px by each render variant on every third frame (97 frames), the defects measured against the fusions of
 # the real sequences; crops_*.jpg: input | today | noise-aware gain | target, 1:1 (about 20 min)
 OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
-    --out docs/results/clean_render
+    --out docs/results/clean_render \
+    --variants today "saturation weight 0 (changes P_T)" "noise-aware gain (new default)"
+
+# The highlight shoulder (opt-in, exposure-retouch --shoulder) beside the noise-aware gain and today's render, on
+# the same 97 frames and the same cached decisions; shoulder/crops_highlights.jpg: input | noise-aware gain |
+# shoulder at knee 0.5 | target, 1:1, of the frames where the noise-aware gain clips most of the target's detail
+# (about 5 min on a quiet machine)
+OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
+    --decisions docs/results/clean_render --out docs/results/clean_render/shoulder \
+    --variants "noise-aware gain (new default)" today "noise-aware gain + highlight shoulder, knee 0.8" \
+    "noise-aware gain + highlight shoulder, knee 0.5 (opt-in)"
 
 # 12 MP speed and peak memory, side by side in one run: retouch (noise-aware gain), MergeMertens alone, and retouch
 # with denoise=False (bench.txt; 40 s on a quiet machine)
