@@ -90,3 +90,25 @@ def test_exposure_train_refuses_a_bad_hyperparameter_by_name(argv, message, caps
     with pytest.raises(SystemExit):
         train.parse_args(argv)
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_trials_that_ran_to_the_end_rank_first_and_a_cut_off_trial_is_not_called_stopped_by_asha():
+    import pandas as pd
+
+    class Result:  # what trial_rows reads of a Tune result
+        def __init__(self, rate, psnr, steps, done, checkpoint):
+            self.config = {"trial": {"learning_rate": rate}}
+            self.metrics = {"psnr": psnr, "steps": steps, "done": done, "time_total_s": 9.0, "score": 1.0,
+                            "ssim": 0.5, "delta_e": 20.0, "ev_spread": 0.0}
+            self.metrics_dataframe = pd.DataFrame({"steps": [0, steps], "psnr": [14.0, psnr]})
+            self.checkpoint = checkpoint
+
+    grid = [Result(1e-3, 16.0, 512, True, None), Result(2e-3, 12.0, 2048, True, "kept"),
+            Result(3e-3, 17.0, 1024, False, None), Result(4e-3, 13.0, 2048, True, "kept")]
+    rows = sweep.trial_rows(grid, ("learning_rate",))
+    assert [row["learning_rate"] for row in rows] == [4e-3, 2e-3, 3e-3, 1e-3]  # finished first, then by PSNR
+    assert [(row["stopped"], row["cut_off"]) for row in rows] == [(False, False), (False, False), (False, True),
+                                                                  (True, False)]
+    table = sweep.results_table(rows, [], ("learning_rate",), current={"learning_rate": 2e-3})
+    assert "| 0.002 | 2048 (the zoo's values) | 12.00 |" in table
+    assert "| 0.003 | 1024 (cut off: the sweep was stopped) |" in table and "| 0.001 | 512 (stopped by ASHA) |" in table

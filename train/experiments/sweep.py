@@ -29,6 +29,7 @@ Writes into --out (default reports/sweep):
 
     python -m train.experiments.sweep --samples 16 --steps 8192
     python -m train.experiments.sweep --benchmark --algo sac --samples 6 --steps 2048 --eval-photos 32
+    python -m train.experiments.sweep --benchmark --algo sac ... --report-only   # the trials so far
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ STOCK_SPACES: dict[str, dict[str, tuple[str, tuple]]] = {
 #: the fields of trials.csv besides the searched choices
 #: (``wall_s``: Tune's time of the trial, to its end or ASHA's stop; ``cpu_s``: exposure-train's CPU seconds, the
 #: benchmark setting's trials that ran to the end)
-METRIC_FIELDS = [*EVAL_METRICS, "ev_spread", "steps", "stopped", "wall_s", "cpu_s"]
+METRIC_FIELDS = [*EVAL_METRICS, "ev_spread", "steps", "stopped", "cut_off", "wall_s", "cpu_s"]
 
 
 def space_of(args: argparse.Namespace) -> dict[str, tuple[str, tuple]]:
@@ -173,18 +174,20 @@ def tune_config(args: argparse.Namespace) -> Any:
 
 
 def trial_rows(grid: Any, choices: tuple[str, ...]) -> list[dict[str, Any]]:
-    """One row per trial: its ``choices``, its last metrics, whether ASHA stopped it, and its curve (every reported
-    point: Tune's history of the trial). The trials that ran to the end first, best held-out PSNR first, then those
-    ASHA stopped (their PSNR is at fewer env steps), best first."""
+    """One row per trial: its ``choices``, its last metrics, whether ASHA stopped it (``stopped``) or the sweep was
+    stopped while it ran (``cut_off``: ``--report-only`` of an interrupted sweep), and its curve (every reported
+    point: Tune's history of the trial). The trials that ran to the end first, best held-out PSNR first, then the
+    others (their PSNR is at fewer env steps), best first."""
     rows = []
     for result in grid:
         history = result.metrics_dataframe
         curve = history[["steps", "psnr"]].drop_duplicates("steps").to_dict("records")
         rows.append({**{name: result.config["trial"][name] for name in choices},
                      **{name: result.metrics[name] for name in (*EVAL_METRICS, "ev_spread", "steps")},
-                     "stopped": result.checkpoint is None, "wall_s": result.metrics["time_total_s"],
+                     "stopped": result.checkpoint is None and bool(result.metrics.get("done")),
+                     "cut_off": not result.metrics.get("done"), "wall_s": result.metrics["time_total_s"],
                      "cpu_s": result.metrics.get("cpu_s"), "curve": curve})
-    return sorted(rows, key=lambda row: (row["stopped"], -row["psnr"]))
+    return sorted(rows, key=lambda row: (row["stopped"] or row["cut_off"], -row["psnr"]))
 
 
 def cell(value: Any) -> str:
@@ -199,7 +202,7 @@ def results_table(rows: list[dict], baselines: list[dict], choices: tuple[str, .
     lines = [f"| {' | '.join(choices)} | env steps | PSNR dB ↑ | ΔE2000 ↓ | packaged-critic score ↑ | EV spread "
              "| wall s |", "|---" * (len(choices) + 6) + "|"]
     for row in rows:
-        stopped = " (stopped by ASHA)" if row["stopped"] else ""
+        stopped = " (stopped by ASHA)" if row["stopped"] else " (cut off: the sweep was stopped)" if row["cut_off"] else ""
         zoo = " (the zoo's values)" if current is not None and all(row[n] == current[n] for n in choices) else ""
         lines.append(f"| {' | '.join(cell(row[name]) for name in choices)} | {row['steps']}{stopped}{zoo} | "
                      f"{row['psnr']:.2f} | {row['delta_e']:.2f} | {row['score']:.1f} | {row['ev_spread']:.2f} | "
@@ -236,6 +239,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=8192, help="environment steps per trial at most (default: 8192)")
     parser.add_argument("--n-images", type=int, default=64,
                         help="DeepExposure: photos per roll-out, the batched env's size (default: 64)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: the report of the trials in --out so far (one the sweep was stopped in "
+                             "marked cut off)")
     add_yardstick_arguments(parser)
     add_run_arguments(parser, out="reports/sweep")
     add_tune_arguments(parser)
@@ -275,12 +281,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
         held_out = gym.make("ExposureRetouch-v0", pool=str(bench.sice / "dev"), size=args.size,
                             num_segments=args.num_segments, max_ev=bench.max_ev)
         baselines = baseline_rows(args, held_out)
-        function = trainable(stock_trial, args, bench=bench)
     else:
         baselines = baseline_rows(args)
-        reward_states = gan_reward_states({args.seed} if args.rung == "gan" else set(), args)
-        function = trainable(sweep_trial, args, reward_states=reward_states)
-    grid = fit("sweep", function, args, search_space(args), args.samples, tune_config(args))
+    if args.report_only:  # Tune's saved results, no Ray started
+        from ray.tune import ResultGrid
+        from ray.tune.analysis import ExperimentAnalysis
+
+        grid = ResultGrid(ExperimentAnalysis(str(args.out.resolve() / "tune" / "sweep")))
+    else:
+        function = (trainable(stock_trial, args, bench=bench) if args.benchmark else
+                    trainable(sweep_trial, args, reward_states=gan_reward_states({args.seed} if args.rung == "gan"
+                                                                                 else set(), args)))
+        grid = fit("sweep", function, args, search_space(args), args.samples, tune_config(args),
+                   evaluation_only=("report_only",))
     rows = trial_rows(grid, choices)
     write_csv(args.out / "trials.csv", rows, [*choices, *METRIC_FIELDS])
     plot_curves(rows, baselines, args.out, choices)
