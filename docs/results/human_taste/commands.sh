@@ -127,3 +127,26 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
              "embedded + real + people critics=$M/ens3ps-auto_seed0/model.zip" \
              "embedded + real + people critics, raw pool sice + people's photos=$M/ens3ps-auto-natpool_seed0/model.zip" \
     --out docs/results/human_taste/round2
+# ------------------------------------------------------------------------------------------------------------------
+# Round 3: the shipped recipe trained four times longer (32768 env steps; 3 seeds), with the segment's place, and with
+# the paper's GAN reward (7 min each with the fixed critic, 26 min with the GAN reward, on one core of 2)
+train3() {  # seed name reward [extra exposure-train arguments...]
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --reward "$3" --critic ensemble --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 \
+        --eval-photos 32 --evaluations 8 --out "runs/taste3/$2_seed$1" "${@:4}"
+}
+for seed in 0 1 2; do train3 $seed ensemble-auto-32k critic; done
+train3 0 ensemble-auto-place-32k critic --segment-place
+train3 0 gan-ensemble-auto-32k gan
+# Round 3's evaluation: the runs above beside the shipped policy and every fixed row (about 20 min on one core)
+M=runs/taste3
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "shipped recipe, 32768 steps_seed0=$M/ensemble-auto-32k_seed0/model.zip" \
+             "shipped recipe, 32768 steps_seed1=$M/ensemble-auto-32k_seed1/model.zip" \
+             "shipped recipe, 32768 steps_seed2=$M/ensemble-auto-32k_seed2/model.zip" \
+             "shipped recipe, 32768 steps, the segment's place=$M/ensemble-auto-place-32k_seed0/model.zip" \
+             "shipped recipe, 32768 steps, the GAN reward=$M/gan-ensemble-auto-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round3
+# Diagnostic: the shipped policy's decisions edited by hand (an extra 0 EV frame, caps on the darkest segment's EV),
+# rendered as exposure-retouch renders them (3 min)
+OMP_NUM_THREADS=1 python docs/results/human_taste/round3/decision_edits.py > docs/results/human_taste/round3/decision_edits.md
