@@ -3,10 +3,13 @@
 # Machine: 2 CPU cores shared by 4-6 other jobs (load average 8-10), so the run was niced and is partial: see README.md.
 set -euo pipefail
 
-# Every agent x 3 seeds, 8192 env steps each, two trials at a time, as Ray Tune trials in docs/results/benchmark/tune/
-# (git ignores it). Stop it at any time; the same command resumes: finished trials are kept (their run.json), a trial
-# cut off starts again from its seed. Wider on a cluster: --address HOST:PORT --concurrent N.
-OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/results/benchmark
+# The stock agents' hyperparameters (exposure_env.zoo) come from the tuning sweep first: tuning/commands.sh.
+
+# Every agent x 3 seeds, 8192 env steps each, as Ray Tune trials in docs/results/benchmark/tune/ (git ignores it).
+# Stop it at any time; the same command resumes: finished trials are kept (their run.json), a trial cut off starts
+# again from its seed. Here one trial at a time (--concurrent 1: one core of the two was lent to the run); the default
+# is two; wider on a cluster: --address HOST:PORT --concurrent N.
+OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/results/benchmark --concurrent 1
 
 # On this loaded machine Ray's own start (30 s, fixed in ray._private.node) timed out under nice; the run used a Ray
 # head started at normal priority, its processes then reniced (so the trials it forks run niced too):
