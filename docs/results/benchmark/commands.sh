@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The agent benchmark behind docs/results/benchmark (issue 31). Development data only (../shared/data, never shipped).
-# Machine: 2 CPU cores shared by 4-6 other jobs (load average 8-10), so the run was niced and is partial: see README.md.
+# Machine: 2 CPU cores shared with other jobs, so the run was niced and is partial: see README.md.
 set -euo pipefail
 
 # The stock agents' hyperparameters (exposure_env.zoo) come from the tuning sweep first: tuning/commands.sh.
@@ -11,8 +11,9 @@ set -euo pipefail
 # is two; wider on a cluster: --address HOST:PORT --concurrent N.
 OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/results/benchmark --concurrent 1
 
-# On this loaded machine Ray's own start (30 s, fixed in ray._private.node) timed out under nice; the run used a Ray
-# head started at normal priority, its processes then reniced (so the trials it forks run niced too):
+# The first session, on a more loaded machine (load average 9-23), saw Ray's own start (30 s, fixed in
+# ray._private.node) time out under nice and used a Ray head started at normal priority, its processes then reniced
+# (so the trials it forks run niced too); the second session's run started its own Ray with the command above:
 #   RAY_AUTH_MODE=disabled ray start --head --num-cpus 2 --include-dashboard=false --disable-usage-stats --port 6390
 #   renice -n 10 -p <the head's gcs_server, raylet and agent PIDs>
 #   RAY_AUTH_MODE=disabled OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark \
