@@ -27,6 +27,8 @@ Writes into --out (default runs/<algo>):
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
 import logging
 import math
 import sys
@@ -200,8 +202,6 @@ def hyperparameter(text: str) -> tuple[str, Any]:
     Raises:
         argparse.ArgumentTypeError: no ``:`` or a value that is no literal.
     """
-    import ast
-
     name, colon, value = text.partition(":")
     if not colon or not name:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME:VALUE (e.g. learning_rate:3e-4)")
@@ -214,16 +214,12 @@ def hyperparameter(text: str) -> tuple[str, Any]:
 def check_hyperparams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse a ``--hyperparams`` name (``args.hyperparams``, a dict) that is no argument of the stock agent's class
     nor the zoo's ``noise_std``/``noise_type``, and any for DeepExposure (its own flags), naming it."""
-    import ast
-
     if isinstance(args.hyperparams, str):  # --resume: the checkpoint's run arguments hold the dict as text
         args.hyperparams = ast.literal_eval(args.hyperparams)
     if not args.hyperparams:
         return
     if args.algo in algorithms.DEEP_EXPOSURE:
         parser.error(f"--hyperparams: only the stock agents take them (--algo {args.algo} has flags of its own)")
-    import inspect
-
     taken = set(inspect.signature(algorithms.algorithm_class(args.algo).__init__).parameters)
     allowed = (taken - {"self", "policy", "env", "action_noise", "verbose", "_init_setup_model", *EXPOSURE_TRAIN_SETS}
                ) | {"noise_std", "noise_type"}
