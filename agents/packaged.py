@@ -97,6 +97,7 @@ def load_packaged_policy() -> ActorPolicy:
     provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
     with torch.random.fork_rng(devices=[]):  # initial weights, overwritten at once: torch's global stream stays
         actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]), provenance["ev_prior"],
-                      float(provenance["env_kwargs"]["max_ev"]), bool(provenance.get("segment_place", False)))
+                      float(provenance["env_kwargs"]["max_ev"]), bool(provenance.get("segment_place", False)),
+                      provenance.get("ev_window"))
     actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
     return ActorPolicy(actor, provenance["env_kwargs"])

@@ -169,3 +169,25 @@ def test_the_actor_reads_where_a_segment_lies():
         seeing = Actor(place=True)(state)
     assert float(blind[0]) == float(blind[1])  # the same brightness statistics: the same action
     assert float(seeing[0]) != float(seeing[1])
+
+
+def test_an_ev_window_keeps_every_exposure_within_its_stops_of_auto_exposure():
+    import torch
+
+    from agents.policies import Actor
+    from exposure_env.ops.exposure import auto_exposure_ev_torch
+
+    torch.manual_seed(0)
+    state = torch.rand(3, 9, 16, 16) * torch.tensor([0.05, 0.3, 1.0]).view(3, 1, 1, 1)  # dark, dim, bright photos
+    prior = auto_exposure_ev_torch(state[:, 3:6])
+    for push in (-50.0, 50.0):  # an MLP driven to either end of its tanh
+        windowed, whole = Actor(max_ev=5.0, ev_window=1.5), Actor(max_ev=5.0)
+        with torch.no_grad():
+            for actor in (windowed, whole):
+                actor.mlp[-1].bias.fill_(push)
+            evs, unbounded = windowed(state).squeeze(1) * 5.0, whole(state).squeeze(1) * 5.0
+        sign = 1.0 if push > 0 else -1.0
+        assert torch.allclose(evs, torch.clamp(prior + 1.5 * sign, -5.0, 5.0), atol=1e-4)
+        assert torch.allclose(unbounded, torch.clamp(prior + 5.0 * sign, -5.0, 5.0), atol=1e-4)  # the whole range
+    with pytest.raises(ValueError, match="ev_window"):
+        Actor(ev_prior="none", ev_window=1.0)

@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         "actor_hidden": model.policy.actor_hidden,
         "ev_prior": model.policy.ev_prior,
         "segment_place": model.policy.segment_place,
+        "ev_window": model.policy.ev_window,
         "env_kwargs": {"size": int(model.observation_space["seg"].shape[-1]), "num_segments": model.num_segments,
                        "max_ev": model.max_ev},
         "held_out_results": results.read_text() if results.is_file() else None,

@@ -127,7 +127,8 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
             common["value_init"] = args.value_init
         return algorithms.make(args.algo, "MultiInputPolicy", envs, n_images=args.n_images,
                                d_steps=0 if args.reward == "critic" else args.d_steps,
-                               policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place},
+                               policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place,
+                                              "ev_window": args.ev_window},
                                **learning_rate(args.lr_schedule), **common)
     return algorithms.make(args.algo, "MultiInputPolicy", envs,
                            **{**algorithm_kwargs(args.algo, args.n_envs, args.hyperparams), **common})
@@ -280,6 +281,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ev-prior", default="auto-exposure", choices=("auto-exposure", "none"),
                         help="DeepExposure: where the actor's exposure starts before it learns, the photo's global "
                              "auto-exposure (default) or 0 EV, the photo as it is (agents.policies.Actor)")
+    parser.add_argument("--ev-window", type=float, default=None, metavar="STOPS",
+                        help="DeepExposure, auto-exposure prior: every segment's exposure within ±STOPS of the "
+                             "photo's auto-exposure (default: the whole ±max-ev range; agents.policies.Actor)")
     parser.add_argument("--segment-place", action="store_true",
                         help="DeepExposure: the actor also reads where each segment lies in the photo (its centre and "
                              "spread; agents.policies.segment_place)")
@@ -323,6 +327,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
     if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
+    if args.ev_window is not None:
+        if args.algo not in algorithms.DEEP_EXPOSURE or args.ev_prior != "auto-exposure":
+            parser.error(f"--ev-window: only DeepExposure's actor with the auto-exposure prior has one (--algo "
+                         f"{args.algo}, --ev-prior {args.ev_prior})")
+        if not 0 < args.ev_window <= 2 * args.max_ev:
+            parser.error(f"--ev-window must be in (0, 2·max-ev] = (0, {2 * args.max_ev:g}] stops, got {args.ev_window}")
     if args.value_init != "discriminator" and args.algo != "deepexposure-value":
         parser.error(f"--value-init {args.value_init}: only DeepExposure I has a value network (--algo {args.algo})")
     if args.algo == "deepexposure-value" and args.value_init == "discriminator" and args.reward != "reference":
