@@ -34,7 +34,7 @@ def test_a_finished_trial_is_returned_as_recorded_and_a_cut_off_one_starts_again
     monkeypatch.setattr(train, "main", lambda argv, report=None: calls.append(argv) or 3)
     finished = benchmark.trial_folder(tmp_path, "SAC", 1)
     finished.mkdir(parents=True)
-    record = {"agent": "SAC", "seed": 1, "wall_s": 5.0}
+    record = {"agent": "SAC", "seed": 1, "wall_s": 5.0, "render": benchmark.render_fingerprint()}
     (finished / "run.json").write_text(json.dumps(record))
     assert benchmark.train_run("SAC", 1, args, tmp_path / "work") == record
     assert calls == []  # not trained again
@@ -59,9 +59,10 @@ def test_trials_are_seed_major_and_only_finished_ones_are_read(tmp_path):
                       {"agent": "TD3", "seed": 1}]
     folder = benchmark.trial_folder(tmp_path, "TD3", 1)
     folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps({"agent": "TD3", "seed": 1}))
+    finished = {"agent": "TD3", "seed": 1, "render": benchmark.render_fingerprint()}
+    (folder / "run.json").write_text(json.dumps(finished))
     benchmark.trial_folder(tmp_path, "PPO", 0).mkdir(parents=True)  # started, not finished
-    assert benchmark.finished_records(tmp_path, trials) == [{"agent": "TD3", "seed": 1}]
+    assert benchmark.finished_records(args, trials) == [finished]
     assert benchmark.missing_note(trials, [{"agent": "TD3", "seed": 1}]) == {"PPO": [0, 1], "TD3": [0]}
 
 
@@ -170,3 +171,19 @@ def test_the_fixed_rows_are_judged_again_when_the_render_changes(tmp_path, monke
     assert len(judged) == 4  # judged again on the new render
     key = benchmark.json.loads((tmp_path / "tune" / "fixed_rows.json").read_text())["key"]
     assert key["render"] == benchmark.render_fingerprint()
+
+
+def test_a_trial_judged_under_another_render_is_judged_again_from_its_model_not_trained_again(tmp_path, monkeypatch):
+    args = bench_args(tmp_path, agents=["SAC"], seeds=1)
+    monkeypatch.setattr(train, "main", lambda argv, report=None: pytest.fail("a finished trial was trained again"))
+    judged = []
+    monkeypatch.setattr(benchmark, "judge_trial", lambda agent, folder, args: judged.append((agent, folder)) or {
+        "judge_s": 1.0, "render": benchmark.render_fingerprint(), "scores": {"sice dev": {"photos": [0], "psnr": [21.0]}}})
+    folder = benchmark.trial_folder(tmp_path, "SAC", 0)
+    folder.mkdir(parents=True)
+    stale = {"agent": "SAC", "seed": 0, "wall_s": 5.0, "curve": [], "scores": {"sice dev": {"photos": [0], "psnr": [9.0]}}}
+    (folder / "run.json").write_text(json.dumps(stale))  # judged before records named their render
+    [record] = benchmark.finished_records(args, benchmark.planned_trials(args))
+    assert judged == [("SAC", folder)] and record["wall_s"] == 5.0 and record["scores"]["sice dev"]["psnr"] == [21.0]
+    assert json.loads((folder / "run.json").read_text()) == record  # kept: the next report reads it as it is
+    assert benchmark.train_run("SAC", 0, args, tmp_path / "work") == record and len(judged) == 1

@@ -183,31 +183,52 @@ def train_run(agent: str, seed: int, args: argparse.Namespace, workdir: Path,
               report: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """One trial: ``exposure-train`` for ``agent`` and ``seed``, then the trained agent judged on both yardsticks.
 
-    A trial whose folder holds ``run.json`` finished before: its record is returned and nothing
-    runs. A folder without it (a trial cut off) is cleared and the trial starts again from its seed.
+    A trial whose folder holds ``run.json`` finished before: it is not trained again, and its record is returned as
+    :func:`judged_record` keeps it (judged again from its ``model.zip`` if the render changed since). A folder
+    without it (a trial cut off) is cleared and the trial starts again from its seed.
 
     Returns:
         The record: agent, seed, steps, ``wall_s`` and ``cpu_s`` of exposure-train (its evaluations
         included), ``judge_s``, the held-out curve (steps, PSNR on the first ``--eval-photos`` sice dev
-        thumbnails) and per-photo scores on each yardstick.
+        thumbnails), per-photo scores on each yardstick and the ``render`` they were judged under
+        (:func:`render_fingerprint`).
 
     Raises:
         SystemExit: exposure-train failed.
     """
-    from train import evaluate
-
     folder = trial_folder(args.out, agent, seed)
     if (folder / "run.json").is_file():
-        return json.loads((folder / "run.json").read_text())
+        return judged_record(json.loads((folder / "run.json").read_text()), folder, args)
     shutil.rmtree(folder, ignore_errors=True)
     trained = train_agent(agent, seed, args, folder)
+    record = {"agent": agent, "seed": seed, "steps": args.steps, **trained, **judge_trial(agent, folder, args)}
+    atomic_write(folder / "run.json", lambda path: Path(path).write_text(json.dumps(record)))
+    return record
+
+
+def judge_trial(agent: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The trained agent in ``folder`` (its ``model.zip``) judged on both yardsticks, rendered as ``exposure-retouch``
+    renders: ``{"judge_s", "scores": {yardstick: {"photos", metric: [per photo]}}, "render"}``."""
+    from train import evaluate
+
     model = evaluate.load_model(folder / "model.zip", AGENTS[agent][0])
     methods = {agent: evaluate.policy_method(evaluate.model_policy(model))}
     judged = time.perf_counter()
     scores = {name: judge_photos(pool, methods, args.max_ev, YARDSTICKS[name], args.dev_photos)
               for name, pool in yardstick_pools(args).items()}
-    record = {"agent": agent, "seed": seed, "steps": args.steps, **trained, "judge_s": time.perf_counter() - judged,
-              "scores": {name: {"photos": s["photos"], **s[agent]} for name, s in scores.items()}}
+    return {"judge_s": time.perf_counter() - judged, "render": render_fingerprint(),
+            "scores": {name: {"photos": s["photos"], **s[agent]} for name, s in scores.items()}}
+
+
+def judged_record(record: dict[str, Any], folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """A finished trial's ``record``, its scores judged again (and ``run.json`` rewritten) when they were judged under
+    another render than today's (:func:`render_fingerprint`; a record without one predates it): the trained agent is
+    kept, so a render change costs the judging (about a minute per trial), not the training."""
+    if record.get("render") == render_fingerprint():
+        return record
+    print(f"benchmark: {record['agent']}, seed {record['seed']} was judged under another render; judging it again",
+          file=sys.stderr)
+    record = {**record, **judge_trial(record["agent"], folder, args)}
     atomic_write(folder / "run.json", lambda path: Path(path).write_text(json.dumps(record)))
     return record
 
@@ -249,14 +270,15 @@ def planned_trials(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{"agent": agent, "seed": seed} for seed in range(args.seeds) for agent in args.agents]
 
 
-def finished_records(out: Path, trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records of the ``trials`` whose ``run.json`` is written, in ``trials``' order (no Ray needed), each
-    curve point with its ``seconds`` (:func:`curve_seconds`) where the trial's TensorBoard log is there."""
+def finished_records(args: argparse.Namespace, trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of the ``trials`` whose ``run.json`` is written, in ``trials``' order (no Ray needed), as
+    :func:`judged_record` keeps them, each curve point with its ``seconds`` (:func:`curve_seconds`) where the
+    trial's TensorBoard log is there."""
     records = []
     for trial in trials:
-        folder = trial_folder(out, trial["agent"], trial["seed"])
+        folder = trial_folder(args.out, trial["agent"], trial["seed"])
         if (folder / "run.json").is_file():
-            record = json.loads((folder / "run.json").read_text())
+            record = judged_record(json.loads((folder / "run.json").read_text()), folder, args)
             if any(folder.glob("tb/*/events.out.tfevents.*")):
                 for point, seconds in zip(record["curve"], curve_seconds(folder, record["curve"])):
                     point["seconds"] = seconds
@@ -571,7 +593,7 @@ def main(argv: list[str] | None = None) -> str:
             run_grid("benchmark", train_run, trials, args, evaluation_only=REPORT_ARGUMENTS)
         except SystemExit as stop:  # interrupted or a trial failed: report what finished, then say so
             stopped = stop
-    text = write_results(args, trials, finished_records(args.out, trials), fixed_scores(args), command)
+    text = write_results(args, trials, finished_records(args, trials), fixed_scores(args), command)
     if stopped is not None:
         raise stopped
     return text
