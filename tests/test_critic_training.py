@@ -17,6 +17,8 @@ from PIL import Image
 from exposure_env.data import FolderPool
 from exposure_env.rewards.functions import PACKAGED_CRITIC_PROVENANCE, load_critic
 from exposure_env import GANReward
+from exposure_env.ops.color import linear_to_srgb
+from exposure_env.ops.exposure import expose_torch
 from exposure_env.rewards.networks import CriticEnsemble, Discriminator
 from tests.sequences import write_sequences
 from train import ensemble_critic, pretrain_critic, train
@@ -159,10 +161,14 @@ def test_an_ensemble_critic_weighs_its_members_to_one_spread_and_loads_like_any_
     out = tmp_path / "ensemble" / "critic.pt"
     ensemble_critic.main(["--critics", str(tmp_path / "a" / "critic.pt"), str(tmp_path / "b" / "critic.pt"),
                           "--pool", str(sequences / "train"), "--eval-pool", str(sequences / "dev"), "--photos", "6",
-                          "--training-data", "synthetic sequences", "--out", str(out)])
+                          "--training-data", "synthetic sequences", "--calibrate", str(sequences / "train" / "expert"),
+                          "--out", str(out)])
     critic = load_critic(out)
     assert isinstance(critic, CriticEnsemble) and not critic.training
     provenance = json.loads(out.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())
+    # calibrated on the expert photos: the offset is the bias measured there, and the loaded critic carries it
+    assert critic.ev_offset == provenance["ev_offset"] == provenance["calibration"]["before"]["bias"] != 0.0
+    assert provenance["calibration"]["photos"] == 8
     spreads = [member["spread"] for member in provenance["members"]]
     weights = critic.weights.numpy()
     # each member has the same say (w_i·σ_i equal), the sum the first member's spread (Σ w_i·σ_i = σ_1)
@@ -171,7 +177,8 @@ def test_an_ensemble_critic_weighs_its_members_to_one_spread_and_loads_like_any_
     assert spreads[1] > 5 * spreads[0]  # the 10x member was measured as such
     images = torch.rand(3, 3, 32, 32)
     with torch.no_grad():
-        expected = weights[0] * first(images) + weights[1] * second(images)
+        exposed = expose_torch(images, torch.full((3,), critic.ev_offset))  # what the calibrated members see
+        expected = weights[0] * first(exposed) + weights[1] * second(exposed)
         torch.testing.assert_close(critic(images), expected)
     assert provenance["held_out"]["num_photos"] == 4 and provenance["data"]["training_data"] == "synthetic sequences"
     assert critic_preference.describe(str(out)) == (f"{out} (ensemble of {tmp_path / 'a' / 'critic.pt'} + "
@@ -185,6 +192,28 @@ def test_an_ensemble_critic_weighs_its_members_to_one_spread_and_loads_like_any_
     gan.trainer.add_results(np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32))
     gan.trainer.update(1)
     assert all(not torch.equal(old, member.trunk.head.weight) for old, member in zip(before, gan.critic.members))
+
+
+def test_calibration_moves_a_critic_s_favourite_exposure_of_people_s_photos_to_the_photos_themselves():
+    from exposure_env.ops.color import srgb_to_linear_torch
+
+    class LikesTwiceTheLight(torch.nn.Module):
+        """A critic that wants a mean linear value of 0.2: one stop above the photos below."""
+
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(()))  # a critic has weights (its device is read from them)
+
+        def forward(self, image: torch.Tensor) -> torch.Tensor:
+            return -self.scale * (srgb_to_linear_torch(image).mean(dim=(1, 2, 3)) - 0.2).abs()
+
+    photos = np.tile(linear_to_srgb(np.float32(0.1)), (4, 16, 16, 3)).astype(np.float32)  # people's photos, as made
+    biased = CriticEnsemble([LikesTwiceTheLight()], [1.0])
+    assert ensemble_critic.exposure_bias(biased, photos)["bias"] == pytest.approx(1.0)
+    calibrated = CriticEnsemble([LikesTwiceTheLight()], [1.0], ev_offset=1.0)
+    assert ensemble_critic.exposure_bias(calibrated, photos) == {"bias": 0.0, "error": 0.0}
+    with pytest.raises(ValueError, match="ev_offset"):
+        CriticEnsemble([LikesTwiceTheLight()], [1.0], ev_offset=float("nan"))
 
 
 def test_ensemble_critic_refuses_one_critic(capsys, tmp_path):

@@ -59,7 +59,7 @@ def load_critic(path: str | Path, device: str = "cpu") -> Critic:
     with torch.random.fork_rng(devices=[]):
         if "members" in provenance:
             critic = CriticEnsemble([Discriminator(widths=tuple(member["widths"])) for member in provenance["members"]],
-                                    torch.zeros(len(provenance["members"])))
+                                    torch.zeros(len(provenance["members"])), float(provenance.get("ev_offset", 0.0)))
         else:
             critic = Discriminator(widths=tuple(provenance["widths"]))
     critic.load_state_dict(torch.load(path, map_location=device, weights_only=True))

@@ -12,6 +12,7 @@ from typing import Union
 import torch
 from torch import nn
 
+from exposure_env.ops.exposure import expose_torch
 from exposure_env.ops.features import NUM_FEATURES, critic_features_torch
 
 
@@ -61,33 +62,44 @@ class Discriminator(nn.Module):
 
 
 class CriticEnsemble(nn.Module):
-    """Several WGAN critics scoring as one: ``D(x) = Σ_i w_i·D_i(x)``.
+    """Several WGAN critics scoring as one: ``D(x) = Σ_i w_i·D_i(expose(x, b))``.
 
     A WGAN critic is defined up to an offset and a scale, so critics trained on different expert
     photos score on different scales; the weights (see ``python -m train.ensemble_critic``) give
     each member the same spread. Scores, gradients and training (the GAN reward's d-step trains
     every member through the sum) work as for one :class:`Discriminator`.
 
+    ``ev_offset`` ``b`` calibrates the critic's taste in exposure: a critic whose favourite global
+    EV for its own expert photos lies ``b`` stops above them (it likes photos brighter than people
+    made them) judges every image as if exposed ``b`` stops brighter, so that its favourite for an
+    expert photo becomes the photo itself (``train.ensemble_critic --calibrate``; 0 changes nothing).
+
     Args:
         members: the critics.
         weights: ``(len(members),)`` weight of each member's score.
+        ev_offset: ``b``, stops (saved in the provenance, not in the weights file).
 
     Shapes:
         ``(B, 3, H, W)`` sRGB in ``[0, 1]`` -> ``(B,)``.
 
     Raises:
-        ValueError: no members, or not one weight per member.
+        ValueError: no members, not one weight per member, or an offset that is not finite.
     """
 
-    def __init__(self, members: list[Discriminator], weights: torch.Tensor | list[float]):
+    def __init__(self, members: list[Discriminator], weights: torch.Tensor | list[float], ev_offset: float = 0.0):
         super().__init__()
         weights = torch.as_tensor(weights, dtype=torch.float32)
         if not members or weights.shape != (len(members),):
             raise ValueError(f"CriticEnsemble: {len(members)} members need as many weights, got {tuple(weights.shape)}")
+        if not torch.isfinite(torch.tensor(float(ev_offset))):
+            raise ValueError(f"CriticEnsemble: ev_offset must be a finite number of stops, got {ev_offset!r}")
         self.members = nn.ModuleList(members)
         self.register_buffer("weights", weights)
+        self.ev_offset = float(ev_offset)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        if self.ev_offset:
+            image = expose_torch(image, image.new_full((image.shape[0],), self.ev_offset))
         return sum(weight * member(image) for weight, member in zip(self.weights, self.members))
 
 
