@@ -150,3 +150,38 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
 # Diagnostic: the shipped policy's decisions edited by hand (an extra 0 EV frame, caps on the darkest segment's EV),
 # rendered as exposure-retouch renders them (3 min)
 OMP_NUM_THREADS=1 python docs/results/human_taste/round3/decision_edits.py > docs/results/human_taste/round3/decision_edits.md
+
+# Round 4: the segment's place over 3 seeds; an EV window around auto-exposure (--ev-window); the critic's exposure
+# bias removed on people's photos (train.ensemble_critic --calibrate); the place recipe trained twice as long.
+# 7 min per 32768-step run on one core of 2 (10 min two at a time)
+for seed in 1 2; do train3 $seed ensemble-auto-place-32k critic --segment-place; done
+train4() {  # name [extra exposure-train arguments...]: seed 0, the shipped recipe at 32768 steps, into runs/taste4
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --reward critic --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed 0 --n-images 64 \
+        --eval-photos 32 --evaluations 8 --out "runs/taste4/$1" "${@:2}"
+}
+train4 place-window2-32k_seed0 --critic ensemble --segment-place --ev-window 2
+# the shipped ensemble's members and spreads, its exposure bias measured on the 740 photos people made and removed
+# (+0.61 stops before, +0.00 after; 3 min)
+python -m train.ensemble_critic --critics embedded real --pool $S/train --eval-pool $S/dev --max-ev 5 \
+    --training-data "members: the shipped ensemble's (embedded and real critics); calibrated on photos_by_people/natural and fivek_unpaired/expert (research, non-commercial use only)" \
+    --calibrate $P/natural $P/fivek_unpaired/expert --out runs/critics4/calibrated/critic.pt
+train4 cal-32k_seed0 --critic runs/critics4/calibrated/critic.pt
+train4 cal-place-32k_seed0 --critic runs/critics4/calibrated/critic.pt --segment-place
+# the place recipe's seed 0 continued from its 32768-step checkpoint to 65536 steps (a copy of its round-3 folder)
+cp -r runs/taste3/ensemble-auto-place-32k_seed0 runs/taste4/place-65k_seed0
+OMP_NUM_THREADS=1 exposure-train --resume --out runs/taste4/place-65k_seed0 --steps 65536 --eval-pool $S/dev
+# Round 4's evaluation: every run above beside the shipped policy and every fixed row (about 20 min on one core)
+M=runs/taste3; N=runs/taste4
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "shipped recipe, 32768 steps_seed0=$M/ensemble-auto-32k_seed0/model.zip" \
+             "shipped recipe, 32768 steps_seed1=$M/ensemble-auto-32k_seed1/model.zip" \
+             "shipped recipe, 32768 steps_seed2=$M/ensemble-auto-32k_seed2/model.zip" \
+             "the segment's place, 32768 steps_seed0=$M/ensemble-auto-place-32k_seed0/model.zip" \
+             "the segment's place, 32768 steps_seed1=$M/ensemble-auto-place-32k_seed1/model.zip" \
+             "the segment's place, 32768 steps_seed2=$M/ensemble-auto-place-32k_seed2/model.zip" \
+             "the segment's place, 65536 steps_seed0=$N/place-65k_seed0/model.zip" \
+             "the segment's place, EV window ±2 around auto-exposure_seed0=$N/place-window2-32k_seed0/model.zip" \
+             "calibrated critic, 32768 steps_seed0=$N/cal-32k_seed0/model.zip" \
+             "calibrated critic, the segment's place_seed0=$N/cal-place-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round4
