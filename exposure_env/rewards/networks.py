@@ -7,6 +7,7 @@ input channels for the policy, 6 for the value network and 6 for the discriminat
 
 from __future__ import annotations
 
+import math
 from typing import Union
 
 import torch
@@ -91,7 +92,7 @@ class CriticEnsemble(nn.Module):
         weights = torch.as_tensor(weights, dtype=torch.float32)
         if not members or weights.shape != (len(members),):
             raise ValueError(f"CriticEnsemble: {len(members)} members need as many weights, got {tuple(weights.shape)}")
-        if not torch.isfinite(torch.tensor(float(ev_offset))):
+        if not math.isfinite(float(ev_offset)):
             raise ValueError(f"CriticEnsemble: ev_offset must be a finite number of stops, got {ev_offset!r}")
         self.members = nn.ModuleList(members)
         self.register_buffer("weights", weights)
