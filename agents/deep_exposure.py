@@ -201,7 +201,7 @@ class EpisodeBatches:
             start = (gradient_step * batch_size) % count
             batch = order[start : start + batch_size]
             fused, _, actions = unroll(agent.policy.actor, self.original[batch], self.masks[batch], agent.max_ev,
-                                       agent.fusion_weights)
+                                       agent.fusion_weights, agent.fuse_input)
             yield Minibatch(fused, torch.full((len(fused),), agent.num_segments - 1, device=fused.device),
                             None if self.targets is None else self.targets[batch],
                             actions.mean(), actions.std(dim=0).mean())  # std across photos
@@ -435,6 +435,19 @@ class DeepExposure(BaseAlgorithm):
         self._episode_steps: np.ndarray | None = None
         if _init_setup_model:
             self._setup_model()
+
+    @property
+    def fuse_input(self) -> bool:
+        """Whether P_T also fuses S0's own 0-EV frame (the env's ``fuse_input``; ``False`` for a model saved before
+        the setting existed)."""
+        return bool(getattr(self, "env_settings", {}).get("fuse_input", False))
+
+    def retouch_settings(self) -> dict[str, Any]:
+        """The env settings :func:`exposure_env.retouch.retouch` needs to act and render as in training: the
+        thumbnail ``size``, ``num_segments`` T, ``max_ev``, and ``fuse_input`` where it is set."""
+        settings = {"size": int(self.observation_space["seg"].shape[-1]), "num_segments": int(self.num_segments),
+                    "max_ev": float(self.max_ev)}
+        return {**settings, "fuse_input": True} if self.fuse_input else settings
 
     @property
     def critic(self) -> nn.Module | None:

@@ -49,6 +49,7 @@ def unroll(
     masks: torch.Tensor,
     max_ev: float,
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fuse_input: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One whole episode of the deterministic policy, differentiable end to end.
 
@@ -64,6 +65,7 @@ def unroll(
         masks: ``(B, T, H, W)`` segment masks in ``[0, 1]``, in step order.
         max_ev: stops of exposure at ``|a| = 1``.
         fusion_weights: Mertens exponents (contrast, saturation, well-exposedness), as the env's.
+        fuse_input: also fuse S0's own 0-EV frame into P_T, as the env's ``fuse_input``.
 
     Returns:
         ``(fused, local, actions)``: P_T ``(B, 3, H, W)``, S^l_T ``(B, 3, H, W)`` and the actions ``(B, T)``.
@@ -75,4 +77,4 @@ def unroll(
         local = local_composite_torch(local, action * max_ev, mask)
         actions.append(action)
     actions = torch.stack(actions, dim=1)
-    return fuse_exposures_torch(original, actions * max_ev, fusion_weights), local, actions
+    return fuse_exposures_torch(original, actions * max_ev, fusion_weights, fuse_input), local, actions

@@ -19,7 +19,7 @@ import torch
 from exposure_env.data import ImagePool, make_pool
 from exposure_env.mdp import ExposureMDP, checked_seed, pool_index, reset_options
 from exposure_env.ops.exposure import expose, local_composite
-from exposure_env.ops.fusion import mertens_fusion
+from exposure_env.ops.fusion import INPUT_EV, mertens_fusion
 from exposure_env.ops.layout import as_float_rgb, to_uint8
 from exposure_env.rewards.functions import RewardSource, make_score_fn
 
@@ -100,8 +100,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
       :class:`~exposure_env.mdp.ExposureMDP`: ``size`` (64), ``num_segments`` T (4),
       ``max_ev`` (3.0), ``segmentation`` (``"otsu"``, ``"felzenszwalb"``, ``"slic"`` or a
       callable), ``feather`` (mask softening sigma in pixels, 0), ``reward_mode``
-      (``"sparse"``), ``gamma`` (0.99, used for shaping) and ``fusion_weights`` (Mertens
-      exponents: contrast, saturation, well-exposedness).
+      (``"sparse"``), ``gamma`` (0.99, used for shaping), ``fusion_weights`` (Mertens
+      exponents: contrast, saturation, well-exposedness) and ``fuse_input`` (``False``; ``True``
+      also fuses S0's own 0-EV exposure into P_T).
 
     ## Version History
     - v0: first release.
@@ -220,8 +221,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
 
         reward = 0.0
         if terminated:
-            # Eq. 30–31: Mertens fusion of the T global exposures gives P_T
-            self._fused = mertens_fusion(np.stack(self._globals), *self.mdp.fusion_weights)
+            # Eq. 30–31: Mertens fusion of the T global exposures (and S0's own with fuse_input) gives P_T
+            frames = [*self._globals, *([expose(self._original, INPUT_EV)] if self.mdp.fuse_input else [])]
+            self._fused = mertens_fusion(np.stack(frames), *self.mdp.fusion_weights)
             self._final_score = self._score(self._fused)
             if self.mdp.final_score_rewarded:
                 reward += self._final_score

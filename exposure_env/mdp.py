@@ -101,6 +101,9 @@ class ExposureMDP:
         reward_mode: ``"sparse"`` (the paper), ``"shaped"`` or ``"dense"`` (appendix Eq. 20–23).
         gamma: discount of the shaping potential, in ``[0, 1]``.
         fusion_weights: Mertens exponents (contrast, saturation, well-exposedness) of P_T.
+        fuse_input: also fuse the input photo itself, as its 0-EV exposure, into P_T (T + 1 frames,
+            :func:`~exposure_env.ops.fusion.fusion_evs`), so the photo's own tones take part in the
+            blend; ``False`` (default) fuses the T exposures alone, as the paper.
 
     Raises:
         ValueError: a setting out of its range, naming the setting.
@@ -116,6 +119,7 @@ class ExposureMDP:
     reward_mode: str = "sparse"
     gamma: float = 0.99
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    fuse_input: bool = False
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> ExposureMDP:
@@ -150,6 +154,8 @@ class ExposureMDP:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
         if self.feather < 0:
             raise ValueError(f"feather must be >= 0, got {self.feather!r}")
+        if not isinstance(self.fuse_input, (bool, np.bool_)):
+            raise TypeError(f"fuse_input must be True or False, got {self.fuse_input!r}")
         if not isinstance(self.segmentation, str) and not callable(self.segmentation):
             raise TypeError(f"segmentation must be a method name or a callable, "
                             f"got {type(self.segmentation).__name__}")
@@ -159,6 +165,7 @@ class ExposureMDP:
                            ("gamma", float)):
             object.__setattr__(self, name, kind(getattr(self, name)))
         object.__setattr__(self, "fusion_weights", tuple(float(w) for w in self.fusion_weights))
+        object.__setattr__(self, "fuse_input", bool(self.fuse_input))
 
     # ------------------------------------------------------------------ spaces
     @property

@@ -33,7 +33,7 @@ from exposure_env.data.io import output_format_of, quantise, read_photo, write_p
 from exposure_env.env import ExposureRetouchEnv
 from exposure_env.ops.clean import clean_exposures
 from exposure_env.ops.exposure import check_knee, expose, expose_lut
-from exposure_env.ops.fusion import is_grey, merge_mertens, mertens_fusion_torch
+from exposure_env.ops.fusion import fusion_evs, is_grey, merge_mertens, mertens_fusion_torch
 from exposure_env.ops.layout import as_float, as_float_rgb, to_uint8
 from exposure_env.ops.resize import thumbnail
 from exposure_env.ops.segmentation import Segmentation
@@ -80,6 +80,7 @@ def retouch(
     segmentation: Segmentation = "otsu",
     feather: float = 0.0,
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fuse_input: bool = False,
     device: str | torch.device | None = None,
     denoise: bool = True,
     shoulder: float | None = None,
@@ -94,8 +95,9 @@ def retouch(
         policy: anything with ``predict(observation, deterministic=True) -> (action, state)``
             (an SB3 model, :class:`agents.DeepExposure`), or a callable
             ``policy(observation, info, env) -> action`` as in ``train/policies.py``.
-        size, num_segments, max_ev, segmentation, feather, fusion_weights: as the env's
-            arguments; use those the policy was trained with.
+        size, num_segments, max_ev, segmentation, feather, fusion_weights, fuse_input: as the
+            env's arguments; use those the policy was trained with (``fuse_input`` also fuses the
+            photo's own 0-EV frame, :func:`~exposure_env.ops.fusion.fusion_evs`).
         device: ``None`` or a CPU device fuses with OpenCV's ``MergeMertens`` (the fastest on a
             CPU); a GPU device (``"cuda"``) fuses with the torch twin there. The policy runs
             wherever it lives.
@@ -115,7 +117,7 @@ def retouch(
     so two calls agree to within one code value (8 or 16 bits), as tested.
 
     Returns:
-        A :class:`RetouchResult`: ``.image`` the retouched photo, ``.evs`` the chosen EVs, and
+        A :class:`RetouchResult`: ``.image`` the retouched photo, ``.evs`` the T chosen EVs, and
         ``.fused_thumbnail`` the env's fused thumbnail.
 
     Raises:
@@ -128,17 +130,19 @@ def retouch(
     evs, fused_thumbnail = _choose_exposures(
         thumbnail(photo, size), _action_fn(policy),
         size=size, num_segments=num_segments, max_ev=max_ev, segmentation=segmentation, feather=feather,
-        fusion_weights=fusion_weights,
+        fusion_weights=fusion_weights, fuse_input=fuse_input,
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures
-    return RetouchResult(_render(image, planes, evs, fusion_weights, device, denoise, shoulder), evs, fused_thumbnail)
+    rendered = _render(image, planes, fusion_evs(evs, fuse_input), fusion_weights, device, denoise, shoulder)
+    return RetouchResult(rendered, evs, fused_thumbnail)
 
 
 def apply_exposures(
     image: np.ndarray,
     evs: tuple[float, ...] | list[float],
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fuse_input: bool = False,
     device: str | torch.device | None = None,
     denoise: bool = True,
     shoulder: float | None = None,
@@ -152,7 +156,7 @@ def apply_exposures(
     Args:
         image: as :func:`retouch`'s ``image``.
         evs: the exposures ``e_t`` in stops.
-        fusion_weights, device, denoise, shoulder: as :func:`retouch`.
+        fusion_weights, fuse_input, device, denoise, shoulder: as :func:`retouch`.
 
     Returns:
         The retouched photo, as :attr:`RetouchResult.image`.
@@ -167,7 +171,7 @@ def apply_exposures(
     image = _native(image)
     planes = _planes(image, photo)
     del photo
-    return _render(image, planes, tuple(float(ev) for ev in evs), fusion_weights, device, denoise, shoulder)
+    return _render(image, planes, fusion_evs(evs, fuse_input), fusion_weights, device, denoise, shoulder)
 
 
 def _render(image: np.ndarray, planes: np.ndarray, evs: tuple[float, ...], fusion_weights: tuple[float, float, float],

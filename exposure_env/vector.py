@@ -29,7 +29,7 @@ from exposure_env.ops.exposure import (
     local_composite,
     local_composite_torch,
 )
-from exposure_env.ops.fusion import mertens_fusion, mertens_fusion_torch
+from exposure_env.ops.fusion import INPUT_EV, mertens_fusion, mertens_fusion_torch
 from exposure_env.ops.layout import to_uint8
 from exposure_env.rewards.functions import (
     DiscriminatorScore,
@@ -171,7 +171,7 @@ class NumpyBackend:
         self.original_u8 = np.zeros((n, s, s, 3), np.uint8)
         self.local = np.zeros((n, s, s, 3), np.float32)
         self.local_u8 = np.zeros((n, s, s, 3), np.uint8)  # the `local` observation, kept up to date
-        self.globals = np.zeros((n, t, s, s, 3), np.float32)
+        self.globals = np.zeros((n, t + mdp.fuse_input, s, s, 3), np.float32)  # S^g_t, then S0's own frame
         # hard masks as 0/1 uint8 (OpenCV's copy masks), feathered as float32 weights
         self.masks = np.zeros((n, t, s, s), np.uint8 if self.hard else np.float32)
         if not self.hard:  # the feathered blend exposes the float S0
@@ -204,6 +204,8 @@ class NumpyBackend:
         self.masks[envs] = np.stack([p.masks for p in photos])
         if not self.hard:
             self.original[envs] = self.local[envs]
+        if self.mdp.fuse_input:  # S0's own frame of P_T, as the single env exposes it
+            self.globals[envs, -1] = expose(self.local[envs], INPUT_EV)
         return [photo.target for photo in photos]
 
     # ------------------------------------------------------------------ transition
@@ -306,7 +308,7 @@ class TorchBackend:
         # S0's codes in channel-first order, the gather index of the per-env exposure tables
         self.original_index = torch.zeros((n, 3 * s * s), dtype=torch.int64, **on_device)
         self.local = torch.zeros((n, 3, s, s), dtype=torch.float32, **on_device)
-        self.globals = torch.zeros((n, t, 3, s, s), dtype=torch.float32, **on_device)
+        self.globals = torch.zeros((n, t + mdp.fuse_input, 3, s, s), dtype=torch.float32, **on_device)
         # hard masks as bool, feathered as float32 weights
         self.masks = torch.zeros((n, t, s, s), dtype=torch.bool if self.hard else torch.float32, **on_device)
 
@@ -328,6 +330,9 @@ class TorchBackend:
         self.original_index[rows] = codes
         self.local[rows] = self.code_values[codes].view(len(envs), 3, s, s)
         self.masks[rows] = self.bank.masks[slot_rows]
+        if self.mdp.fuse_input:  # S0's own frame of P_T, by the same tables as the steps' exposures
+            tables = exposure_tables_torch(self.code_values, self.code_values.new_full((len(envs),), INPUT_EV))
+            self.globals[rows, -1] = tables.gather(1, codes).view(len(envs), 3, s, s)
         return [self.bank.targets[slot] for slot in slots]
 
     # ------------------------------------------------------------------ transition

@@ -195,6 +195,7 @@ def test_bad_actions(action, message):
      ({"reward_mode": "sparce"}, ValueError, "unknown reward_mode 'sparce'"),
      ({"reward": "critic"}, ValueError, "unknown reward 'critic'"),
      ({"num_segments": 0}, ValueError, "num_segments"),
+     ({"fuse_input": "yes"}, TypeError, "fuse_input must be True or False"),
      ({"pool": 42}, TypeError, "pool")],
 )
 def test_bad_constructor_arguments(kwargs, error, message):

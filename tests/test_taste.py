@@ -191,3 +191,59 @@ def test_an_ev_window_keeps_every_exposure_within_its_stops_of_auto_exposure():
         assert torch.allclose(unbounded, torch.clamp(prior + 5.0 * sign, -5.0, 5.0), atol=1e-4)  # the whole range
     with pytest.raises(ValueError, match="ev_window"):
         Actor(ev_prior="none", ev_window=1.0)
+
+
+def test_fuse_input_puts_the_photo_itself_in_every_fusion_the_env_the_agent_and_the_render_make(tmp_path):
+    """ExposureMDP.fuse_input: the env's P_T, the batched env's, the agent's differentiable P_T and the
+    full-resolution render all fuse S0's own 0-EV frame beside the T exposures; a saved model carries it."""
+    import gymnasium as gym
+    import torch
+
+    from agents import DeepExposure
+    from agents.transition import unroll
+    from exposure_env.ops.exposure import expose
+    from exposure_env.ops.fusion import fuse_exposures, mertens_fusion
+    from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+
+    settings = {"size": 16, "num_segments": 2, "max_ev": 4.0, "reward": "reference"}
+    actions = (np.array([0.5], np.float32), np.array([-0.25], np.float32))  # +2 and -1 EV
+    fused = {}
+    for fuse_input in (False, True):
+        env = gym.make("ExposureRetouch-v0", fuse_input=fuse_input, **settings)
+        observation, _ = env.reset(options={"index": 0})
+        for action in actions:
+            _, _, _, _, info = env.step(action)
+        fused[fuse_input] = info["fused"]
+    original = observation["original"].astype(np.float32) / 255
+    frames = [expose(original, 2.0), expose(original, -1.0), expose(original, 0.0)]
+    np.testing.assert_array_equal(fused[True], mertens_fusion(np.stack(frames)))
+    np.testing.assert_array_equal(fused[False], mertens_fusion(np.stack(frames[:2])))
+    assert np.abs(fused[True] - fused[False]).max() > 0.05  # the input's frame changes P_T
+
+    batched = ExposureRetouchVectorEnv(2, fuse_input=True, **settings)  # bitwise the single env's, as always
+    batched.reset(options={"index": [0, 0]})
+    for action in actions:
+        *_, infos = batched.step(np.stack([action, action]))
+    np.testing.assert_array_equal(infos["fused"][0], fused[True])
+
+    agent = DeepExposure("MultiInputPolicy", SB3VecEnv(batched), n_images=2, device="cpu", p_steps=0)
+    state = torch.from_numpy(original).permute(2, 0, 1)[None]
+    masks = torch.ones(1, 2, 16, 16)
+    agent_fused, _, taken = unroll(agent.policy.actor, state, masks, 4.0, (1.0, 1.0, 1.0), agent.fuse_input)
+    expected = fuse_exposures(original, (taken[0] * 4.0).tolist(), fuse_input=True)
+    np.testing.assert_allclose(agent_fused[0].permute(1, 2, 0).detach().numpy(), expected, atol=1e-4)
+    agent.save(tmp_path / "model.zip")
+    loaded = DeepExposure.load(tmp_path / "model.zip", device="cpu")
+    assert loaded.fuse_input and loaded.retouch_settings() == {"size": 16, "num_segments": 2, "max_ev": 4.0,
+                                                              "fuse_input": True}
+
+    photo = (np.random.default_rng(0).random((24, 30, 3)) * 120).astype(np.uint8)
+    chosen = retouch(photo, lambda observation, info, env: np.array([0.5], np.float32), **loaded.retouch_settings())
+    assert np.array_equal(chosen.image, apply_exposures(photo, [*chosen.evs, 0.0]))
+    assert not np.array_equal(chosen.image, apply_exposures(photo, chosen.evs))
+    plain_env = gym.make("ExposureRetouch-v0", **settings)  # judged in an env without it, as human_taste does
+    judged = evaluate.model_method(loaded)(plain_env, 0)
+    evs = evaluate.roll_out(plain_env, evaluate.model_policy(loaded), 0)["evs"]
+    np.testing.assert_array_equal(judged.result, fuse_exposures(judged.original, evs, fuse_input=True))
+    np.testing.assert_array_equal(judged.render(photo / np.float32(255)) * 255,
+                                  apply_exposures(photo, [*evs, 0.0]).astype(np.float32))

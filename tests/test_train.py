@@ -3,11 +3,11 @@ and --resume."""
 
 from __future__ import annotations
 
-
 import gymnasium as gym
+import numpy as np
 import pytest
-from reports import read_csv
 import torch
+from reports import read_csv
 from stable_baselines3 import PPO
 
 from agents import DeepExposure, algorithms
@@ -160,3 +160,19 @@ def test_deep_exposure_i_on_an_ensemble_critic_needs_a_random_value_start(tmp_pa
     with pytest.raises(SystemExit):
         train.parse_args(["--algo", "ppo", "--value-init", "random", "--out", str(tmp_path)])
     assert "only DeepExposure I has a value network" in capsys.readouterr().err
+
+
+def test_the_gan_reward_learns_from_the_expert_folders_given(tmp_path, capsys):
+    from PIL import Image
+
+    for name, value in (("a.png", 40), ("nested/b.png", 200)):
+        (tmp_path / "people" / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((20, 30, 3), value, np.uint8)).save(tmp_path / "people" / name)
+    args = train.parse_args(["--reward", "gan", "--experts", str(tmp_path / "people"), *TINY,
+                             "--out", str(tmp_path / "run")])
+    _, gan_reward, _ = train.build(args)
+    experts = gan_reward.trainer.expert_pool
+    assert [path.name for path in experts.files] == ["a.png", "b.png"] and experts.thumbnails.shape[1] == 32
+    with pytest.raises(SystemExit):  # a fixed critic learns from nothing: refused with the arguments
+        train.parse_args(["--reward", "critic", "--experts", str(tmp_path / "people"), "--out", str(tmp_path)])
+    assert "--experts: only the GAN reward's critic learns" in capsys.readouterr().err

@@ -96,9 +96,10 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
             "evs": list(info["evs"])}
 
 
-def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -> Callable[[np.ndarray], np.ndarray]:
+def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float],
+             fuse_input: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """``render(photo)``: the photo's 8-bit codes exposed at each EV and fused, exactly as ``exposure-retouch``
-    renders an 8-bit file (Alg. 3, :func:`exposure_env.retouch.apply_exposures`).
+    renders an 8-bit file (Alg. 3, :func:`exposure_env.retouch.apply_exposures`; ``fuse_input`` as the env's).
 
     ``photo`` is ``(H, W, 3)`` float32 sRGB in ``[0, 1]``, as a pool reads an 8-bit file (``code / 255``,
     so its codes come back exactly); the result is float32 ``code / 255`` of the uint8 output.
@@ -107,18 +108,46 @@ def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float]) -
     from exposure_env.retouch import apply_exposures
 
     evs = tuple(float(ev) for ev in evs)
-    return lambda photo: apply_exposures(to_uint8(photo), evs, fusion_weights).astype(np.float32) / np.float32(255.0)
+    return lambda photo: (apply_exposures(to_uint8(photo), evs, fusion_weights, fuse_input).astype(np.float32)
+                          / np.float32(255.0))
 
 
-def episode_outcome(env: gym.Env, episode: dict) -> Outcome:
-    """What a :func:`roll_out` episode made of its photo: its P_T; it renders with the EVs it chose."""
-    render = fuse_evs(episode["evs"], env.unwrapped.mdp.fusion_weights)
-    return Outcome(episode["fused"], episode["original"], episode["target"], render)
+def episode_outcome(env: gym.Env, episode: dict, fuse_input: bool | None = None) -> Outcome:
+    """What a :func:`roll_out` episode made of its photo: its P_T; it renders with the EVs it chose.
+
+    ``fuse_input`` (default: the env's) says whether P_T and the render also fuse the photo's own 0-EV frame: a
+    policy trained with ``fuse_input`` is judged with it in an env without it (its decisions do not depend on
+    the setting, its P_T does).
+    """
+    from exposure_env.ops.fusion import fuse_exposures
+
+    mdp = env.unwrapped.mdp
+    fuse_input = mdp.fuse_input if fuse_input is None else fuse_input
+    fused = episode["fused"] if fuse_input == mdp.fuse_input else fuse_exposures(
+        episode["original"], episode["evs"], mdp.fusion_weights, fuse_input)
+    return Outcome(fused, episode["original"], episode["target"], fuse_evs(episode["evs"], mdp.fusion_weights,
+                                                                           fuse_input))
 
 
 def policy_method(policy: policies.Policy) -> Method:
     """A policy as a method: its episode's fused result; it renders with the EVs it chose."""
     return lambda env, index: episode_outcome(env, roll_out(env, policy, index))
+
+
+def model_method(model: BaseAlgorithm | ActorPolicy) -> Method:  # noqa: F821
+    """A trained model as a method (:func:`model_policy`), its P_T and render fused as it was trained
+    (``fuse_input`` of a DeepExposure model or the packaged policy; stock SB3 models record none: ``False``)."""
+    from agents import DeepExposure
+    from agents.packaged import ActorPolicy
+
+    if isinstance(model, DeepExposure):
+        fuse_input = model.fuse_input
+    elif isinstance(model, ActorPolicy):
+        fuse_input = bool(model.env_kwargs.get("fuse_input", False))
+    else:
+        fuse_input = False
+    policy = model_policy(model)
+    return lambda env, index: episode_outcome(env, roll_out(env, policy, index), fuse_input)
 
 
 def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:  # noqa: F821
@@ -622,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         for (pool, env), side in zip(envs.items(), sides):
             photos = counts[pool] = min(args.photos, len(env.unwrapped.pool))
             methods = {**reference_methods(env.unwrapped.pool.paired),
-                       **{name: policy_method(model_policy(model)) for name, model in models.items()}}
+                       **{name: model_method(model) for name, model in models.items()}}
             print(f"{pool}: {photos} photos, {len(methods)} methods", file=sys.stderr)
             pool_rows, _ = evaluate(env, methods, photos, side)
             label = {"pool": pool if side is None else f"{pool} ({side} px)"} if len(envs) > 1 else {}

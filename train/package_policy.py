@@ -52,8 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         "ev_prior": model.policy.ev_prior,
         "segment_place": model.policy.segment_place,
         "ev_window": model.policy.ev_window,
-        "env_kwargs": {"size": int(model.observation_space["seg"].shape[-1]), "num_segments": model.num_segments,
-                       "max_ev": model.max_ev},
+        "env_kwargs": model.retouch_settings(),
         "held_out_results": results.read_text() if results.is_file() else None,
     }
     atomic_write(PACKAGED_POLICY, lambda path: torch.save(model.policy.actor.state_dict(), path))

@@ -217,8 +217,7 @@ def load_policy(model: Path | None) -> tuple[Any, dict[str, Any]]:
     if algorithms.name_of(policy) not in algorithms.DEEP_EXPOSURE:
         raise ValueError(f"{model}: a {algorithms.name_of(policy)} model; exposure-retouch needs a DeepExposure one, "
                          "which records the thumbnail size, T and EV range it was trained with")
-    return policy, {"size": int(policy.observation_space["seg"].shape[-1]), "num_segments": policy.num_segments,
-                    "max_ev": policy.max_ev}
+    return policy, policy.retouch_settings()
 
 
 def retouch_all(pairs: list[tuple[Path, Path]], policy: Any, settings: dict[str, Any], device: str | None,

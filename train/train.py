@@ -80,18 +80,20 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
     from stable_baselines3.common.env_util import make_vec_env
 
     from exposure_env import GANReward, GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv
+    from exposure_env.data.experts import ExpertPool
     from exposure_env.callbacks import GANRewardCallback
     from exposure_env.rewards.functions import load_critic
     from exposure_env.vector import ExposureRetouchVectorEnv
 
     critic = None if args.critic is None else load_critic(args.critic, args.device)
     env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments, "max_ev": args.max_ev,
-                  "reward_mode": args.reward_mode, "gamma": args.gamma,
+                  "reward_mode": args.reward_mode, "gamma": args.gamma, "fuse_input": args.fuse_input,
                   "reward": "reference" if args.reward == "reference" else critic or "discriminator"}
     gan_reward = None
     if args.reward == "gan":
         start = "packaged" if critic is None else copy.deepcopy(critic).train()
-        gan_reward = GANReward(args.pool, p_steps=args.p_steps, d_steps=args.d_steps, critic=start,
+        experts = args.pool if args.experts is None else ExpertPool(args.experts, size=args.size)
+        gan_reward = GANReward(experts, p_steps=args.p_steps, d_steps=args.d_steps, critic=start,
                                batch_size=args.critic_batch_size, seed=args.seed, device=args.device)
     if args.algo in algorithms.DEEP_EXPOSURE:
         vector_env = ExposureRetouchVectorEnv(args.n_images, **env_kwargs)
@@ -267,8 +269,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the critic of --reward critic, or the one --reward gan starts from: embedded (the "
                              "packaged one, default), real (trained on real sequences), ensemble (the two as one) "
                              "or a critic.pt from python -m train.pretrain_critic or train.ensemble_critic")
+    parser.add_argument("--experts", nargs="+", type=Path, default=None, metavar="DIR",
+                        help="--reward gan: the expert photos M2 the critic learns to tell the policy's results "
+                             "from, folders of photos people made, read recursively (default: the expert photos of "
+                             "--pool, e.g. the fusions of its sequences)")
     parser.add_argument("--max-ev", type=float, default=3.0,
                         help="EV range: an action of ±1 exposes ±max_ev stops (default: 3; real dark photos need 5)")
+    parser.add_argument("--fuse-input", action="store_true",
+                        help="also fuse the photo itself (its 0-EV frame) into the result P_T the critic judges, and "
+                             "so into every render of the model (ExposureMDP.fuse_input; default: the T exposures "
+                             "alone, as the paper)")
     parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,
                         help="sparse (the paper, default), shaped or dense (appendix Eq. 20–23)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
@@ -325,6 +335,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         check_resumed_arguments(parser, args, given_arguments(parser, argv, args))
     args.algo = args.algo or "deepexposure-discriminator"
     check_run_arguments(parser, args, min_size=16 if args.algo in algorithms.DEEP_EXPOSURE else 36)
+    if args.experts is not None and args.reward != "gan":
+        parser.error(f"--experts: only the GAN reward's critic learns from expert photos (--reward {args.reward})")
+    if args.fuse_input and args.algo not in algorithms.DEEP_EXPOSURE:
+        parser.error(f"--fuse-input: only DeepExposure records it for its renders (--algo {args.algo})")
     if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
     if args.ev_window is not None:
@@ -365,7 +379,7 @@ def main(argv: list[str] | None = None, report: Callable[[dict], None] | None = 
     from stable_baselines3.common.callbacks import CallbackList
 
     from exposure_env.callbacks import AtomicCheckpoint
-    from train.evaluate import (evaluate, grid_images, model_policy, policy_method, reference_methods, source_rows,
+    from train.evaluate import (evaluate, grid_images, model_method, reference_methods, source_rows,
                                 write_grid, write_tables)
     from train.common import HeldOutEvaluation, write_csv
     from train.training_progress import TrainingProgress
@@ -374,7 +388,7 @@ def main(argv: list[str] | None = None, report: Callable[[dict], None] | None = 
     try:
         envs, gan_reward, callbacks = build(args)
         eval_env = gym.make("ExposureRetouch-v0", pool=args.eval_pool, size=args.size, num_segments=args.num_segments,
-                            max_ev=args.max_ev)
+                            max_ev=args.max_ev, fuse_input=args.fuse_input)
         model = resume(args, envs, gan_reward) if args.resume else new_model(args, envs)
     except (ValueError, OSError) as error:
         print(f"exposure-train: {error}", file=sys.stderr)
@@ -410,7 +424,7 @@ def main(argv: list[str] | None = None, report: Callable[[dict], None] | None = 
     save_model(model, args.out / "model.zip", gan_reward)
     write_csv(args.out / "curves.csv", evaluation.curve, ["steps", "score", "psnr", "ssim", "delta_e"])
     logger.info("evaluating the model and the reference methods on %d held-out photos", eval_photos)
-    methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: policy_method(model_policy(model))}
+    methods = {**reference_methods(eval_env.unwrapped.pool.paired), args.algo: model_method(model)}
     rows, _ = evaluate(eval_env, methods, eval_photos)
     write_tables(rows, args.out, f"{eval_photos} held-out photos ({args.eval_pool})", agent=args.algo)
     plot_curve(evaluation.curve, [row for row in rows if row["method"] != args.algo], args.out,

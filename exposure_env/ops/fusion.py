@@ -115,8 +115,30 @@ def mertens_fusion(
     return np.clip(merge_mertens(list(scaled), weights), 0.0, 1.0)
 
 
+#: The exposure of the input photo's own frame in P_T when the env's ``fuse_input`` is set: the photo as it is.
+INPUT_EV = 0.0
+
+
+def fusion_evs(evs: Sequence[float] | np.ndarray, fuse_input: bool = False) -> tuple[float, ...]:
+    """The EVs of the frames fused into P_T: the T chosen, then the input's :data:`INPUT_EV` when ``fuse_input``.
+
+    The one definition of the frames that :func:`fuse_exposures`, its torch twin, the env and the
+    full-resolution render (:func:`exposure_env.retouch.apply_exposures`) fuse.
+
+    Args:
+        evs: the T exposure values in stops.
+        fuse_input: also fuse the input photo itself (its 0-EV exposure), so that the photo's own
+            tones take part in the blend wherever its well-exposedness and contrast weigh most.
+
+    Returns:
+        T or T + 1 EVs in stops.
+    """
+    return (*(float(ev) for ev in np.asarray(evs, dtype=np.float64).reshape(-1)), *((INPUT_EV,) if fuse_input else ()))
+
+
 def fuse_exposures(
-    image: np.ndarray, evs: Sequence[float] | np.ndarray, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    image: np.ndarray, evs: Sequence[float] | np.ndarray, weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fuse_input: bool = False,
 ) -> np.ndarray:
     """P_T of an episode: the Mertens fusion of the global exposures ``expose(S0, e_t)`` (Eq. 30-31).
 
@@ -124,6 +146,7 @@ def fuse_exposures(
         image: ``(H, W, 3)`` float32 sRGB in ``[0, 1]``, the photo S0.
         evs: the T exposure values in stops.
         weights: Mertens exponents (contrast, saturation, well-exposedness).
+        fuse_input: also fuse S0's own 0-EV frame (:func:`fusion_evs`), as the env's ``fuse_input``.
 
     Returns:
         ``(H, W, 3)`` float32 in ``[0, 1]``.
@@ -131,7 +154,7 @@ def fuse_exposures(
     Raises:
         ValueError: no EVs, or NaN / infinite values (from :func:`mertens_fusion`).
     """
-    return mertens_fusion(np.stack([expose(image, float(ev)) for ev in evs]), *weights)
+    return mertens_fusion(np.stack([expose(image, ev) for ev in fusion_evs(evs, fuse_input)]), *weights)
 
 
 # ----------------------------------------------------------------------------- torch twin
@@ -373,7 +396,8 @@ def mertens_fusion_torch(
 
 
 def fuse_exposures_torch(
-    images: torch.Tensor, evs: torch.Tensor, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    images: torch.Tensor, evs: torch.Tensor, weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fuse_input: bool = False,
 ) -> torch.Tensor:
     """Batched, differentiable twin of :func:`fuse_exposures`: P_T of B episodes.
 
@@ -381,9 +405,12 @@ def fuse_exposures_torch(
         images: ``(B, 3, H, W)`` sRGB in ``[0, 1]``, the photos S0.
         evs: ``(B, T)`` exposure values in stops; gradients flow to them.
         weights: Mertens exponents (contrast, saturation, well-exposedness).
+        fuse_input: also fuse each S0's own :data:`INPUT_EV` frame (:func:`fusion_evs`).
 
     Returns:
         ``(B, 3, H, W)`` in ``[0, 1]``.
     """
+    if fuse_input:
+        evs = torch.cat([evs, evs.new_full((evs.shape[0], 1), INPUT_EV)], dim=1)
     exposures = torch.stack([expose_torch(images, evs[:, step]) for step in range(evs.shape[1])], dim=1)
     return mertens_fusion_torch(exposures, *weights)

@@ -53,7 +53,7 @@ def random_policy_results(env: ExposureEnvLike, n: int, rng: np.random.Generator
     for _ in range(n):
         _, original = shrink_photo(env.pool.sample(rng).raw, env.mdp.size)
         evs = rng.uniform(-env.mdp.max_ev, env.mdp.max_ev, env.mdp.num_segments)
-        results.append(fuse_exposures(original, evs, env.mdp.fusion_weights))
+        results.append(fuse_exposures(original, evs, env.mdp.fusion_weights, env.mdp.fuse_input))
     return np.stack(results)
 
 

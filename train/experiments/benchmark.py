@@ -212,7 +212,7 @@ def judge_trial(agent: str, folder: Path, args: argparse.Namespace) -> dict[str,
     from train import evaluate
 
     model = evaluate.load_model(folder / "model.zip", AGENTS[agent][0])
-    methods = {agent: evaluate.policy_method(evaluate.model_policy(model))}
+    methods = {agent: evaluate.model_method(model)}
     judged = time.perf_counter()
     scores = {name: judge_photos(pool, methods, args.max_ev, YARDSTICKS[name], args.dev_photos)
               for name, pool in yardstick_pools(args).items()}

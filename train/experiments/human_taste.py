@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> str:
               **{name: evaluate.load_model(path, ALGORITHM) for name, path in args.model_files.items()},
               **{f"{record['name']}_seed{record['seed']}": evaluate.load_model(Path(record["checkpoint"]) / "model.zip",
                                                                                ALGORITHM) for record in records}}
-    learned = {name: evaluate.policy_method(evaluate.model_policy(model)) for name, model in models.items()}
+    learned = {name: evaluate.model_method(model) for name, model in models.items()}
 
     sice_env, sice_rows = judge(args.sice / "dev", {**fixed_methods(True), **learned}, args.max_ev, 256,
                                 args.sice_photos)

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> str:
     env = gym.make("ExposureRetouch-v0", pool=str(args.data / "dev"), max_ev=args.max_ev)
     photos = min(args.photos or len(env.unwrapped.pool), len(env.unwrapped.pool))
     methods = {**evaluate.reference_methods(paired=True),
-               **{name: evaluate.policy_method(evaluate.model_policy(evaluate.load_model(path, ALGORITHM)))
+               **{name: evaluate.model_method(evaluate.load_model(path, ALGORITHM))
                   for name, path in models.items()}}
     judged, images = evaluate.evaluate_sizes(env, methods, photos, (None, args.render_side))  # each decision made once
     rows, rendered = judged[None], judged[args.render_side]

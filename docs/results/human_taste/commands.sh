@@ -185,3 +185,39 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
              "calibrated critic, 32768 steps_seed0=$N/cal-32k_seed0/model.zip" \
              "calibrated critic, the segment's place_seed0=$N/cal-place-32k_seed0/model.zip" \
     --out docs/results/human_taste/round4
+
+# ------------------------------------------------------------------------------------------------------------------
+# Round 5: the photo itself fused beside the T exposures (--fuse-input), with and without the segment's place and
+# with round 4's calibrated critic; the paper's GAN reward retrained against the photos people made (--experts).
+# 7 min per run on one core of 2 with the fixed critic, 22 min with the GAN reward
+train5() {  # seed name [extra exposure-train arguments...]: 32768 steps, into runs/taste5
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 \
+        --eval-photos 32 --evaluations 8 --out "runs/taste5/$2_seed$1" "${@:3}"
+}
+for seed in 0 1 2; do train5 $seed place-input-32k --reward critic --critic ensemble --segment-place --fuse-input; done
+train5 0 input-32k --reward critic --critic ensemble --fuse-input
+train5 0 cal-place-input-32k --reward critic --critic runs/critics4/calibrated/critic.pt --segment-place --fuse-input
+train5 0 gan-people-place-32k --reward gan --critic ensemble --segment-place --experts $P/natural $P/fivek_unpaired/expert
+# round 3's hand edits (the input fused, caps, windows) on the place recipe's decisions, no retraining (2 min);
+# what each model decides on fivek
+python docs/results/human_taste/round3/decision_edits.py runs/taste3/ensemble-auto-place-32k_seed0/model.zip \
+    > docs/results/human_taste/round5/decision_edits.md
+M=runs/taste3; N=runs/taste5
+python docs/results/human_taste/round5/evs.py "the segment's place=$M/ensemble-auto-place-32k_seed0/model.zip" \
+    "the segment's place + the input fused=$N/place-input-32k_seed0/model.zip" \
+    "the shipped recipe + the input fused=$N/input-32k_seed0/model.zip" \
+    "calibrated critic, place + the input fused=$N/cal-place-input-32k_seed0/model.zip" \
+    "the segment's place, GAN reward on people's photos=$N/gan-people-place-32k_seed0/model.zip" \
+    > docs/results/human_taste/round5/evs.md
+# Round 5's evaluation (about 20 min on one core) and its picture (raw | place | place + input | expert)
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "the segment's place + the input fused, 32768 steps_seed0=$N/place-input-32k_seed0/model.zip" \
+             "the segment's place + the input fused, 32768 steps_seed1=$N/place-input-32k_seed1/model.zip" \
+             "the segment's place + the input fused, 32768 steps_seed2=$N/place-input-32k_seed2/model.zip" \
+             "shipped recipe + the input fused, 32768 steps_seed0=$N/input-32k_seed0/model.zip" \
+             "calibrated critic, place + the input fused_seed0=$N/cal-place-input-32k_seed0/model.zip" \
+             "the segment's place, GAN reward on people's photos_seed0=$N/gan-people-place-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round5
+python docs/results/human_taste/round5/compare.py $M/ensemble-auto-place-32k_seed0/model.zip \
+    $N/place-input-32k_seed0/model.zip

@@ -5,8 +5,13 @@ out the shipped policy on the 64-px thumbnail, edits its EVs, and renders the ed
 (train.evaluate.fuse_evs), judged on fivek dev (16 photos, 512 px) and on 64 frames spread over sice dev (256 px).
 
     OMP_NUM_THREADS=1 python docs/results/human_taste/round3/decision_edits.py > docs/results/human_taste/round3/decision_edits.md
+
+Given a saved DeepExposure model, it edits that model's decisions instead (round 5):
+
+    OMP_NUM_THREADS=1 python docs/results/human_taste/round3/decision_edits.py MODEL.zip > round5/decision_edits.md
 """
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +22,10 @@ from train.arguments import DEVELOPMENT_DATA
 from train.experiments.human_taste import judge
 from exposure_env.ops.exposure import auto_exposure_ev
 
-policy = evaluate.model_policy(load_packaged_policy())
+MODEL = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+policy = evaluate.model_policy(load_packaged_policy() if MODEL is None
+                               else evaluate.load_model(MODEL, "deepexposure-discriminator"))
+WHOSE = "the shipped policy's" if MODEL is None else f"the model {MODEL}'s"
 episodes: dict[tuple[int, int], dict] = {}
 
 
@@ -37,7 +45,7 @@ def edited(edit):
 
 
 EDITS = {
-    "the shipped policy's EVs": lambda evs, auto: evs,
+    f"{WHOSE} EVs": lambda evs, auto: evs,
     "+ the input itself (an extra 0 EV frame in the fusion)": lambda evs, auto: [*evs, 0.0],
     "the darkest segment's EV at most the next one's + 2": lambda evs, auto: [min(evs[0], evs[1] + 2), *evs[1:]],
     "the darkest segment's EV at most the next one's + 1": lambda evs, auto: [min(evs[0], evs[1] + 1), *evs[1:]],
@@ -58,5 +66,5 @@ if __name__ == "__main__":
         print(f"| {name} | {cell(fivek[name])} | {cell(sice[name])} |")
     darkest = [episode["evs"][0] for (pool, _), episode in episodes.items() if pool == id(fivek_env.unwrapped.pool)]
     at_limit = sum(ev >= 5.0 - 0.05 for ev in darkest)
-    print(f"\nThe shipped policy's darkest segment is at the +5 EV limit (within 0.05) on {at_limit} of the "
+    print(f"\n{WHOSE[0].upper()}{WHOSE[1:]} darkest segment is at the +5 EV limit (within 0.05) on {at_limit} of the "
           f"{len(darkest)} fivek dev photos.")
