@@ -136,17 +136,8 @@ def policy_method(policy: policies.Policy) -> Method:
 
 def model_method(model: BaseAlgorithm | ActorPolicy) -> Method:  # noqa: F821
     """A trained model as a method (:func:`model_policy`), its P_T and render fused as it was trained
-    (``fuse_input`` of a DeepExposure model or the packaged policy; stock SB3 models record none: ``False``)."""
-    from agents import DeepExposure
-    from agents.packaged import ActorPolicy
-
-    if isinstance(model, DeepExposure):
-        fuse_input = model.fuse_input
-    elif isinstance(model, ActorPolicy):
-        fuse_input = bool(model.env_kwargs.get("fuse_input", False))
-    else:
-        fuse_input = False
-    policy = model_policy(model)
+    (:func:`trained_fuse_input`)."""
+    policy, fuse_input = model_policy(model), trained_fuse_input(model)
     return lambda env, index: episode_outcome(env, roll_out(env, policy, index), fuse_input)
 
 
@@ -580,6 +571,19 @@ def row_names(paths: list[Path]) -> dict[str, Path]:
                      if all(folders(other, count) != folders(path, count) for other in others))
         names["/".join([*folders(path, count), path.stem])] = path
     return names
+
+
+def trained_fuse_input(model: BaseAlgorithm | ActorPolicy) -> bool:  # noqa: F821
+    """Whether the model was trained with the env's ``fuse_input`` (DeepExposure and the packaged policy record it;
+    stock SB3 models record none: ``False``)."""
+    from agents import DeepExposure
+    from agents.packaged import ActorPolicy
+
+    if isinstance(model, DeepExposure):
+        return model.fuse_input
+    if isinstance(model, ActorPolicy):
+        return bool(model.env_kwargs.get("fuse_input", False))
+    return False
 
 
 def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:

@@ -80,8 +80,8 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
     from stable_baselines3.common.env_util import make_vec_env
 
     from exposure_env import GANReward, GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv
-    from exposure_env.data.experts import ExpertPool
     from exposure_env.callbacks import GANRewardCallback
+    from exposure_env.data.experts import ExpertPool
     from exposure_env.rewards.functions import load_critic
     from exposure_env.vector import ExposureRetouchVectorEnv
 

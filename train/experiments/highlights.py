@@ -78,15 +78,15 @@ def played(policy: policies.Policy) -> Episodes:
     return functools.cache(lambda env, index: evaluate.roll_out(env, policy, index))
 
 
-def capped_method(episodes: Episodes, level: float) -> evaluate.Method:
+def capped_method(episodes: Episodes, level: float, fuse_input: bool = False) -> evaluate.Method:
     """A policy's decisions (``episodes``) with the darkest exposure lowered to :func:`highlight_cap` at ``level``
-    where it is brighter."""
+    where it is brighter, rendered with the photo's own frame when the policy was trained with ``fuse_input``."""
     def method(env: gym.Env, index: int) -> evaluate.Outcome:
         episode = episodes(env, index)
         evs = np.asarray(episode["evs"], dtype=float)
         darkest = int(evs.argmin())
         evs[darkest] = min(evs[darkest], highlight_cap(episode["original"], level))
-        render = evaluate.fuse_evs(evs, env.unwrapped.mdp.fusion_weights)
+        render = evaluate.fuse_evs(evs, env.unwrapped.mdp.fusion_weights, fuse_input)
         return evaluate.Outcome(render(episode["original"]), episode["original"], episode["target"], render)
 
     return method
@@ -144,8 +144,9 @@ def main(argv: list[str] | None = None) -> str:
     reference = evaluate.reference_methods(paired=pool.paired)
     methods = {name: reference[name] for name in ("identity", "global auto-exposure",
                                                   "global auto-exposure, log-average", "bracket -2..+2 EV")}
-    methods[POLICY] = lambda env, index: evaluate.episode_outcome(env, episodes(env, index))
-    methods.update({capped_name(level): capped_method(episodes, level) for level in args.cap_levels})
+    fuse_input = evaluate.trained_fuse_input(model)
+    methods[POLICY] = lambda env, index: evaluate.episode_outcome(env, episodes(env, index), fuse_input)
+    methods.update({capped_name(level): capped_method(episodes, level, fuse_input) for level in args.cap_levels})
     methods.update({name: method for name, method in reference.items() if name.startswith("oracle")})
     rows, _ = evaluate.evaluate(env, methods, photos, render_side=args.render_side)
     write_csv(args.out / "results.csv", rows, ["method", *evaluate.METRICS])
