@@ -98,3 +98,26 @@ def test_shoulder_numpy_and_torch_twins_agree():
     out = expose_torch(torch.from_numpy(photo).permute(0, 3, 1, 2), torch.from_numpy(evs), shoulder=SHOULDER_KNEE)
     for image, twin, ev in zip(photo, out.permute(0, 2, 3, 1).numpy(), evs):
         np.testing.assert_allclose(twin, expose(image, ev, shoulder=SHOULDER_KNEE), atol=1e-12)
+
+
+def test_clean_render_oracle_decisions_undo_a_known_exposure_and_the_cache_keeps_its_decider(tmp_path):
+    """clean_render --decider oracle: the best T EVs of a frame 2 stops under its target are all near +2, and a
+    cache of one decider's EVs is refused for the other."""
+    from PIL import Image
+
+    from train.experiments.clean_render import ORACLE, POLICY, decisions
+
+    rng = np.random.default_rng(0)
+    for folder in ("raw", "expert"):
+        (tmp_path / folder).mkdir()
+    for index in range(2):  # smooth scenes (JPEG keeps them) with dark and bright parts
+        small = rng.uniform(0.15, 0.85, (4, 4, 3)).astype(np.float32)
+        target = np.asarray(Image.fromarray((small * 255).astype(np.uint8)).resize((96, 96), Image.BILINEAR))
+        raw = expose(target.astype(np.float32) / 255.0, -2.0)
+        Image.fromarray(target).save(tmp_path / "expert" / f"{index}.png")
+        Image.fromarray((raw * 255 + 0.5).astype(np.uint8)).save(tmp_path / "raw" / f"{index}.png")
+    rows = decisions(tmp_path, tmp_path / "evs.json", ORACLE)
+    assert [row["decider"] for row in rows] == [ORACLE, ORACLE]
+    assert np.allclose([row["evs"] for row in rows], 2.0, atol=0.5)
+    with pytest.raises(SystemExit, match="another decider"):
+        decisions(tmp_path, tmp_path / "evs.json", POLICY)

@@ -168,27 +168,39 @@ def clahe_method(env: gym.Env, index: int) -> Outcome:
     return Outcome(clahe(original), original, target, clahe)
 
 
-def oracle_method(kind: str) -> Method:
-    """An oracle of :mod:`agents.oracle` as a method (paired photos): ``GLOBAL_ORACLE`` or ``SET_ORACLE``.
+def oracle_evs(env: gym.Env, index: int, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The EVs an oracle of :mod:`agents.oracle` chooses for pool photo ``index``: ``GLOBAL_ORACLE`` or
+    ``SET_ORACLE``.
 
-    It knows the target: the best single EV, or the best T EVs, for the PSNR of P_T to it, over
-    the env's ``[-max_ev, max_ev]``. The ceiling of the action space, not a method a user has.
+    It knows the target: the best single EV, or the best T EVs, for the PSNR of P_T to the target's thumbnail,
+    over the env's ``[-max_ev, max_ev]``. The ceiling of the action space, not a method a user has.
+
+    Returns:
+        S0 (``(S, S, 3)`` float32 sRGB, exactly what the env exposes), the target's thumbnail (the same) and the
+        ``(T,)`` EVs in stops, dark segment first.
     """
-
     from agents.oracle import GLOBAL_ORACLE, best_exposure_set, best_global_ev
-    from exposure_env.ops.fusion import fuse_exposures
     from exposure_env.ops.resize import thumbnail
 
+    observation, _ = env.reset(options={"index": index})
+    mdp = env.unwrapped.mdp
+    original = observation["original"].astype(np.float32) / 255.0
+    target = thumbnail(env.unwrapped.pool[index].target, mdp.size)
+    global_ev = best_global_ev(original, target, mdp.max_ev)
+    evs = np.full(mdp.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
+        original, target, mdp.num_segments, mdp.max_ev, global_ev=global_ev)
+    return original, target, evs
+
+
+def oracle_method(kind: str) -> Method:
+    """:func:`oracle_evs` as a method (paired photos): P_T of the oracle's EVs, rendered with them."""
+    from exposure_env.ops.fusion import fuse_exposures
+
     def method(env: gym.Env, index: int) -> Outcome:
-        observation, _ = env.reset(options={"index": index})
-        unwrapped = env.unwrapped
-        original = observation["original"].astype(np.float32) / 255.0  # S0, exactly what the env exposes
-        target = thumbnail(unwrapped.pool[index].target, unwrapped.mdp.size)
-        global_ev = best_global_ev(original, target, unwrapped.mdp.max_ev)
-        evs = np.full(unwrapped.mdp.num_segments, global_ev) if kind == GLOBAL_ORACLE else best_exposure_set(
-            original, target, unwrapped.mdp.num_segments, unwrapped.mdp.max_ev, global_ev=global_ev)
-        fused = fuse_exposures(original, evs, unwrapped.mdp.fusion_weights)  # P_T, as an episode with these EVs
-        return Outcome(fused, original, target, fuse_evs(evs, unwrapped.mdp.fusion_weights))
+        original, target, evs = oracle_evs(env, index, kind)
+        weights = env.unwrapped.mdp.fusion_weights
+        fused = fuse_exposures(original, evs, weights)  # P_T, as an episode with these EVs
+        return Outcome(fused, original, target, fuse_evs(evs, weights))
 
     return method
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from exposure_env.ops.color import luma, srgb_to_linear
 from exposure_env.ops.exposure import SHOULDER_KNEE
 from exposure_env.ops.layout import to_uint8
 from exposure_env.ops.segmentation import segment
+from train.console import progress
 from train.evaluate import judged_pair, shrink
 
 #: input L* below which a pixel counts as dark
@@ -74,37 +74,55 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                                              "shoulder": SHOULDER_KNEE},
     "noise-aware gain + highlight shoulder, knee 0.8": {"denoise": True, "shoulder": 0.8},
 }
+#: ``--decider`` values: whose EVs are rendered
+POLICY, ORACLE = "policy", "oracle"
 #: the crop sheets written, one per defect
 DEFECTS = ("dark", "noise", "halo", "clipping", "highlights")
 
 
-def decisions(pool_dir: Path, cache: Path) -> list[dict]:
-    """The shipped policy's EVs on every frame of ``pool_dir`` (an env episode each), cached in ``cache``."""
+def decisions(pool_dir: Path, cache: Path, decider: str = POLICY) -> list[dict]:
+    """The EVs ``decider`` chooses on every frame of ``pool_dir``, cached in ``cache``.
+
+    Args:
+        decider: ``"policy"``, the shipped policy (an env episode each, as ``exposure-retouch`` runs it), or
+            ``"oracle"``, the best T EVs for the PSNR of P_T to the frame's target
+            (:func:`train.evaluate.oracle_evs`): what the render makes of the best decision the action space holds.
+
+    Raises:
+        SystemExit: ``cache`` holds another decider's EVs.
+    """
     if cache.exists():
-        return json.loads(cache.read_text())
+        rows = json.loads(cache.read_text())
+        if any(row.get("decider", POLICY) != decider for row in rows):
+            raise SystemExit(f"clean_render: {cache} holds another decider's EVs than --decider {decider}")
+        return rows
     import gymnasium as gym
 
     import exposure_env  # noqa: F401  (registers the env)
+    from agents.oracle import SET_ORACLE
     from agents.packaged import load_packaged_policy
-    from train.evaluate import model_policy, roll_out
+    from train.evaluate import model_policy, oracle_evs, roll_out
 
     policy = load_packaged_policy()
     env = gym.make("ExposureRetouch-v0", pool=str(pool_dir), **policy.env_kwargs)
     pool = env.unwrapped.pool
-    rows = [{"name": pool.raw_files[index].name, "evs": roll_out(env, model_policy(policy), index)["evs"]}
-            for index in range(len(pool))]
+    rows = []
+    for index in progress(range(len(pool)), desc=f"clean_render: {decider} decisions on {pool_dir}", unit="frame"):
+        evs = (roll_out(env, model_policy(policy), index)["evs"] if decider == POLICY
+               else [float(ev) for ev in oracle_evs(env, index, SET_ORACLE)[2]])
+        rows.append({"name": pool.raw_files[index].name, "decider": decider, "evs": evs})
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(rows, indent=0))
     return rows
 
 
-def fivek_table(fivek_dir: Path, cache: Path, variants: list[str]) -> str:
-    """Markdown: PSNR, ΔE2000 and L* shift (as the sice table's) at 512 px of each variant's render of the shipped
-    policy's decisions on fivek dev."""
+def fivek_table(fivek_dir: Path, cache: Path, variants: list[str], decider: str = POLICY) -> str:
+    """Markdown: PSNR, ΔE2000 and L* shift (as the sice table's) at 512 px of each variant's render of
+    ``decider``'s decisions (:func:`decisions`) on fivek dev."""
     from exposure_env.data import FolderPool
 
     pool = FolderPool(fivek_dir / "raw", fivek_dir / "expert")
-    chosen = decisions(fivek_dir, cache)
+    chosen = decisions(fivek_dir, cache, decider)
     lines = ["| render | PSNR dB @512 ↑ | ΔE2000 @512 ↓ | L* − target's |", "|---|---|---|---|"]
     for name in variants:
         pairs = [judged_pair(pool, index, lambda raw, evs=chosen[index]["evs"]: render(raw, evs, VARIANTS[name]), 512)
@@ -294,6 +312,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("reports/clean_render"))
     parser.add_argument("--decisions", type=Path, default=None,
                         help="folder of the cached evs.json and evs_fivek.json to reuse (default: --out)")
+    parser.add_argument("--decider", choices=(POLICY, ORACLE), default=POLICY,
+                        help="whose EVs are rendered: the shipped policy's, or the oracle's best T EVs, which "
+                             "know the target (what the render makes of the best decision; default: %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -303,21 +324,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     pool = FolderPool(args.sice / "raw", args.sice / "expert")
     cache = args.out if args.decisions is None else args.decisions
-    chosen = decisions(args.sice, cache / "evs.json")
+    chosen = decisions(args.sice, cache / "evs.json", args.decider)
     frames: dict[str, list[dict]] = {name: [] for name in args.variants}
     indices = range(0, len(chosen), args.stride)
-    for index in indices:
+    for index in progress(indices, desc=f"clean_render: rendering {len(args.variants)} variants", unit="frame"):
         sample, decision = pool[index], chosen[index]
         if pool.raw_files[index].name != decision["name"]:
             raise SystemExit(f"clean_render: {args.out / 'evs.json'} is for other frames ({decision['name']})")
         for name in args.variants:
             frames[name].append(frame_measures(sample.raw, render(sample.raw, decision["evs"], VARIANTS[name]),
                                                sample.target, decision["evs"]))
-        print(f"\rframe {index + 1}/{len(chosen)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
     rows = {name: summarise(per_frame) for name, per_frame in frames.items()}
     args.out.mkdir(parents=True, exist_ok=True)
-    fivek = fivek_table(args.fivek, cache / "evs_fivek.json", args.variants)
+    fivek = fivek_table(args.fivek, cache / "evs_fivek.json", args.variants, args.decider)
     (args.out / "results.md").write_text(
         f"## sice dev: every {args.stride}. frame of {len(chosen)}, rendered and measured at 512 px\n\n{table(rows)}\n"
         f"## fivek dev: {args.fivek.name}, the same decisions' renders judged at 512 px\n\n{fivek}")

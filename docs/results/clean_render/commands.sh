@@ -22,3 +22,8 @@ OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data
 # 12 MP speed and peak memory, side by side in one run: retouch (noise-aware gain), MergeMertens alone, and retouch
 # with denoise=False (bench.txt; 40 s on a quiet machine)
 OMP_NUM_THREADS=1 python bench/retouch.py --no-denoise --repeats 3 > docs/results/clean_render/bench.txt
+
+# What the render makes of the best decisions: the oracle's best T EVs (they know the target; train.evaluate.oracle_evs)
+# on every frame, rendered by today's render and the default one on the same 97 frames (oracle/; 4 min on one core)
+OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
+    --decider oracle --out docs/results/clean_render/oracle --variants today "noise-aware gain (new default)"
