@@ -83,13 +83,26 @@ def test_a_td3_trial_samples_its_space_and_the_sample_reaches_the_sb3_model(tmp_
 @pytest.mark.parametrize("argv, message", [
     (["--algo", "td3", "--hyperparams", "bogus:1"], "--hyperparams bogus: not a hyperparameter of td3"),
     (["--algo", "sac", "--hyperparams", "gamma:0.9"], "--hyperparams gamma: exposure-train sets it (give --gamma)"),
-    (["--algo", "deepexposure-discriminator", "--hyperparams", "batch_size:8"], "only the stock agents take them"),
+    (["--algo", "deepexposure-discriminator", "--hyperparams", "n_images:8"],
+     "--hyperparams n_images: exposure-train sets it (give --n-images)"),
+    (["--algo", "deepexposure-value", "--hyperparams", "noise_std:0.1"],
+     "--hyperparams noise_std: not a hyperparameter of deepexposure-value"),
     (["--algo", "ppo", "--hyperparams", "n_steps=64"], "'n_steps=64' is not NAME:VALUE"),
 ])
 def test_exposure_train_refuses_a_bad_hyperparameter_by_name(argv, message, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(argv)
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_deep_exposure_hyperparameters_reach_its_model():
+    import gymnasium as gym
+
+    parsed = train.parse_args(["--algo", "deepexposure-discriminator", "--reward", "critic", "--hyperparams",
+                               "gradient_steps:16", "batch_size:8", "ou_sigma:0.1"])
+    model = train.new_model(parsed, gym.make("ExposureRetouch-v0", size=36, num_segments=2))
+    assert (model.gradient_steps, model.batch_size) == (16, 8)
+    np.testing.assert_allclose(model.ou_sigma, 0.1)
 
 
 def test_trials_that_ran_to_the_end_rank_first_and_a_cut_off_trial_is_not_called_stopped_by_asha():

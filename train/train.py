@@ -49,8 +49,13 @@ if TYPE_CHECKING:  # imported in the functions: --help and argument errors answe
 logger = logging.getLogger("train.train")
 #: --lr-schedule choices
 LR_SCHEDULES = ("constant", "linear")
-#: stock agents' arguments exposure-train gives from its own flags (name -> flag), never from --hyperparams
+#: agents' arguments exposure-train gives from its own flags (name -> flag), never from --hyperparams
 EXPOSURE_TRAIN_SETS = {"gamma": "--gamma", "seed": "--seed", "device": "--device", "tensorboard_log": "--tensorboard"}
+#: DeepExposure's further arguments that exposure-train's own flags give (name -> flag)
+DEEP_EXPOSURE_SETS = {"value": "--algo", "learning_rate": "--lr-schedule", "value_init": "--value-init",
+                      "n_images": "--n-images", "p_steps": "--p-steps", "d_steps": "--d-steps or --reward",
+                      "gan_reward": "--reward gan", "critic": "--critic",
+                      "policy_kwargs": "--ev-prior, --segment-place or --ev-window"}
 
 
 #: arguments that may differ when a run is resumed; every other one is the run's own (:func:`check_resumed_arguments`)
@@ -131,7 +136,7 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
                                d_steps=0 if args.reward == "critic" else args.d_steps,
                                policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place,
                                               "ev_window": args.ev_window},
-                               **learning_rate(args.lr_schedule), **common)
+                               **learning_rate(args.lr_schedule), **args.hyperparams, **common)
     return algorithms.make(args.algo, "MultiInputPolicy", envs,
                            **{**algorithm_kwargs(args.algo, args.n_envs, args.hyperparams), **common})
 
@@ -215,20 +220,21 @@ def hyperparameter(text: str) -> tuple[str, Any]:
 
 
 def check_hyperparams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse a ``--hyperparams`` name (``args.hyperparams``, a dict) that is no argument of the stock agent's class
-    nor the zoo's ``noise_std``/``noise_type``, and any for DeepExposure (its own flags), naming it."""
+    """Refuse a ``--hyperparams`` name (``args.hyperparams``, a dict) that is no argument of the agent's class (a stock
+    agent's may also be the zoo's ``noise_std``/``noise_type``), or one that a flag of exposure-train gives, naming
+    it and the flag."""
     if isinstance(args.hyperparams, str):  # --resume: the checkpoint's run arguments hold the dict as text
         args.hyperparams = ast.literal_eval(args.hyperparams)
     if not args.hyperparams:
         return
-    if args.algo in algorithms.DEEP_EXPOSURE:
-        parser.error(f"--hyperparams: only the stock agents take them (--algo {args.algo} has flags of its own)")
+    deep_exposure = args.algo in algorithms.DEEP_EXPOSURE
+    flags = {**EXPOSURE_TRAIN_SETS, **(DEEP_EXPOSURE_SETS if deep_exposure else {})}
     taken = set(inspect.signature(algorithms.algorithm_class(args.algo).__init__).parameters)
-    allowed = (taken - {"self", "policy", "env", "action_noise", "verbose", "_init_setup_model", *EXPOSURE_TRAIN_SETS}
-               ) | {"noise_std", "noise_type"}
+    allowed = (taken - {"self", "policy", "env", "action_noise", "verbose", "_init_setup_model", *flags}
+               ) | (set() if deep_exposure else {"noise_std", "noise_type"})
     for name in args.hyperparams:
-        if name in EXPOSURE_TRAIN_SETS:
-            parser.error(f"--hyperparams {name}: exposure-train sets it (give {EXPOSURE_TRAIN_SETS[name]})")
+        if name in flags:
+            parser.error(f"--hyperparams {name}: exposure-train sets it (give {flags[name]})")
         if name not in allowed:
             parser.error(f"--hyperparams {name}: not a hyperparameter of {args.algo} (one of {', '.join(sorted(allowed))})")
 
@@ -301,8 +307,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="DeepExposure I: its value network starts as the critic (Eq. 15-19, default; needs one "
                              "critic, not an ensemble) or from random weights (Alg. 1 as written)")
     parser.add_argument("--hyperparams", nargs="+", type=hyperparameter, default=None, metavar="NAME:VALUE",
-                        help="stock agents: hyperparameters over those of exposure_env.zoo, in its keys and units "
-                             "(RL Zoo's form: --hyperparams learning_rate:3e-4 batch_size:128 noise_std:0.1)")
+                        help="hyperparameters in the agent's keyword names and units (RL Zoo's form): over those of "
+                             "exposure_env.zoo for a stock agent (--hyperparams learning_rate:3e-4 batch_size:128 "
+                             "noise_std:0.1); DeepExposure's own, e.g. gradient_steps:16 batch_size:64 ou_sigma:0.1")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")
