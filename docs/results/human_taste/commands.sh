@@ -221,3 +221,57 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
     --out docs/results/human_taste/round5
 python docs/results/human_taste/round5/compare.py $M/ensemble-auto-place-32k_seed0/model.zip \
     $N/place-input-32k_seed0/model.zip
+
+# Round 6: which part limits, the reward or the learner, and a reward with people's taste. The reference reward
+# (-RMSE of P_T to a paired target, exposure-train --reward reference) is the perfect reward for its targets: on the
+# sice frames it is the fusion's taste without a critic's errors; on photos people made, each paired with a synthetic
+# raw photo (round6/people_pairs.py: the embedded pool's model of exposure errors), it is people's taste.
+# 8-12 min per run on one core of 2. The pools are made under runs/ (development data, never committed).
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/people_pool $P/natural $P/fivek_unpaired/expert
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool --sice $S/train \
+    $P/natural $P/fivek_unpaired/expert
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/people_wide --global-ev -5 3 \
+    $P/natural $P/fivek_unpaired/expert
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool_wide --sice $S/train --global-ev -5 3 \
+    $P/natural $P/fivek_unpaired/expert
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool_x3 --sice $S/train --copies 3 \
+    $P/natural $P/fivek_unpaired/expert
+python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/kodak_pool --copies 30 $P/natural/kodak24
+train6() {  # seed name pool [extra exposure-train arguments...]: 32768 steps, the place + the input fused
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool "$3" --eval-pool $S/dev \
+        --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 --eval-photos 32 --evaluations 8 \
+        --segment-place --fuse-input --out "runs/taste6/$2_seed$1" "${@:4}"
+}
+train6 0 ref-place-input-32k $S/train --reward reference
+train6 0 people-ref-place-input-32k runs/taste6/pool --reward reference
+for seed in 0 1 2; do train6 $seed peopleonly-ref-place-input-32k runs/taste6/people_pool --reward reference; done
+train6 0 ref-people_wide-place-input-32k runs/taste6/people_wide --reward reference
+train6 0 ref-pool_wide-place-input-32k runs/taste6/pool_wide --reward reference
+train6 0 ref-pool_x3-place-input-32k runs/taste6/pool_x3 --reward reference
+train6 0 kodak-ref-place-input-32k runs/taste6/kodak_pool --reward reference
+train6 0 place-input-32k $S/train --reward critic --critic ensemble  # round 5's seed 0, again on this machine
+# Round 6's evaluation (about 25 min on one core)
+N=runs/taste6
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "people's photos with synthetic exposure errors, reference reward_seed0=$N/peopleonly-ref-place-input-32k_seed0/model.zip" \
+             "people's photos with synthetic exposure errors, reference reward_seed1=$N/peopleonly-ref-place-input-32k_seed1/model.zip" \
+             "people's photos with synthetic exposure errors, reference reward_seed2=$N/peopleonly-ref-place-input-32k_seed2/model.zip" \
+             "the same, errors of -5..+3 EV_seed0=$N/ref-people_wide-place-input-32k_seed0/model.zip" \
+             "sice fusions, reference reward_seed0=$N/ref-place-input-32k_seed0/model.zip" \
+             "sice fusions + people's photos, reference reward_seed0=$N/people-ref-place-input-32k_seed0/model.zip" \
+             "sice fusions + people's photos (errors of -5..+3 EV), reference reward_seed0=$N/ref-pool_wide-place-input-32k_seed0/model.zip" \
+             "round 5's place + the input fused (ensemble critic), again_seed0=$N/place-input-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round6
+# the Kodak-only row and the 3-errors-per-photo mix, judged alike (about 12 min each on one core)
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "Kodak's 24 photos with synthetic exposure errors (30 each), reference reward_seed0=$N/kodak-ref-place-input-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round6/kodak
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "sice fusions + people's photos, 3 synthetic errors each, reference reward_seed0=$N/ref-pool_x3-place-input-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round6/mix_x3
+# how well the reference-reward policy fits its own training frames: the first 100 of sice_sequences/train (3 min)
+OMP_NUM_THREADS=1 exposure-eval --model $N/ref-place-input-32k_seed0/model.zip packaged --pool $S/train --photos 100 \
+    --render-side 256 --grid-rows 1 --out docs/results/human_taste/round6/train_fit
+# 1:1 crops of the fivek photos furthest from the expert: raw | shipped | people's taste (seed 0) | expert (1 min)
+python docs/results/human_taste/round6/crops.py $N/peopleonly-ref-place-input-32k_seed0/model.zip \
+    docs/results/human_taste/round6/crops_worst.jpg
