@@ -249,6 +249,7 @@ train6 0 ref-people_wide-place-input-32k runs/taste6/people_wide --reward refere
 train6 0 ref-pool_wide-place-input-32k runs/taste6/pool_wide --reward reference
 train6 0 ref-pool_x3-place-input-32k runs/taste6/pool_x3 --reward reference
 train6 0 kodak-ref-place-input-32k runs/taste6/kodak_pool --reward reference
+train6 0 embedded-ref-place-input-32k embedded --reward reference  # the shipped embedded pool: scikit-image's photos
 train6 0 place-input-32k $S/train --reward critic --critic ensemble  # round 5's seed 0, again on this machine
 # Round 6's evaluation (about 25 min on one core)
 N=runs/taste6
@@ -262,13 +263,16 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
              "sice fusions + people's photos (errors of -5..+3 EV), reference reward_seed0=$N/ref-pool_wide-place-input-32k_seed0/model.zip" \
              "round 5's place + the input fused (ensemble critic), again_seed0=$N/place-input-32k_seed0/model.zip" \
     --out docs/results/human_taste/round6
-# the Kodak-only row and the 3-errors-per-photo mix, judged alike (about 12 min each on one core)
+# the Kodak-only row, the 3-errors-per-photo mix and the embedded pool, judged alike (about 12 min each on one core)
 OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
     --models "Kodak's 24 photos with synthetic exposure errors (30 each), reference reward_seed0=$N/kodak-ref-place-input-32k_seed0/model.zip" \
     --out docs/results/human_taste/round6/kodak
 OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
     --models "sice fusions + people's photos, 3 synthetic errors each, reference reward_seed0=$N/ref-pool_x3-place-input-32k_seed0/model.zip" \
     --out docs/results/human_taste/round6/mix_x3
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "the embedded synthetic scenes (scikit-image's photos, degraded), reference reward_seed0=$N/embedded-ref-place-input-32k_seed0/model.zip" \
+    --out docs/results/human_taste/round6/embedded
 # how well the reference-reward policy fits its own training frames: the first 100 of sice_sequences/train (3 min)
 OMP_NUM_THREADS=1 exposure-eval --model $N/ref-place-input-32k_seed0/model.zip packaged --pool $S/train --photos 100 \
     --render-side 256 --grid-rows 1 --out docs/results/human_taste/round6/train_fit
