@@ -31,6 +31,7 @@ from exposure_env.data.folder import list_images
 from exposure_env.data.io import read_image
 from exposure_env.ops.layout import to_uint8
 from train.console import progress
+from train.evaluate import shrink
 
 
 def main() -> None:
@@ -52,11 +53,7 @@ def main() -> None:
         (args.out / "expert" / raw.name).symlink_to((args.sice / "expert" / raw.name).resolve())
     photos = [path for folder in args.people for path in list_images(folder, recursive=True)]
     for number, path in enumerate(progress(photos, desc="people's pairs", unit="photo")):
-        photo = read_image(path)
-        scale = args.side / max(photo.shape[:2])
-        if scale < 1:
-            photo = cv2.resize(photo, (round(photo.shape[1] * scale), round(photo.shape[0] * scale)),
-                               interpolation=cv2.INTER_AREA)
+        photo = shrink(read_image(path), args.side)
         target = cv2.cvtColor(to_uint8(photo), cv2.COLOR_RGB2BGR)
         for copy in range(args.copies):
             index = number * args.copies + copy
