@@ -57,6 +57,42 @@ def test_pretrain_critic_on_a_folder_pool_records_its_data_and_held_out_shares(s
     assert critic.widths == (8, 8, 8, 8) and not critic.training
 
 
+def test_exposure_error_critic_learns_from_people_s_photos_alone_and_scores_minus_the_rmse_to_each(sequences,
+                                                                                                   tmp_path):
+    from exposure_env.data.experts import ExpertPool
+
+    (tmp_path / "people").mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        Image.fromarray(rng.integers(20, 235, (48, 40, 3), dtype=np.uint8)).save(tmp_path / "people" / f"{name}.png")
+    experts = ExpertPool([tmp_path / "people"])
+    images, scores = pretrain_critic.exposure_error_batch(experts, 16, np.random.default_rng(1), max_ev=5.0)
+    assert images.shape == (16, 64, 64, 3) and scores.shape == (16,)
+    assert scores[0] == 0.0 and scores[8] == 0.0  # every 8th image is a photo as people made it
+    assert (scores[1:8] < -0.05).all()  # the degraded photo and what an episode makes of it are scored below
+    # the score is -10 RMSE to the photo it was made from: one of the three, whichever it was
+    errors = [np.sqrt(np.mean((images[1].astype(np.float64) - photo) ** 2)) for photo in experts.thumbnails]
+    assert np.isclose(scores[1], -pretrain_critic.ERROR_SCALE * min(errors), atol=1e-5)
+    out = tmp_path / "critic" / "critic.pt"
+    pretrain_critic.main(["--objective", "exposure-error", "--experts", str(tmp_path / "people"), "--steps", "2",
+                          "--training-data", "noise photos", "--eval-pool", str(sequences / "dev"),
+                          "--batch-size", "8", "--widths", "8", "8", "8", "8", "--out", str(out)])
+    provenance = json.loads(out.with_name(PACKAGED_CRITIC_PROVENANCE.name).read_text())
+    assert provenance["data"]["objective"] == "exposure-error" and "rmse" in provenance["last_train_losses"]
+    assert provenance["data"]["photos"].startswith("the 3 photos of") and "pool" not in provenance["data"]
+    assert load_critic(out).widths == (8, 8, 8, 8)
+
+
+def test_exposure_error_critic_needs_the_people_s_photos_and_nothing_of_the_wgan_s(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        pretrain_critic.main(["--objective", "exposure-error", "--training-data", "none", "--steps", "2"])
+    assert "--objective exposure-error needs --experts" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        pretrain_critic.main(["--objective", "exposure-error", "--training-data", "none", "--experts", str(tmp_path),
+                              "--fakes", "experts"])
+    assert "--pool, --fakes and --fake-evs are for --objective wgan" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_preference_shares_count_each_comparison(tmp_path, sign):
     (tmp_path / "raw").mkdir()

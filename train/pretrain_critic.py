@@ -19,6 +19,18 @@ its raw photo, above the ±2 EV bracket fusion and above global auto-exposure (6
 With ``--experts`` the reals M2 are the photos of those folders (any scene, unpaired: photos
 whose look people chose) instead of the pool's expert photos; the pool gives the raw photos M3
 and the fakes, and its mis-exposed experts are drawn from M2.
+
+``--objective exposure-error`` learns a no-reference judge of exposure from the ``--experts``
+photos alone, instead of D: each photo is degraded by the embedded pool's model of exposure
+errors and re-exposed as an episode would, and the critic regresses minus the RMSE of the result
+to the photo it came from (:func:`exposure_error_batch`). No raw photo and no pairing of raw and
+expert photos is used; the photo is its own reference. Used as the reward (``exposure-train
+--reward critic --critic PATH``) it keeps the taste of the photos it learned from, dark scenes
+included (docs/results/human_taste, round 7)::
+
+    python -m train.pretrain_critic --objective exposure-error --experts photos_by_people/natural \
+        photos_by_people/fivek_unpaired/expert --eval-pool photos_by_people/fivek_dev --max-ev 5 \
+        --steps 3000 --learning-rate 3e-4 --training-data "..." --out runs/critics/exposure_error/critic.pt
 """
 
 from __future__ import annotations
@@ -37,12 +49,14 @@ import torch
 from tqdm import tqdm
 
 from exposure_env.data import make_pool
+from exposure_env.data.degrade import degrade, random_degradation
 from exposure_env.data.experts import ExpertPool
 from exposure_env.data.pool import ImagePool
 from exposure_env.atomic import atomic_write
 from exposure_env.ops.exposure import auto_exposure_ev, expose
 from exposure_env.ops.fusion import fuse_exposures
 from exposure_env.metrics import psnr
+from exposure_env.ops.layout import hwc_to_tensor
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.critic_trainer import CriticTrainer
 from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore
@@ -56,6 +70,11 @@ EMBEDDED_DATA = "EmbeddedPool: crops of scikit-image's bundled photos (their lic
 
 #: what the fakes M1 are made of (``--fakes``): see :func:`fake_batch`
 FAKE_KINDS = ("pool", "experts")
+#: what the critic learns (``--objective``): ``wgan``, the paper's D (real against fake, WGAN-GP); or
+#: ``exposure-error``, a no-reference judge of exposure regressed on M2 alone (:func:`exposure_error_batch`)
+OBJECTIVES = ("wgan", "exposure-error")
+#: the exposure-error critic's score is ``-ERROR_SCALE * RMSE`` (sRGB in [0, 1]), a few units wide like a WGAN D
+ERROR_SCALE = 10.0
 
 
 def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
@@ -108,6 +127,70 @@ def fake_batch(pool: ImagePool, n: int, rng: np.random.Generator, max_ev: float,
             ev = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)
             fakes.append(expose(thumbnail(expert, IMAGE_SIZE), ev))
     return np.stack(fakes)
+
+
+def exposure_error_batch(experts: ImagePool, n: int, rng: np.random.Generator,
+                         max_ev: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, S, S, 3)`` images and ``(n,)`` scores for the exposure-error critic, made from M2 alone.
+
+    Each image is an expert photo x0 (a photo people made), or what an episode could make of a
+    synthetic raw photo of it: x0 degraded by the embedded pool's model of exposure errors
+    (:func:`exposure_env.data.degrade.degrade`), as it is or fused from T exposures (with the raw
+    photo's own frame half the time, as ``--fuse-input``). The T EVs are drawn three ways, so the
+    critic sees results near the right exposure as well as far from it: around the EV that undoes
+    the degradation's global error (within ±s, s ~ U(0, 2)), around the raw photo's auto-exposure
+    (within ±s, s ~ U(0, 3)), or uniform within ±``max_ev``. The score is
+    ``-ERROR_SCALE * RMSE(image, x0)``: 0 for the photo as people made it. No raw photo of another
+    source and no pairing of M1 with M2 is used; the pairs are made from M2 by the degradation.
+
+    Returns:
+        ``images`` float32 sRGB and ``scores`` float32, higher is better.
+    """
+    images, scores = [], []
+    for i in range(n):
+        clean = thumbnail(experts.expert(rng), IMAGE_SIZE)
+        params = random_degradation(rng)
+        raw = degrade(clean, params)
+        kind = i % 8
+        if kind == 0:
+            image = clean
+        elif kind == 1:
+            image = raw
+        else:
+            if kind < 4:
+                centre, spread = -params.global_ev, rng.uniform(0.0, 2.0)
+            elif kind < 6:
+                centre, spread = auto_exposure_ev(raw), rng.uniform(0.0, 3.0)
+            else:
+                centre, spread = 0.0, max_ev
+            evs = np.clip(centre + spread * rng.uniform(-1.0, 1.0, size=NUM_SEGMENTS), -max_ev, max_ev)
+            image = fuse_exposures(raw, evs, fuse_input=bool(rng.integers(2)))
+        images.append(image)
+        scores.append(-ERROR_SCALE * np.sqrt(np.mean((image.astype(np.float64) - clean) ** 2)))
+    return np.stack(images).astype(np.float32), np.asarray(scores, np.float32)
+
+
+def train_exposure_error_critic(critic: Discriminator, experts: ImagePool, steps: int, batch_size: int,
+                                learning_rate: float, rng: np.random.Generator, max_ev: float) -> dict[str, float]:
+    """Regress ``critic`` on :func:`exposure_error_batch` (Huber loss, Adam) for ``steps`` updates, in place.
+
+    Returns:
+        The last update's ``loss`` and ``rmse`` (of the score, in score units).
+    """
+    optimizer = torch.optim.Adam(critic.parameters(), lr=learning_rate)
+    critic.train()
+    progress = tqdm(range(steps), desc="critic", unit="update")
+    for _ in progress:
+        images, scores = exposure_error_batch(experts, batch_size, rng, max_ev)
+        predicted = critic(hwc_to_tensor(images, "cpu"))
+        loss = torch.nn.functional.smooth_l1_loss(predicted, torch.from_numpy(scores))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        rmse = float(torch.sqrt(torch.mean((predicted.detach() - torch.from_numpy(scores)) ** 2)))
+        progress.set_postfix(loss=f"{float(loss.detach()):.4f}", rmse=f"{rmse:.3f}")
+    critic.eval()
+    return {"loss": float(loss.detach()), "rmse": rmse}
 
 
 #: stops between the global EVs tried for a critic's favourite (:func:`favourite_ev`)
@@ -208,6 +291,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="training photos: embedded[:split] or a folder with raw/ and expert/ (default: embedded)")
     parser.add_argument("--experts", nargs="+", type=Path, default=None, metavar="DIR",
                         help="folders of expert photos M2 (read recursively, unpaired) in place of the pool's experts")
+    parser.add_argument("--objective", choices=OBJECTIVES, default="wgan",
+                        help="wgan: the paper's D, real against fake (default); exposure-error: a no-reference "
+                             "judge of exposure regressed on the --experts photos alone, each degraded by the "
+                             "embedded pool's exposure errors and re-exposed, scored by -RMSE to itself")
     parser.add_argument("--fakes", choices=FAKE_KINDS, default="pool",
                         help="pool: the pool's raw photos, their random-policy results and mis-exposed experts, a "
                              "third each (default); experts: the --experts photos made worse by exposure alone, so "
@@ -238,6 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     embedded = args.pool.startswith("embedded")
     if not embedded and not args.training_data:
         parser.error("--training-data is required with a folder --pool: name the photos and their terms")
+    if args.objective == "exposure-error" and not args.training_data:
+        parser.error("--training-data is required with --objective exposure-error: name the --experts photos and "
+                     "their terms")
     try:
         train_pool, eval_pool = make_pool(args.pool, seed=args.seed), make_pool(args.eval_pool, seed=args.seed)
     except ValueError as error:
@@ -248,6 +338,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--fake-evs must be 0 <= LOW < HIGH <= --max-ev, got {args.fake_evs}")
     if args.fakes == "experts" and args.experts is None:
         parser.error("--fakes experts needs --experts DIR...: the photos to make the fakes from")
+    if args.objective == "exposure-error" and args.experts is None:
+        parser.error("--objective exposure-error needs --experts DIR...: the photos it learns exposure from")
+    if args.objective == "exposure-error" and (args.pool != "embedded" or args.fakes != "pool" or args.fake_evs):
+        parser.error("--pool, --fakes and --fake-evs are for --objective wgan: the exposure-error critic makes "
+                     "everything it sees from the --experts photos")
     try:
         experts = None if args.experts is None else ExpertPool(args.experts, IMAGE_SIZE)
     except ValueError as error:
@@ -255,23 +350,36 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    trainer = CriticTrainer(train_pool if experts is None else experts, Discriminator(widths=tuple(args.widths)),
-                            learning_rate=args.learning_rate, batch_size=args.batch_size, image_size=IMAGE_SIZE,
-                            seed=args.seed)
     start = time.perf_counter()
-    progress = tqdm(range(args.steps), desc="critic", unit="update")
-    for _ in progress:
-        trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts, args.fakes,
-                                       args.fake_evs and tuple(args.fake_evs)))
-        losses = trainer.update(1)
-        progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
+    if args.objective == "exposure-error":
+        critic = Discriminator(widths=tuple(args.widths))
+        last_losses = train_exposure_error_critic(critic, experts, args.steps, args.batch_size, args.learning_rate,
+                                                  rng, args.max_ev)
+        gp_weight = None
+    else:
+        trainer = CriticTrainer(train_pool if experts is None else experts, Discriminator(widths=tuple(args.widths)),
+                                learning_rate=args.learning_rate, batch_size=args.batch_size, image_size=IMAGE_SIZE,
+                                seed=args.seed)
+        progress = tqdm(range(args.steps), desc="critic", unit="update")
+        for _ in progress:
+            trainer.add_results(fake_batch(train_pool, args.batch_size, rng, args.max_ev, experts, args.fakes,
+                                           args.fake_evs and tuple(args.fake_evs)))
+            losses = trainer.update(1)
+            progress.set_postfix(wasserstein=f"{losses['wasserstein']:.3f}", gp=f"{losses['gradient_penalty']:.3f}")
+        critic, last_losses, gp_weight = trainer.critic, trainer.last_losses, trainer.gp_weight
     seconds = time.perf_counter() - start
 
-    shares = preference_shares(DiscriminatorScore(trainer.critic).batch, eval_pool, args.max_ev)
+    shares = preference_shares(DiscriminatorScore(critic).batch, eval_pool, args.max_ev)
     provenance = {
         "command": shlex.join(["python", "-m", "train.pretrain_critic", *(sys.argv[1:] if argv is None else argv)]),
-        "data": {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
-                 "training_data": args.training_data or EMBEDDED_DATA,
+        "data": {"held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE, "objective": args.objective,
+                 "training_data": args.training_data,
+                 "photos": f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired); each is "
+                           "degraded by exposure_env.data.degrade, kept as it is or fused from "
+                           f"T={NUM_SEGMENTS} exposures, and scored -{ERROR_SCALE:g} * RMSE to the photo itself"}
+        if args.objective == "exposure-error" else
+                {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
+                 "training_data": args.training_data or EMBEDDED_DATA, "objective": args.objective,
                  "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
                           "experts re-exposed by 0.5-2 EV" if args.fakes == "pool"
                  else "the expert photos re-exposed by one global EV of +-s stops, or by a random policy "
@@ -283,16 +391,16 @@ def main(argv: list[str] | None = None) -> None:
         "steps": args.steps,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
-        "gp_weight": trainer.gp_weight,
+        "gp_weight": gp_weight,
         "seed": args.seed,
-        "widths": list(trainer.critic.widths),
+        "widths": list(critic.widths),
         "held_out": shares,
-        "last_train_losses": trainer.last_losses,
+        "last_train_losses": last_losses,
         "train_seconds": round(seconds, 1),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
-    state = {key: value.detach().cpu() for key, value in trainer.critic.state_dict().items()}
+    state = {key: value.detach().cpu() for key, value in critic.state_dict().items()}
     atomic_write(args.out, lambda path: torch.save(state, path))
     provenance_path = args.out.with_name(PACKAGED_CRITIC_PROVENANCE.name)
     atomic_write(provenance_path, lambda path: Path(path).write_text(json.dumps(provenance, indent=2) + "\n"))
