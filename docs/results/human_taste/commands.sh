@@ -279,3 +279,50 @@ OMP_NUM_THREADS=1 exposure-eval --model $N/ref-place-input-32k_seed0/model.zip p
 # 1:1 crops of the fivek photos furthest from the expert: raw | shipped | people's taste (seed 0) | expert (1 min)
 python docs/results/human_taste/round6/crops.py $N/peopleonly-ref-place-input-32k_seed0/model.zip \
     docs/results/human_taste/round6/crops_worst.jpg
+
+# Round 7: an unpaired critic with people's taste, and the learner's update count. The exposure-error critic
+# (pretrain_critic --objective exposure-error) learns from the photos people made alone: each photo is degraded by
+# the embedded pool's exposure errors and re-exposed as an episode would, and the critic regresses minus the RMSE
+# of the result to the photo itself. No raw photo and no pairing is used; used as a fixed reward it needs no target.
+# 3000 updates: 12 min alone on one core, 24 min beside two trainings.
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --objective exposure-error --experts $P/natural $P/fivek_unpaired/expert \
+    --eval-pool $P/fivek_dev --max-ev 5 --steps 3000 --learning-rate 3e-4 --seed 0 --out runs/taste7/errcritic/critic.pt \
+    --training-data "photos_by_people/natural and fivek_unpaired/expert (research, non-commercial; see their README)"
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --objective exposure-error --experts $P/natural/kodak24 \
+    --eval-pool $P/fivek_dev --max-ev 5 --steps 3000 --learning-rate 3e-4 --seed 0 \
+    --out runs/taste7/errcritic_kodak/critic.pt \
+    --training-data "photos_by_people/natural/kodak24: Kodak Lossless True Color Image Suite, released by Eastman Kodak for unrestricted usage"
+train7() {  # seed name pool [extra exposure-train arguments...]: round 6's train6, into runs/taste7
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool "$3" --eval-pool $S/dev \
+        --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 --eval-photos 32 --evaluations 8 \
+        --segment-place --fuse-input --out "runs/taste7/$2_seed$1" "${@:4}"
+}
+for seed in 0 1 2; do train7 $seed err-sice $S/train --reward critic --critic runs/taste7/errcritic/critic.pt; done
+# the raw pool: round 6's people's photos with synthetic errors (only their raw photos reach the agent; no target does)
+for seed in 0 1 2; do train7 $seed err-people runs/taste6/people_pool --reward critic --critic runs/taste7/errcritic/critic.pt; done
+train7 0 errkodak-sice $S/train --reward critic --critic runs/taste7/errcritic_kodak/critic.pt
+# four times the actor's updates per roll-out (DeepExposure's gradient_steps 4 -> 16; 30-45 min each)
+train7 0 ref-gs16 $S/train --reward reference --hyperparams gradient_steps:16
+train7 0 critic-gs16 $S/train --reward critic --critic ensemble --hyperparams gradient_steps:16
+# Round 7's evaluation (about 25 min on one core)
+N=runs/taste7
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "people's-taste critic (exposure-error, unpaired), sice raw frames_seed0=$N/err-sice_seed0/model.zip" \
+             "people's-taste critic (exposure-error, unpaired), sice raw frames_seed1=$N/err-sice_seed1/model.zip" \
+             "people's-taste critic (exposure-error, unpaired), sice raw frames_seed2=$N/err-sice_seed2/model.zip" \
+             "people's-taste critic, people's photos with synthetic errors as the raw photos_seed0=$N/err-people_seed0/model.zip" \
+             "sice fusions, reference reward, 4x the actor's updates_seed0=$N/ref-gs16_seed0/model.zip" \
+             "ensemble critic, 4x the actor's updates_seed0=$N/critic-gs16_seed0/model.zip" \
+    --out docs/results/human_taste/round7
+# the three seeds of the people's-photos raw pool, and the Kodak row, judged alike (12-20 min each on one core)
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "exposure-error critic, people's photos with synthetic errors as the raw photos_seed0=$N/err-people_seed0/model.zip" \
+             "exposure-error critic, people's photos with synthetic errors as the raw photos_seed1=$N/err-people_seed1/model.zip" \
+             "exposure-error critic, people's photos with synthetic errors as the raw photos_seed2=$N/err-people_seed2/model.zip" \
+    --out docs/results/human_taste/round7/people_raws
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "Kodak's 24 alone, exposure-error critic, sice raw frames_seed0=$N/errkodak-sice_seed0/model.zip" \
+    --out docs/results/human_taste/round7/kodak
+# 1:1 crops of the fivek photos furthest from the expert: raw | shipped | exposure-error critic, people's raw pool
+# (seed 0) | expert (1 min)
+python docs/results/human_taste/round6/crops.py $N/err-people_seed0/model.zip docs/results/human_taste/round7/crops_worst.jpg
