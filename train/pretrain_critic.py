@@ -59,7 +59,8 @@ from exposure_env.metrics import psnr
 from exposure_env.ops.layout import hwc_to_tensor
 from exposure_env.ops.resize import thumbnail
 from exposure_env.rewards.critic_trainer import CriticTrainer
-from exposure_env.rewards.functions import PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore
+from exposure_env.rewards.functions import (PACKAGED_CRITIC, PACKAGED_CRITIC_PROVENANCE, DiscriminatorScore,
+                                            negative_rmse)
 from exposure_env.rewards.networks import Discriminator
 from train.policies import WIDE_BRACKET
 
@@ -146,7 +147,7 @@ def exposure_error_batch(experts: ImagePool, n: int, rng: np.random.Generator,
     Returns:
         ``images`` float32 sRGB and ``scores`` float32, higher is better.
     """
-    images, scores = [], []
+    images, cleans = [], []
     for i in range(n):
         clean = thumbnail(experts.expert(rng), IMAGE_SIZE)
         params = random_degradation(rng)
@@ -166,8 +167,9 @@ def exposure_error_batch(experts: ImagePool, n: int, rng: np.random.Generator,
             evs = np.clip(centre + spread * rng.uniform(-1.0, 1.0, size=NUM_SEGMENTS), -max_ev, max_ev)
             image = fuse_exposures(raw, evs, fuse_input=bool(rng.integers(2)))
         images.append(image)
-        scores.append(-ERROR_SCALE * np.sqrt(np.mean((image.astype(np.float64) - clean) ** 2)))
-    return np.stack(images).astype(np.float32), np.asarray(scores, np.float32)
+        cleans.append(clean)
+    images = np.stack(images).astype(np.float32)
+    return images, (ERROR_SCALE * negative_rmse(images, np.stack(cleans))).astype(np.float32)
 
 
 def train_exposure_error_critic(critic: Discriminator, experts: ImagePool, steps: int, batch_size: int,
@@ -285,6 +287,25 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     return shares
 
 
+def data_record(args: argparse.Namespace, experts: ExpertPool | None) -> dict[str, Any]:
+    """The provenance's ``data``: the photos a critic learned from, their terms and the held-out pool."""
+    if args.objective == "exposure-error":
+        return {"held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE, "objective": args.objective,
+                "training_data": args.training_data,
+                "photos": f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired); each is "
+                          "degraded by exposure_env.data.degrade, kept as it is or fused from "
+                          f"T={NUM_SEGMENTS} exposures, and scored -{ERROR_SCALE:g} * RMSE to the photo itself"}
+    return {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
+            "training_data": args.training_data or EMBEDDED_DATA, "objective": args.objective,
+            "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
+                     "experts re-exposed by 0.5-2 EV" if args.fakes == "pool"
+            else "the expert photos re-exposed by one global EV of +-s stops, or by a random policy "
+                 f"(T={NUM_SEGMENTS} EVs within +-s) and fused, s ~ U{tuple(args.fake_evs or (0.5, args.max_ev))}",
+            "reals": "expert photos of the training pool, drawn independently of the fakes" if experts is None
+            else f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired; "
+                 "also the mis-exposed fakes)"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", default="embedded",
@@ -329,7 +350,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--training-data is required with --objective exposure-error: name the --experts photos and "
                      "their terms")
     try:
-        train_pool, eval_pool = make_pool(args.pool, seed=args.seed), make_pool(args.eval_pool, seed=args.seed)
+        # the exposure-error critic reads no training pool: only the held-out one is built for it
+        train_pool = None if args.objective == "exposure-error" else make_pool(args.pool, seed=args.seed)
+        eval_pool = make_pool(args.eval_pool, seed=args.seed)
     except ValueError as error:
         parser.error(str(error))
     if not eval_pool.paired:
@@ -372,21 +395,7 @@ def main(argv: list[str] | None = None) -> None:
     shares = preference_shares(DiscriminatorScore(critic).batch, eval_pool, args.max_ev)
     provenance = {
         "command": shlex.join(["python", "-m", "train.pretrain_critic", *(sys.argv[1:] if argv is None else argv)]),
-        "data": {"held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE, "objective": args.objective,
-                 "training_data": args.training_data,
-                 "photos": f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired); each is "
-                           "degraded by exposure_env.data.degrade, kept as it is or fused from "
-                           f"T={NUM_SEGMENTS} exposures, and scored -{ERROR_SCALE:g} * RMSE to the photo itself"}
-        if args.objective == "exposure-error" else
-                {"pool": args.pool, "held_out_pool": args.eval_pool, "image_size": IMAGE_SIZE,
-                 "training_data": args.training_data or EMBEDDED_DATA, "objective": args.objective,
-                 "fakes": f"raw photos, random-policy results (T={NUM_SEGMENTS}, |e|<={args.max_ev:g} EV), "
-                          "experts re-exposed by 0.5-2 EV" if args.fakes == "pool"
-                 else "the expert photos re-exposed by one global EV of +-s stops, or by a random policy "
-                      f"(T={NUM_SEGMENTS} EVs within +-s) and fused, s ~ U{tuple(args.fake_evs or (0.5, args.max_ev))}",
-                 "reals": "expert photos of the training pool, drawn independently of the fakes" if experts is None
-                 else f"the {len(experts)} photos of {', '.join(map(str, args.experts))} (unpaired; "
-                      "also the mis-exposed fakes)"},
+        "data": data_record(args, experts),
         "max_ev": args.max_ev,
         "steps": args.steps,
         "batch_size": args.batch_size,

@@ -237,10 +237,11 @@ python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool_wi
 python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool_x3 --sice $S/train --copies 3 \
     $P/natural $P/fivek_unpaired/expert
 python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/kodak_pool --copies 30 $P/natural/kodak24
-train6() {  # seed name pool [extra exposure-train arguments...]: 32768 steps, the place + the input fused
+train6() {  # seed name pool [extra exposure-train arguments...]: 32768 steps, the place + the input fused, into
+            # ${ROUND_DIR:-runs/taste6}
     OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool "$3" --eval-pool $S/dev \
         --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 --eval-photos 32 --evaluations 8 \
-        --segment-place --fuse-input --out "runs/taste6/$2_seed$1" "${@:4}"
+        --segment-place --fuse-input --out "${ROUND_DIR:-runs/taste6}/$2_seed$1" "${@:4}"
 }
 train6 0 ref-place-input-32k $S/train --reward reference
 train6 0 people-ref-place-input-32k runs/taste6/pool --reward reference
@@ -292,11 +293,7 @@ OMP_NUM_THREADS=1 python -m train.pretrain_critic --objective exposure-error --e
     --eval-pool $P/fivek_dev --max-ev 5 --steps 3000 --learning-rate 3e-4 --seed 0 \
     --out runs/taste7/errcritic_kodak/critic.pt \
     --training-data "photos_by_people/natural/kodak24: Kodak Lossless True Color Image Suite, released by Eastman Kodak for unrestricted usage"
-train7() {  # seed name pool [extra exposure-train arguments...]: round 6's train6, into runs/taste7
-    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool "$3" --eval-pool $S/dev \
-        --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed "$1" --n-images 64 --eval-photos 32 --evaluations 8 \
-        --segment-place --fuse-input --out "runs/taste7/$2_seed$1" "${@:4}"
-}
+train7() { ROUND_DIR=runs/taste7 train6 "$@"; }  # round 6's recipe, into runs/taste7
 for seed in 0 1 2; do train7 $seed err-sice $S/train --reward critic --critic runs/taste7/errcritic/critic.pt; done
 # the raw pool: round 6's people's photos with synthetic errors (only their raw photos reach the agent; no target does)
 for seed in 0 1 2; do train7 $seed err-people runs/taste6/people_pool --reward critic --critic runs/taste7/errcritic/critic.pt; done
