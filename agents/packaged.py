@@ -1,27 +1,24 @@
-"""The DeepExposure policy that ships with the package (the default of ``exposure-retouch``).
+"""The DeepExposure policies that ship with the package, loaded: ``exposure-retouch``'s looks
+(:data:`agents.looks.LOOKS`).
 
-Only the actor's weights ship (``weights/policy.pt``, about 100 kB), with a provenance record
-(``weights/policy_provenance.json``: the training command, steps, seed, held-out metrics). Both
-are written by ``python -m train.package_policy`` from a model that ``exposure-train`` saved.
+Only each actor's weights ship (``policy.pt``, about 100 kB), with a provenance record
+(``policy_provenance.json``: the training command, data and terms, steps, seed, held-out metrics).
+Both are written by ``python -m train.package_policy --look LOOK`` from a model that
+``exposure-train`` saved.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from agents.looks import DEFAULT_LOOK, LOOKS, packaged_provenance, policy_files
 from agents.policies import Actor
 from exposure_env.mdp import OBSERVATION_KEYS
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-PACKAGED_POLICY = WEIGHTS_DIR / "policy.pt"
-PACKAGED_POLICY_PROVENANCE = WEIGHTS_DIR / "policy_provenance.json"
 
 
 class ActorPolicy:
@@ -87,17 +84,26 @@ class ActorPolicy:
         return images
 
 
-@functools.lru_cache(maxsize=1)
-def load_packaged_policy() -> ActorPolicy:
-    """The shipped policy; its ``env_kwargs`` say which env settings it expects (loading it draws
-    nothing from torch's global RNG)."""
-    if not PACKAGED_POLICY.is_file():
-        raise FileNotFoundError(f"packaged policy {PACKAGED_POLICY} is missing; rebuild it with "
-                                "`python -m train.package_policy`")
-    provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
+@functools.lru_cache(maxsize=len(LOOKS))
+def load_packaged_policy(look: str = DEFAULT_LOOK) -> ActorPolicy:
+    """A shipped policy (default: the ``fusion`` look); its ``env_kwargs`` say which env settings it expects
+    (loading it draws nothing from torch's global RNG).
+
+    Args:
+        look: a name of :data:`LOOKS`.
+
+    Raises:
+        ValueError: an unknown ``look``.
+        FileNotFoundError: its weights or provenance file is missing.
+    """
+    weights, _ = policy_files(look)
+    if not weights.is_file():
+        raise FileNotFoundError(f"packaged look {look!r}: {weights} is missing; rebuild it with "
+                                f"`python -m train.package_policy --look {look}`")
+    provenance = packaged_provenance(look)
     with torch.random.fork_rng(devices=[]):  # initial weights, overwritten at once: torch's global stream stays
         actor = Actor(tuple(provenance["actor_widths"]), int(provenance["actor_hidden"]), provenance["ev_prior"],
                       float(provenance["env_kwargs"]["max_ev"]), bool(provenance.get("segment_place", False)),
                       provenance.get("ev_window"))
-    actor.load_state_dict(torch.load(PACKAGED_POLICY, map_location="cpu", weights_only=True))
+    actor.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return ActorPolicy(actor, provenance["env_kwargs"])

@@ -3,12 +3,15 @@
 The target (issue 30, which added the noise-aware gain of :mod:`exposure_env.ops.clean`):
 ``retouch`` with T = 4 takes at most 1.5× the time of OpenCV's ``MergeMertens`` on the same four
 exposures (the fusion is the floor), with a peak memory of at most 3 GB. ``--no-denoise`` times
-the render without it (issue 6's target for that: 1.3×). Each case runs in a fresh process, so
+the render without it (issue 6's target for that: 1.3×); ``--fuse-input`` times the render of the
+people look (``exposure-retouch --look people``), which fuses the photo itself beside its T
+exposures, against the same floor. Each case runs in a fresh process, so
 its peak resident memory (``ru_maxrss``) is its own; it includes the interpreter, torch and the
 other imports (reported as "imports") and the photo itself. The photo is scikit-image's
 astronaut, cropped to 4:3 and enlarged (uint8).
 
     python bench/retouch.py                      # 12 MP on the CPU
+    python bench/retouch.py --fuse-input         # adds the people look's render (the photo fused in too)
     python bench/retouch.py --device cuda        # adds the torch fusion on the GPU, 12 and 24 MP
 """
 
@@ -43,7 +46,7 @@ def peak_mb() -> float:
 
 
 def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: list[float],
-             denoise: bool = True) -> dict:
+             denoise: bool = True, fuse_input: bool = False) -> dict:
     """Time one case in this (fresh) process; returns seconds per repeat and peak memory."""
     import torch
 
@@ -56,13 +59,13 @@ def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: 
     exposures = [cv2.LUT(photo, expose_lut(ev, 8)) for ev in evs] if case == "mertens" else []
     merger = cv2.createMergeMertens(1.0, 1.0, 1.0)
     if device is not None:  # CUDA context and kernels, outside the timing
-        retouch(photo[:512, :512], segment_auto_exposure, device=device, denoise=denoise)
+        retouch(photo[:512, :512], segment_auto_exposure, device=device, denoise=denoise, fuse_input=fuse_input)
         torch.cuda.reset_peak_memory_stats()
 
     def run():
         if case == "mertens":  # the floor: OpenCV's fusion alone, on the four exposures retouch makes
             return merger.process(exposures)
-        return retouch(photo, segment_auto_exposure, device=device, denoise=denoise)
+        return retouch(photo, segment_auto_exposure, device=device, denoise=denoise, fuse_input=fuse_input)
 
     seconds, output = [], None
     for _ in range(repeats):
@@ -79,11 +82,13 @@ def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: 
 
 
 def in_fresh_process(case: str, megapixels: int, repeats: int, device: str | None = None,
-                     evs: list[float] | None = None, denoise: bool = True) -> dict:
+                     evs: list[float] | None = None, denoise: bool = True, fuse_input: bool = False) -> dict:
     """:func:`run_case` in a new interpreter; its JSON result."""
     command = [sys.executable, __file__, "--case", case, "--megapixels", str(megapixels), "--repeats", str(repeats)]
     if not denoise:
         command.append("--no-denoise")
+    if fuse_input:
+        command.append("--fuse-input")
     if device is not None:
         command += ["--device", device]
     if evs is not None:
@@ -104,12 +109,16 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="also time the torch fusion on this device (e.g. cuda)")
     parser.add_argument("--no-denoise", dest="denoise", action="store_false",
                         help="also time the render without the noise-aware gain (retouch(..., denoise=False))")
+    parser.add_argument("--fuse-input", action="store_true",
+                        help="also time the people look's render, the photo fused beside its exposures "
+                             "(retouch(..., fuse_input=True))")
     parser.add_argument("--case", choices=["retouch", "mertens"], help=argparse.SUPPRESS)
     parser.add_argument("--megapixels", type=int, default=12, choices=sorted(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--evs", type=json.loads, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case is not None:
-        print(json.dumps(run_case(args.case, args.megapixels, args.repeats, args.device, args.evs, args.denoise)))
+        print(json.dumps(run_case(args.case, args.megapixels, args.repeats, args.device, args.evs, args.denoise,
+                                  args.fuse_input)))
         return
 
     print(f"retouch of a 12 MP uint8 photo (4000x3000), T=4, {args.repeats} repeats, OpenCV threads "
@@ -127,6 +136,12 @@ def main() -> None:
         print(row("retouch, denoise=False", plain))
         print(f"ratio retouch (denoise=False) / floor: "
               f"{statistics.median(plain['seconds']) / statistics.median(floor['seconds']):.2f}x (target <= 1.3x)")
+    if args.fuse_input:
+        people = in_fresh_process("retouch", 12, args.repeats, fuse_input=True)
+        print(row("retouch, fuse_input=True (people)", people))
+        print(f"ratio retouch (fuse_input=True) / floor: "
+              f"{statistics.median(people['seconds']) / statistics.median(floor['seconds']):.2f}x; peak "
+              f"{people['peak_mb'] / 1024:.2f} GB")
     if args.device is not None:
         for megapixels in (12, 24):
             result = in_fresh_process("retouch", megapixels, args.repeats, device=args.device)

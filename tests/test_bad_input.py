@@ -46,7 +46,7 @@ def zero_ev(observation, info, env):
 @pytest.fixture
 def cli(monkeypatch):
     """``exposure-retouch`` with the stub policy: ``cli(*args) -> exit code``."""
-    monkeypatch.setattr(agents.packaged, "load_packaged_policy", ZeroEV)  # exposure-retouch imports it when it runs
+    monkeypatch.setattr(agents.packaged, "load_packaged_policy", lambda look: ZeroEV())  # exposure-retouch imports it when it runs
     return lambda *args: retouch_cli.main([str(arg) for arg in args])
 
 

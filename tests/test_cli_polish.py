@@ -102,7 +102,7 @@ def test_evaluation_reports_the_photos_judged_in_a_log(capsys):
 @pytest.fixture
 def cli(monkeypatch):
     """``exposure-retouch`` with the stub policy: ``cli(*args) -> exit code``."""
-    monkeypatch.setattr(agents.packaged, "load_packaged_policy", ZeroEV)
+    monkeypatch.setattr(agents.packaged, "load_packaged_policy", lambda look: ZeroEV())
     return lambda *args: retouch.main([str(arg) for arg in args])
 
 

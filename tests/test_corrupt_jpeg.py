@@ -32,7 +32,7 @@ class ZeroEV:
 @pytest.fixture
 def cli(monkeypatch):
     """``exposure-retouch`` with the stub policy: ``cli(*args) -> exit code``."""
-    monkeypatch.setattr(agents.packaged, "load_packaged_policy", ZeroEV)
+    monkeypatch.setattr(agents.packaged, "load_packaged_policy", lambda look: ZeroEV())
     return lambda *args: retouch_cli.main([str(arg) for arg in args])
 
 

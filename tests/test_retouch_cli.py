@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 
 import gymnasium as gym
 import numpy as np
@@ -11,9 +10,10 @@ import pytest
 from PIL import Image
 
 from agents import DeepExposure
-from agents.packaged import PACKAGED_POLICY_PROVENANCE, load_packaged_policy
+from agents.looks import packaged_provenance
+from agents.packaged import load_packaged_policy
 from exposure_env.data import EmbeddedPool
-from exposure_env.metrics import paired_metrics
+from exposure_env.metrics import lightness, paired_metrics
 from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
 from train import policies, retouch
 from train.evaluate import model_policy, roll_out
@@ -79,7 +79,7 @@ def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
 
 
 def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):
-    provenance = json.loads(PACKAGED_POLICY_PROVENANCE.read_text())
+    provenance = packaged_provenance()
     assert provenance["command"].startswith("exposure-train") and provenance["env_steps"] > 0
     policy = load_packaged_policy()
     observation = {key: np.zeros((4, 64, 64, 3), np.uint8) for key in ("seg", "original", "local")}
@@ -88,6 +88,40 @@ def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):
     photo_folder(tmp_path / "in")
     assert retouch.main([str(tmp_path / "in" / "p1.jpg"), "--out", str(tmp_path / "out"), "--suffix", ".png"]) == 0
     assert Image.open(tmp_path / "out" / "p1.png").size == (150, 100)
+
+
+def test_look_people_retouches_with_its_own_packaged_policy_and_settings(tmp_path, monkeypatch, capsys):
+    module = importlib.import_module("exposure_env.retouch")  # the package's name ``retouch`` is the function
+    real, calls = module.retouch_file, []
+
+    def recording(src, dst, policy, **kwargs):
+        calls.append((policy, kwargs.get("fuse_input", False)))
+        return real(src, dst, policy, **kwargs)
+
+    monkeypatch.setattr(module, "retouch_file", recording)
+    photo_folder(tmp_path / "in")
+    for flags, out in (([], "fusion"), (["--look", "people"], "people")):
+        assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / out), *flags]) == 0
+    # the people look was trained with the input frame fused in, and renders so
+    assert calls == [(load_packaged_policy("fusion"), False), (load_packaged_policy("people"), True)]
+    assert (tmp_path / "fusion" / "p0.jpg").read_bytes() != (tmp_path / "people" / "p0.jpg").read_bytes()
+    with pytest.raises(SystemExit):
+        retouch.main([str(tmp_path / "in" / "p0.jpg"), "--look", "people", "--model", "agent.zip"])
+    assert "argument --model: not allowed with argument --look" in capsys.readouterr().err
+
+
+def test_people_look_undoes_exposure_errors_of_photos_people_made_better_than_the_fusion_look():
+    # the embedded held-out photos are photos people made with synthetic exposure errors, the kind the people look
+    # learned to undo; measured on these 16: people 22.82 dB and |ΔL*| 5.1, fusion 18.96 and 11.0, identity 17.87 and 13.8
+    def judged(look: str) -> tuple[float, float]:
+        policy = load_packaged_policy(look)
+        env = gym.make("ExposureRetouch-v0", pool="embedded:test", **policy.env_kwargs)
+        episodes = [roll_out(env, model_policy(policy), index) for index in range(0, 128, 8)]
+        errors = [abs(lightness(e["fused"]) - lightness(e["target"])) for e in episodes]
+        return float(np.mean([paired_metrics(e["fused"], e["target"])["psnr"] for e in episodes])), float(np.mean(errors))
+
+    (people_psnr, people_lightness), (fusion_psnr, fusion_lightness) = judged("people"), judged("fusion")
+    assert people_psnr > fusion_psnr + 2.0 and people_lightness < fusion_lightness - 3.0
 
 
 def test_packaged_policy_brightens_under_exposed_bracketed_frames(tmp_path):

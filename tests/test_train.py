@@ -109,26 +109,25 @@ def test_train_a_stock_agent_saves_it_with_its_critic_and_the_report_is_the_save
 
 
 def test_packaged_policy_round_trip_keeps_the_actions_and_the_ev_range(tmp_path, monkeypatch):
+    # written as the people look, into a folder that does not exist yet, read back by its name
     import json
 
     import numpy as np
 
-    from agents import packaged
+    from agents import looks, packaged
     from train import package_policy
 
     assert train.main(["--algo", "deepexposure-discriminator", "--steps", "16", *TINY, "--reward", "critic",
                        "--max-ev", "5", "--out", str(tmp_path / "run")]) == 0
-    monkeypatch.setattr(package_policy, "PACKAGED_POLICY", tmp_path / "policy.pt")
-    monkeypatch.setattr(package_policy, "PACKAGED_POLICY_PROVENANCE", tmp_path / "provenance.json")
-    monkeypatch.setattr(packaged, "PACKAGED_POLICY", tmp_path / "policy.pt")
-    monkeypatch.setattr(packaged, "PACKAGED_POLICY_PROVENANCE", tmp_path / "provenance.json")
-    package_policy.main(["--model", str(tmp_path / "run" / "model.zip"), "--command", "exposure-train ...",
-                         "--training-data", "synthetic"])
-    provenance = json.loads((tmp_path / "provenance.json").read_text())
+    monkeypatch.setitem(looks.LOOKS, "people", tmp_path / "people")
+    package_policy.main(["--look", "people", "--model", str(tmp_path / "run" / "model.zip"), "--command",
+                         "exposure-train ...", "--training-data", "synthetic"])
+    provenance = json.loads((tmp_path / "people" / looks.PROVENANCE_FILE).read_text())
+    assert looks.packaged_provenance("people") == provenance
     assert provenance["training_data"] == "synthetic" and provenance["env_kwargs"]["max_ev"] == 5.0
     assert provenance["ev_prior"] == "auto-exposure" and "| deepexposure-discriminator |" in provenance["held_out_results"]
     packaged.load_packaged_policy.cache_clear()
-    shipped, model = packaged.load_packaged_policy(), DeepExposure.load(tmp_path / "run" / "model.zip")
+    shipped, model = packaged.load_packaged_policy("people"), DeepExposure.load(tmp_path / "run" / "model.zip")
     rng = np.random.default_rng(0)
     observation = {key: rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8) for key in ("seg", "original", "local")}
     np.testing.assert_allclose(shipped.predict(observation)[0], model.predict(observation, deterministic=True)[0],

@@ -27,6 +27,7 @@ a professional's retouches (expert C of MIT-Adobe FiveK).
     exposure-eval --model runs/ppo/model.zip runs/sac/model.zip --pool ~/photos
     exposure-eval --model my_ppo.zip --algo ppo   # a model saved by plain SB3 save(), which names no algorithm
     exposure-eval --model packaged          # the policy that ships with the package
+    exposure-eval --model packaged packaged:people --pool sice_sequences/dev   # both shipped looks
     exposure-eval --model packaged --pool sice_sequences/dev --photos 291 --render-side 256
     exposure-eval --model packaged --pool sice_sequences/dev photos_by_people/fivek_dev --photos 291 \
         --render-side 256 512
@@ -548,16 +549,25 @@ def write_grid(images: dict, num_rows: int, out: Path, name: str = "grid.png") -
 
 
 def load_model(path: Path, algo: str | None = None) -> BaseAlgorithm | ActorPolicy:
-    """A saved model (``packaged``: the shipped policy), with a one-line error naming the file when it cannot be loaded.
+    """A saved model (``packaged``, ``packaged:LOOK``: a shipped policy), with a one-line error naming the file when it
+    cannot be loaded.
 
     Args:
-        path: a model file, or ``packaged``.
+        path: a model file, ``packaged`` (the default look) or ``packaged:LOOK`` (a name of
+            :data:`agents.looks.LOOKS`).
         algo: the algorithm (:data:`agents.algorithms.NAMES`), needed only for a file that names none.
+
+    Raises:
+        ValueError: ``packaged:LOOK`` names no shipped look, or the file is not a model.
     """
+    from agents.looks import DEFAULT_LOOK, LOOKS
     from agents.packaged import load_packaged_policy
 
-    if str(path) == PACKAGED and not path.exists():
-        return load_packaged_policy()
+    name, _, look = str(path).partition(":")
+    if name == PACKAGED and not path.exists():
+        if look and look not in LOOKS:
+            raise ValueError(f"--model {path}: no such packaged look; the package ships {', '.join(LOOKS)}")
+        return load_packaged_policy(look or DEFAULT_LOOK)
     return algorithms.load(path, algo, device="cpu")
 
 
@@ -621,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, nargs="*", default=[],
                         help=f"saved models to evaluate (each a row named by its file), or {PACKAGED!r} for the "
-                             "policy that ships with the package; none: reference rows only")
+                             f"policy that ships with the package ({PACKAGED}:people for its people look); none: "
+                             "reference rows only")
     parser.add_argument("--algo", default=None, choices=algorithms.NAMES,
                         help="the algorithm that saved the models, for files that do not say it (exposure-train's "
                              "and DeepExposure.save's do)")

@@ -1,15 +1,18 @@
-"""Ship a trained DeepExposure actor as the package's default policy (agents/weights).
+"""Ship a trained DeepExposure actor as one of the package's looks (agents/weights).
 
     exposure-train --pool sice_sequences/train --reward critic --max-ev 5 --out runs/packaged
     python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..." \
         --training-data "sice_sequences/train (CC BY-NC 4.0: research, non-commercial)" \
         --results docs/results/real_sequences/results.md
+    python -m train.package_policy --look people --model runs/people/model.zip ...
 
+--look names the look it replaces (default: fusion, the default of exposure-retouch),
 --command records the exact training command, --training-data what it was trained on and
 under which terms, --results the evaluation to cite (default: the run's own results.md).
 
-Writes agents/weights/policy.pt (actor weights) and policy_provenance.json (the command,
-steps, seed, env settings and the run's held-out results table), both atomically.
+Writes the look's policy.pt (actor weights) and policy_provenance.json (the command, steps,
+seed, env settings and the held-out results table) into its folder (agents.looks.LOOKS),
+both atomically.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from pathlib import Path
 
 import torch
 
-from agents import DeepExposure, algorithms
-from agents.packaged import PACKAGED_POLICY, PACKAGED_POLICY_PROVENANCE
+from agents import DeepExposure, algorithms, looks
 from exposure_env.atomic import atomic_write
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.package_policy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--look", default=looks.DEFAULT_LOOK, choices=list(looks.LOOKS),
+                        help=f"the look to write (default: {looks.DEFAULT_LOOK}, exposure-retouch's default)")
     parser.add_argument("--model", type=Path, required=True, help="a DeepExposure model.zip saved by exposure-train")
     parser.add_argument("--command", required=True, help="the exposure-train command that produced it (provenance)")
     parser.add_argument("--training-data", required=True,
@@ -55,9 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         "env_kwargs": model.retouch_settings(),
         "held_out_results": results.read_text() if results.is_file() else None,
     }
-    atomic_write(PACKAGED_POLICY, lambda path: torch.save(model.policy.actor.state_dict(), path))
-    atomic_write(PACKAGED_POLICY_PROVENANCE, lambda path: Path(path).write_text(json.dumps(provenance, indent=2)))
-    print(f"wrote {PACKAGED_POLICY} and {PACKAGED_POLICY_PROVENANCE}")
+    weights, provenance_file = looks.policy_files(args.look)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(weights, lambda path: torch.save(model.policy.actor.state_dict(), path))
+    atomic_write(provenance_file, lambda path: Path(path).write_text(json.dumps(provenance, indent=2)))
+    print(f"wrote {weights} and {provenance_file}")
 
 
 if __name__ == "__main__":

@@ -23,10 +23,16 @@ exits with 130, 143 or 129.
 
     exposure-retouch photo.jpg                     (writes photo.retouched.jpg)
     exposure-retouch photo.jpg holiday/ --out retouched/
+    exposure-retouch photo.jpg --look people       (a professional's key: dark scenes stay dark)
     exposure-retouch raw/ --out out/ --model runs/deepexposure-discriminator/model.zip --device cuda
 
-Without --model the policy that ships with the package is used (agents/weights, see
-its policy_provenance.json).
+Without --model a policy that ships with the package is used, by --look (agents/weights; each
+look's policy_provenance.json names its training command, data and terms):
+  fusion  (default) learned the taste of exposure fusions of bracketed sequences: it lifts
+          dark photos and opens shadows, as an HDR fusion does.
+  people  learned the taste of photos people made: it keeps a scene's key (a dark scene stays
+          dark, a bright one bright) and is closer to a professional's retouch; it leaves
+          under-exposed frames darker than fusion does. Research, non-commercial terms.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from agents.looks import DEFAULT_LOOK, LOOKS
 from exposure_env.data.formats import OUTPUT_SUFFIXES
 from train.console import clock_time, progress, run_tool, stop_reason, write_line
 
@@ -152,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (created; inputs are never written). Default: beside each input, "
                              f"photo.jpg as photo{RETOUCHED_TAG}.jpg and a folder's photos into "
                              f"folder{RETOUCHED_TAG}/, never replacing a file")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="a DeepExposure model.zip from exposure-train (default: the packaged policy)")
+    policy = parser.add_mutually_exclusive_group()
+    policy.add_argument("--look", default=DEFAULT_LOOK, choices=list(LOOKS),
+                        help=f"the packaged policy to use (default: {DEFAULT_LOOK}); see above")
+    policy.add_argument("--model", type=Path, default=None,
+                        help="a DeepExposure model.zip from exposure-train, instead of a packaged look")
     parser.add_argument("--suffix", default=None, type=output_suffix,
                         help=f"output format by suffix, one of {' '.join(OUTPUT_SUFFIXES)}, the dot optional "
                              "(default: each input's own)")
@@ -183,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(SKIPPED.format(photo=photo, reason=reason), file=sys.stderr)
     finished: list[Path] = []
     try:
-        policy, settings = load_policy(args.model)
+        policy, settings = load_policy(args.model, args.look)
         settings = {**settings, "shoulder": SHOULDER_KNEE if args.shoulder else None}
         start = time.monotonic()
         failures = retouch_all(pairs, policy, settings, args.device, finished)
@@ -201,17 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def load_policy(model: Path | None) -> tuple[Any, dict[str, Any]]:
-    """The policy of ``--model`` (default: the packaged one) and the env settings it was trained with.
+def load_policy(model: Path | None, look: str = DEFAULT_LOOK) -> tuple[Any, dict[str, Any]]:
+    """The policy of ``--model`` (without one: the packaged ``look``) and the env settings it was trained with.
 
     Raises:
-        ValueError: ``model`` is missing or not a DeepExposure model.
+        ValueError: ``model`` is missing or not a DeepExposure model, or ``look`` is not packaged.
     """
     from agents import algorithms
     from agents.packaged import load_packaged_policy
 
     if model is None:
-        policy = load_packaged_policy()
+        policy = load_packaged_policy(look)
         return policy, policy.env_kwargs
     policy = algorithms.load(model, device="cpu")
     if algorithms.name_of(policy) not in algorithms.DEEP_EXPOSURE:

@@ -271,7 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reward", default="gan", choices=("gan", "critic", "reference"),
                         help="gan: the paper's retrained critic (default); critic: the packaged critic, kept fixed; "
                              "reference: −RMSE to paired targets (needs them)")
-    parser.add_argument("--critic", default=None, metavar="embedded|real|ensemble|PATH",
+    parser.add_argument("--critic", default=None, metavar="embedded|real|ensemble|people|PATH",
                         help="the critic of --reward critic, or the one --reward gan starts from: embedded (the "
                              "packaged one, default), real (trained on real sequences), ensemble (the two as one) "
                              "or a critic.pt from python -m train.pretrain_critic or train.ensemble_critic")

@@ -27,10 +27,12 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 PACKAGED_CRITIC = WEIGHTS_DIR / "critic.pt"
 PACKAGED_CRITIC_PROVENANCE = WEIGHTS_DIR / "critic_provenance.json"
 #: the critics that ship, by name: ``embedded`` (the env's default reward, trained on the embedded
-#: photos), ``real`` (trained on real bracketed sequences; see its provenance for data and terms) and
-#: ``ensemble`` (the two as one, :class:`~exposure_env.rewards.networks.CriticEnsemble`)
+#: photos), ``real`` (trained on real bracketed sequences; see its provenance for data and terms),
+#: ``ensemble`` (the two as one, :class:`~exposure_env.rewards.networks.CriticEnsemble`) and ``people``
+#: (the no-reference exposure-error critic learned from photos people made, ``pretrain_critic --objective
+#: exposure-error``: the reward of ``exposure-retouch --look people``; research, non-commercial terms)
 PACKAGED_CRITICS = {"embedded": PACKAGED_CRITIC, "real": WEIGHTS_DIR / "real" / "critic.pt",
-                    "ensemble": WEIGHTS_DIR / "ensemble" / "critic.pt"}
+                    "ensemble": WEIGHTS_DIR / "ensemble" / "critic.pt", "people": WEIGHTS_DIR / "people" / "critic.pt"}
 
 
 def load_critic(path: str | Path, device: str = "cpu") -> Critic:
@@ -38,7 +40,7 @@ def load_critic(path: str | Path, device: str = "cpu") -> Critic:
     train.ensemble_critic`` (a :class:`CriticEnsemble`): weights file plus its provenance beside it.
 
     Args:
-        path: a name of :data:`PACKAGED_CRITICS` (``"embedded"``, ``"real"``, ``"ensemble"``) or a
+        path: a name of :data:`PACKAGED_CRITICS` (``"embedded"``, ``"real"``, ``"ensemble"``, ``"people"``) or a
             weights file (``critic.pt``) whose ``critic_provenance.json`` in the same folder gives
             the widths (of each member, for an ensemble).
         device: torch device to load onto.

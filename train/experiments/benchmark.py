@@ -544,7 +544,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_yardstick_arguments(parser)
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS), metavar="AGENT",
                         help=f"agents to run (default: all: {', '.join(AGENTS)})")
-    parser.add_argument("--critic", default="ensemble", metavar="embedded|real|ensemble|PATH",
+    parser.add_argument("--critic", default="ensemble", metavar="embedded|real|ensemble|people|PATH",
                         help="the fixed reward critic (exposure-train --critic; default: ensemble, the one the "
                              "shipped policy was trained with)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per agent: 0..N-1 (default: 3)")

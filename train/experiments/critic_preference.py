@@ -50,7 +50,7 @@ def describe(critic: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|PATH",
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|people|PATH",
                         help="shipped critics by name, or critic.pt files from python -m train.pretrain_critic or "
                              "train.ensemble_critic (default: embedded)")
     parser.add_argument("--pools", nargs="+", default=["embedded:test"],

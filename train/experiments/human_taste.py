@@ -27,12 +27,12 @@ command stopped.
 
 Writes into ``--out`` (default ``reports/human_taste``): results.md, results_<yardstick>.csv (one
 row per run and fixed method), fivek_grid_1.jpg and fivek_grid_2.jpg (the 16 fivek dev photos:
-raw | ±2 EV bracket | log-average auto-exposure | the shipped policy | the first seed of each
-recipe run with several seeds | expert C), tune/.
+raw | ±2 EV bracket | log-average auto-exposure | the shipped policy | its people look | the
+first seed of each recipe run with several seeds | expert C), tune/.
 
     python -m train.experiments.human_taste --critics ensemble human=runs/human/critic.pt \\
         --ev-priors auto-exposure none --seeds 3
-    python -m train.experiments.human_taste --critics          # the shipped policy and fixed rows only
+    python -m train.experiments.human_taste --critics          # the shipped looks and fixed rows only
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from train.trials import add_tune_arguments, check_tune_arguments, run_grid
 
 ALGORITHM = "deepexposure-discriminator"
 SHIPPED = "the shipped policy"
+#: the row of the packaged ``people`` look (``exposure-retouch --look people``), always beside the default's
+SHIPPED_PEOPLE = "the shipped people look (--look people)"
 #: the fixed row added to exposure-eval's: the ±1 EV bracket, a strong fixed method on photos people retouched
 NARROW_BRACKET = ("bracket -1..+1 EV", (-1.0, -1.0 / 3.0, 1.0 / 3.0, 1.0))
 #: the columns of the tables: (metric, header, digits)
@@ -127,7 +129,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_yardstick_arguments(parser)
     parser.add_argument("--real-dev", type=Path, default=DEVELOPMENT_DATA / "real_dev" / "sice",
                         help="unpaired real photos (default: %(default)s)")
-    parser.add_argument("--critics", nargs="*", default=["ensemble"], metavar="embedded|real|ensemble|human|NAME=PATH",
+    parser.add_argument("--critics", nargs="*", default=["ensemble"], metavar="embedded|real|ensemble|people|NAME=PATH",
                         help="the fixed critics to train with: shipped ones by name, others as NAME=PATH (default: "
                              "ensemble); none: judge the shipped policy and the fixed rows only")
     parser.add_argument("--ev-priors", nargs="+", default=["auto-exposure"], choices=EV_PRIORS,
@@ -190,7 +192,7 @@ def main(argv: list[str] | None = None) -> str:
     trials = [{"name": name, "critic": path, "ev_prior": prior, "seed": seed}
               for seed in range(args.seeds) for name, (_, path, prior) in recipes.items()]
     records = run_grid("human_taste", train_run, trials, args, evaluation_only=EVALUATION_ARGUMENTS) if trials else []
-    models = {args.packaged_label: load_packaged_policy(),
+    models = {args.packaged_label: load_packaged_policy(), SHIPPED_PEOPLE: load_packaged_policy("people"),
               **{name: evaluate.load_model(path, ALGORITHM) for name, path in args.model_files.items()},
               **{f"{record['name']}_seed{record['seed']}": evaluate.load_model(Path(record["checkpoint"]) / "model.zip",
                                                                                ALGORITHM) for record in records}}
@@ -211,11 +213,11 @@ def main(argv: list[str] | None = None) -> str:
     write_csv(args.out / "results_fivek_dev.csv", fivek_rows, fields)
     write_csv(args.out / "results_real_dev.csv", real_rows, [*fields, "dark_lightness"])
 
-    # the fivek grid: every photo, the fixed methods people compare with, the shipped policy, each recipe's first seed
+    # the fivek grid: every photo, the fixed methods people compare with, the shipped looks, each recipe's first seed
     names = list(dict.fromkeys([*recipes, *(name.rpartition("_seed")[0] for name in args.model_files
                                             if name.rpartition("_seed")[2].isdigit())]))
     # the grid shows the recipes run with several seeds (single-seed ablations are in the tables only)
-    shown_names = ["bracket -2..+2 EV", "global auto-exposure, log-average", args.packaged_label,
+    shown_names = ["bracket -2..+2 EV", "global auto-exposure, log-average", args.packaged_label, SHIPPED_PEOPLE,
                    *[f"{name}_seed0" for name in names if f"{name}_seed0" in learned and f"{name}_seed1" in learned]]
     methods = {**fixed_methods(True), **learned}
     shown = {name: methods[name] for name in shown_names}

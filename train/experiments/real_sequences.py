@@ -129,7 +129,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/sice_sequences"),
                         help="folder with train/ and dev/, each raw/ + expert/ (default: ../shared/data/sice_sequences)")
     parser.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=RUNGS, help="rewards to train with")
-    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|NAME=PATH",
+    parser.add_argument("--critics", nargs="+", default=["embedded"], metavar="embedded|real|ensemble|people|NAME=PATH",
                         help="critics of the critic and gan rungs: shipped ones by name, others as NAME=PATH "
                              "(default: embedded)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per rung: 0..N-1 (default: 3)")

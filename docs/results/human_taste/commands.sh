@@ -323,3 +323,34 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
 # 1:1 crops of the fivek photos furthest from the expert: raw | shipped | exposure-error critic, people's raw pool
 # (seed 0) | expert (1 min)
 python docs/results/human_taste/round6/crops.py $N/err-people_seed0/model.zip docs/results/human_taste/round7/crops_worst.jpg
+
+# The looks that ship (issue 28): round 7's people's-photos recipe, seed 0, becomes the opt-in people look
+# (exposure-retouch --look people) beside the default fusion look, and its critic the packaged `people` critic.
+# The critic's provenance was copied with it, its data paths written as ../shared/data and its terms added ("terms").
+mkdir -p exposure_env/rewards/weights/people && cp runs/taste7/errcritic/critic.pt exposure_env/rewards/weights/people/
+LOOK_COMMAND='OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool runs/taste6/people_pool --eval-pool ../shared/data/sice_sequences/dev --ev-prior auto-exposure --max-ev 5 --steps 32768 --seed 0 --n-images 64 --eval-photos 32 --evaluations 8 --segment-place --fuse-input --out runs/taste7/err-people_seed0 --reward critic --critic runs/taste7/errcritic/critic.pt  (the critic ships as exposure_env/rewards/weights/people, so --critic people is the same reward; runs/taste6/people_pool: python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/people_pool ../shared/data/photos_by_people/natural ../shared/data/photos_by_people/fivek_unpaired/expert; the Round 6 and Round 7 blocks of docs/results/human_taste/commands.sh, '"'"'train7 0 err-people'"'"')'
+LOOK_DATA='photos_by_people/natural (BSDS500, Urban100, Sun-Hays 80, McMaster, Kodak 24) and fivek_unpaired/expert: 740 photos people made. The reward is the shipped people critic (exposure_env/rewards/weights/people: a no-reference exposure-error critic learned from those photos alone), kept fixed; the raw photos are the same 740 photos with synthetic exposure errors (exposure_env.data.degrade, the embedded pool'"'"'s model of errors), so on its training scenes the critic may know the answer. No paired target reached the agent, and no fivek_dev photo was used. Chosen by the fivek dev figures of docs/results/human_taste (round 7: the best fivek row of its 59 runs, on each of 3 seeds); seed 0 ships. Terms of the training data: research, non-commercial use only (BSDS500: non-commercial research and educational purposes; FiveK: research only; Urban100, Sun-Hays 80, McMaster: none stated, research use only); these weights inherit them.'
+python -m train.package_policy --look people --model runs/taste7/err-people_seed0/model.zip --command "$LOOK_COMMAND" \
+    --training-data "$LOOK_DATA" --results docs/results/human_taste/round7/people_raws/results.md
+# Both shipped looks beside every fixed row, both oracles and real_dev (about 15 min on one core)
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics --out docs/results/human_taste/looks
+# 1:1 crops of real_dev's darkest frames: raw | the default look | the people look (10 s)
+python docs/results/human_taste/looks/dark_crops.py docs/results/human_taste/looks/real_dev_dark_crops.jpg
+# The people look's render at 12 MP beside the default's and OpenCV's fusion alone (40 s, quiet machine)
+python bench/retouch.py --fuse-input > docs/results/human_taste/looks/bench.txt
+
+# Round 8: one exposure-error critic for both tastes. Its experts are people's 740 photos and the Mertens fusions of
+# sice_sequences/train (14 min alone on one core); two trainings with it as the reward, then their evaluation
+# (about 15 min on one core; the two shipped looks are rows of every human_taste table).
+OMP_NUM_THREADS=1 python -m train.pretrain_critic --objective exposure-error --experts $P/natural $P/fivek_unpaired/expert \
+    $S/train/expert --eval-pool $P/fivek_dev --max-ev 5 --steps 3000 --learning-rate 3e-4 --seed 0 \
+    --out runs/taste8/errcritic_mix/critic.pt \
+    --training-data "photos_by_people/natural and fivek_unpaired/expert (research, non-commercial) and the Mertens fusions of sice_sequences/train (CC BY-NC 4.0)"
+train8() { ROUND_DIR=runs/taste8 train6 "$@"; }  # round 6's recipe, into runs/taste8
+train8 0 mix-sice $S/train --reward critic --critic runs/taste8/errcritic_mix/critic.pt
+train8 0 mix-pool runs/taste6/pool --reward critic --critic runs/taste8/errcritic_mix/critic.pt  # sice + people's raws
+N=runs/taste8
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "exposure-error critic of people's photos + the sice fusions, sice raw frames_seed0=$N/mix-sice_seed0/model.zip" \
+             "exposure-error critic of people's photos + the sice fusions, sice raw frames + people's photos with synthetic errors_seed0=$N/mix-pool_seed0/model.zip" \
+    --out docs/results/human_taste/round8
