@@ -4,8 +4,9 @@
   sequences (``sice_sequences/train``); it lifts dark photos as an exposure fusion does.
 - ``people`` (``weights/people/``): learned, through an unpaired critic (the packaged ``people``
   critic), the taste of photos people made (``photos_by_people/natural`` and
-  ``fivek_unpaired/expert``); it keeps a scene's key, so a dark scene stays dark, and is closer to
-  a professional's retouch (``docs/results/human_taste``). Research, non-commercial terms.
+  ``fivek_unpaired/expert``); its lightness follows a professional's from scene to scene (a
+  low-key scene stays darker than a bright one), and it is closer to a professional's retouch
+  (``docs/results/human_taste``). Research, non-commercial terms.
 
 This module loads no torch, so that command-line tools can offer the looks in ``--help``;
 :func:`agents.packaged.load_packaged_policy` loads one.

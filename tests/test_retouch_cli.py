@@ -100,11 +100,15 @@ def test_look_people_retouches_with_its_own_packaged_policy_and_settings(tmp_pat
 
     monkeypatch.setattr(module, "retouch_file", recording)
     photo_folder(tmp_path / "in")
-    for flags, out in (([], "fusion"), (["--look", "people"], "people")):
-        assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / out), *flags]) == 0
+    summaries = []
+    for flags in ([], ["--look", "people"]):  # without --out: the two looks' results sit side by side
+        assert retouch.main([str(tmp_path / "in" / "p0.jpg"), *flags]) == 0
+        summaries.append(capsys.readouterr().err.splitlines()[-1])
     # the people look was trained with the input frame fused in, and renders so
     assert calls == [(load_packaged_policy("fusion"), False), (load_packaged_policy("people"), True)]
-    assert (tmp_path / "fusion" / "p0.jpg").read_bytes() != (tmp_path / "people" / "p0.jpg").read_bytes()
+    fusion, people = tmp_path / "in" / "p0.retouched.jpg", tmp_path / "in" / "p0.retouched-people.jpg"
+    assert fusion.read_bytes() != people.read_bytes()
+    assert "by the fusion look" in summaries[0] and "by the people look" in summaries[1]
     with pytest.raises(SystemExit):
         retouch.main([str(tmp_path / "in" / "p0.jpg"), "--look", "people", "--model", "agent.zip"])
     assert "argument --model: not allowed with argument --look" in capsys.readouterr().err

@@ -26,8 +26,8 @@ shipped ensemble's bias is +0.43 stops on 120 photos of ``photos_by_people/natur
 critic's +0.07 / 0.00 / +0.01, the real one's +0.75 / +0.67 / +0.63, on the same 120 and the targets): the bias on
 people's photos predicts the bias on the targets, with no target used.
 
-    python -m train.ensemble_critic --critics embedded real --pool sice_sequences/train \
-        --eval-pool sice_sequences/dev --max-ev 5 --training-data "..." \
+    python -m train.ensemble_critic --critics embedded real --pool sice_sequences/train \\
+        --eval-pool sice_sequences/dev --max-ev 5 --training-data "..." \\
         --out exposure_env/rewards/weights/ensemble/critic.pt          # the shipped ensemble
     python -m train.ensemble_critic ... --calibrate photos_by_people/natural --out runs/critics/calibrated/critic.pt
 """

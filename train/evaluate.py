@@ -29,7 +29,7 @@ a professional's retouches (expert C of MIT-Adobe FiveK).
     exposure-eval --model packaged          # the policy that ships with the package
     exposure-eval --model packaged packaged:people --pool sice_sequences/dev   # both shipped looks
     exposure-eval --model packaged --pool sice_sequences/dev --photos 291 --render-side 256
-    exposure-eval --model packaged --pool sice_sequences/dev photos_by_people/fivek_dev --photos 291 \
+    exposure-eval --model packaged --pool sice_sequences/dev photos_by_people/fivek_dev --photos 291 \\
         --render-side 256 512
 """
 

@@ -1,8 +1,8 @@
 """Ship a trained DeepExposure actor as one of the package's looks (agents/weights).
 
     exposure-train --pool sice_sequences/train --reward critic --max-ev 5 --out runs/packaged
-    python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..." \
-        --training-data "sice_sequences/train (CC BY-NC 4.0: research, non-commercial)" \
+    python -m train.package_policy --model runs/packaged/model.zip --command "exposure-train ..." \\
+        --training-data "sice_sequences/train (CC BY-NC 4.0: research, non-commercial)" \\
         --results docs/results/real_sequences/results.md
     python -m train.package_policy --look people --model runs/people/model.zip ...
 

@@ -10,10 +10,10 @@ The held-out preference shares, on a paired ``--eval-pool``: how often D scores 
 its raw photo, above the ±2 EV bracket fusion and above global auto-exposure (64×64, T = 4).
 
     python -m train.pretrain_critic --steps 1200 --batch-size 48 --seed 0          # the embedded critic
-    python -m train.pretrain_critic --pool sice_sequences/train --eval-pool sice_sequences/dev \
-        --max-ev 5 --steps 1200 --batch-size 48 --training-data "..." \
+    python -m train.pretrain_critic --pool sice_sequences/train --eval-pool sice_sequences/dev \\
+        --max-ev 5 --steps 1200 --batch-size 48 --training-data "..." \\
         --out exposure_env/rewards/weights/real/critic.pt                               # the real-photo critic
-    python -m train.pretrain_critic --pool sice_sequences/train --experts photos_by_people/natural \
+    python -m train.pretrain_critic --pool sice_sequences/train --experts photos_by_people/natural \\
         photos_by_people/fivek_unpaired/expert --eval-pool photos_by_people/fivek_dev ...   # human taste
 
 With ``--experts`` the reals M2 are the photos of those folders (any scene, unpaired: photos
@@ -28,8 +28,8 @@ expert photos is used; the photo is its own reference. Used as the reward (``exp
 --reward critic --critic PATH``) it keeps the taste of the photos it learned from, dark scenes
 included (docs/results/human_taste, round 7)::
 
-    python -m train.pretrain_critic --objective exposure-error --experts photos_by_people/natural \
-        photos_by_people/fivek_unpaired/expert --eval-pool photos_by_people/fivek_dev --max-ev 5 \
+    python -m train.pretrain_critic --objective exposure-error --experts photos_by_people/natural \\
+        photos_by_people/fivek_unpaired/expert --eval-pool photos_by_people/fivek_dev --max-ev 5 \\
         --steps 3000 --learning-rate 3e-4 --training-data "..." --out runs/critics/exposure_error/critic.pt
 """
 

@@ -1,38 +1,39 @@
 """exposure-retouch: retouch photos at full resolution with a trained policy (appendix Alg. 3).
 
-Each photo is shrunk to the policy's thumbnail size and segmented, the policy picks one
-exposure per segment, and those exposures of the *full-resolution* photo are fused (Mertens).
-Files keep their bit depth (8 or 16; other sample types become float), orientation, ICC profile
-and EXIF where the format allows. Without --out, a photo's result goes beside it as
-photo.retouched.jpg, and the photos of a folder holiday/ into the folder holiday.retouched/
-beside it; with --out, results go to that folder under the photos' own names (--suffix to
-change the format). A photo found in a folder keeps its path below that folder (sub-folders
-with --recursive); each result is written to a temporary file and renamed. Every output path is
-planned before anything is written: two photos that would get one output name, an output that
-is an input, or (without --out) a result that exists already stop the run with one message and
-nothing written (exit code 2). A file that cannot be read, or is missing, is reported by name
-and skipped while the rest are retouched; the exit code is 1 when any failed. An output folder
-that cannot be written is found before any photo is retouched (exit code 2). A photo whose
-format is not written (GIF, AVIF) is written as PNG unless --suffix says otherwise. One line
-per photo goes to stdout (where it was written and how long it took); problems, progress and a
-closing summary line go to stderr, so the output reads the same in a terminal and in a log
-file. A file name that is not valid UTF-8 is printed with \\xNN escapes, and a closed stdout
-(piped to head) only drops the lines. Stopped by SIGINT, SIGTERM or SIGHUP, the run finishes
-the file it is writing (no temporary file is left), says which photos were not retouched and
-exits with 130, 143 or 129.
+Each photo is shrunk to the policy's thumbnail size and segmented, the policy picks one exposure
+per segment, and those exposures of the *full-resolution* photo are fused (Mertens). Files keep
+their bit depth (8 or 16; other sample types become float), orientation, ICC profile and EXIF
+where the format allows. Without --out, a photo's result goes beside it as photo.retouched.jpg
+(photo.retouched-people.jpg with --look people), and the photos of a folder holiday/ into the
+folder holiday.retouched/ beside it; with --out, results go to that folder under the photos' own
+names (--suffix to change the format). A photo found in a folder keeps its path below that
+folder (sub-folders with --recursive); each result is written to a temporary file and renamed.
+Every output path is planned before anything is written: two photos that would get one output
+name, an output that is an input, or (without --out) a result that exists already stop the run
+with one message and nothing written (exit code 2). A file that cannot be read, or is missing,
+is reported by name and skipped while the rest are retouched; the exit code is 1 when any
+failed. An output folder that cannot be written is found before any photo is retouched (exit
+code 2). A photo whose format is not written (GIF, AVIF) is written as PNG unless --suffix says
+otherwise. One line per photo goes to stdout (where it was written and how long it took);
+problems, progress and a closing summary line go to stderr, so the output reads the same in a
+terminal and in a log file. A file name that is not valid UTF-8 is printed with \\xNN escapes,
+and a closed stdout (piped to head) only drops the lines. Stopped by SIGINT, SIGTERM or SIGHUP,
+the run finishes the file it is writing (no temporary file is left), says which photos were not
+retouched and exits with 130, 143 or 129.
 
     exposure-retouch photo.jpg                     (writes photo.retouched.jpg)
     exposure-retouch photo.jpg holiday/ --out retouched/
-    exposure-retouch photo.jpg --look people       (a professional's key: dark scenes stay dark)
+    exposure-retouch photo.jpg --look people       (writes photo.retouched-people.jpg)
     exposure-retouch raw/ --out out/ --model runs/deepexposure-discriminator/model.zip --device cuda
 
 Without --model a policy that ships with the package is used, by --look (agents/weights; each
 look's policy_provenance.json names its training command, data and terms):
   fusion  (default) learned the taste of exposure fusions of bracketed sequences: it lifts
           dark photos and opens shadows, as an HDR fusion does.
-  people  learned the taste of photos people made: it keeps a scene's key (a dark scene stays
-          dark, a bright one bright) and is closer to a professional's retouch; it leaves
-          under-exposed frames darker than fusion does. Research, non-commercial terms.
+  people  learned the taste of photos people made: it lifts dark photos less than fusion and
+          keeps a scene's key closer to a professional's (a low-key scene stays darker, a
+          bright one bright), with less lifted noise; under-exposed frames stay dimmer than
+          with fusion. Research, non-commercial terms.
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ def output_suffix(text: str) -> str:
     return suffix
 
 
-def plan_outputs(inputs: list[Path], out: Path | None, suffix: str | None, recursive: bool
-                 ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+def plan_outputs(inputs: list[Path], out: Path | None, suffix: str | None, recursive: bool,
+                 tag: str = RETOUCHED_TAG) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
     """Every ``(photo, output)`` pair of a run, checked before anything is written, and the inputs skipped.
 
     A photo named directly goes to ``out / name``; one found in a folder to ``out / its path
     below that folder`` (so sub-folders are kept with ``recursive``). Without ``out``, the results
-    go beside the inputs (:func:`default_output`). ``suffix`` replaces the
+    go beside the inputs (:func:`default_output`, with ``tag``: :func:`output_tag`). ``suffix`` replaces the
     photo's own, or :data:`FALLBACK_SUFFIX` when that is no format written. A photo named twice (a
     folder and a file in it) is retouched once. An input that is missing, or a folder that holds
     no photo, is skipped with its reason, like a photo that cannot be read, and so is each file a
@@ -105,7 +106,7 @@ def plan_outputs(inputs: list[Path], out: Path | None, suffix: str | None, recur
         for photo, relative in found:
             own = relative.suffix if relative.suffix.lower() in OUTPUT_SUFFIXES else FALLBACK_SUFFIX
             relative = relative.with_suffix(suffix or own)
-            output = out / relative if out is not None else default_output(path, relative)
+            output = out / relative if out is not None else default_output(path, relative, tag)
             planned.setdefault(photo.resolve(), (photo, output))
     pairs = list(planned.values())
     input_files = {_file_id(photo): photo for photo, _ in pairs}
@@ -128,21 +129,29 @@ def plan_outputs(inputs: list[Path], out: Path | None, suffix: str | None, recur
     return pairs, skipped
 
 
-def default_output(path: Path, relative: Path) -> Path:
+def output_tag(look: str | None) -> str:
+    """What a result's name gains without --out: :data:`RETOUCHED_TAG` for the default look or a ``--model``
+    (``look=None``), ``.retouched-LOOK`` for another look, so that the looks of one photo sit side by side."""
+    return RETOUCHED_TAG if look in (None, DEFAULT_LOOK) else f"{RETOUCHED_TAG}-{look}"
+
+
+def default_output(path: Path, relative: Path, tag: str = RETOUCHED_TAG) -> Path:
     """Where a photo's result goes without --out.
 
     Args:
         path: the input as named: a photo, or the folder the photo was found in.
         relative: the result's name (a photo named directly) or path below ``path`` (a folder's photo).
+        tag: what the name gains (:func:`output_tag`).
 
     Returns:
         ``photo.retouched.jpg`` beside a photo named directly; ``holiday.retouched/relative`` beside a
-        folder ``holiday`` (``.`` and ``..`` are named by the folder they stand for).
+        folder ``holiday`` (``.`` and ``..`` are named by the folder they stand for); another ``tag`` in
+        place of ``.retouched``.
     """
     if not path.is_dir():
-        return path.with_name(f"{relative.stem}{RETOUCHED_TAG}{relative.suffix}")
+        return path.with_name(f"{relative.stem}{tag}{relative.suffix}")
     folder = path.resolve() if path.name in ("", "..") else path
-    return folder.with_name(f"{folder.name}{RETOUCHED_TAG}") / relative
+    return folder.with_name(f"{folder.name}{tag}") / relative
 
 
 def _file_id(path: Path) -> tuple[int, int]:
@@ -158,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (created; inputs are never written). Default: beside each input, "
                              f"photo.jpg as photo{RETOUCHED_TAG}.jpg and a folder's photos into "
-                             f"folder{RETOUCHED_TAG}/, never replacing a file")
+                             f"folder{RETOUCHED_TAG}/ (with --look people: photo{output_tag('people')}.jpg), "
+                             "never replacing a file")
     policy = parser.add_mutually_exclusive_group()
     policy.add_argument("--look", default=DEFAULT_LOOK, choices=list(LOOKS),
                         help=f"the packaged policy to use (default: {DEFAULT_LOOK}); see above")
@@ -179,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     from exposure_env.ops.exposure import SHOULDER_KNEE
 
     try:
-        pairs, skipped = plan_outputs(args.inputs, args.out, args.suffix, args.recursive)
+        tag = output_tag(None if args.model is not None else args.look)
+        pairs, skipped = plan_outputs(args.inputs, args.out, args.suffix, args.recursive, tag)
     except (ValueError, OSError) as error:
         print(f"exposure-retouch: {error}", file=sys.stderr)
         return 2
@@ -205,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         stopped = stop_reason(interrupt)
         _report_stop(stopped.signal_name, pairs, len(finished))
         return stopped.exit_code
-    _report_summary(len(pairs) - failures, time.monotonic() - start, args.out)
+    _report_summary(len(pairs) - failures, time.monotonic() - start, args.out, tag,
+                    str(args.model) if args.model is not None else f"the {args.look} look")
     if failed:
         print(f"exposure-retouch: {failed} of {len(pairs) + len(skipped)} inputs failed", file=sys.stderr)
     return 1 if failed else 0
@@ -304,12 +316,13 @@ def named(files: list[str]) -> str:
     return f"{', '.join(files[:NAMED_FILES])}{more}"
 
 
-def _report_summary(retouched: int, seconds: float, out: Path | None) -> None:
-    """The closing line on stderr: how many photos were retouched, in how long, and where the results are."""
-    where = f"in {out}" if out is not None else f"beside the inputs (*{RETOUCHED_TAG}.*, a folder's in *{RETOUCHED_TAG}/)"
+def _report_summary(retouched: int, seconds: float, out: Path | None, tag: str, policy: str) -> None:
+    """The closing line on stderr: how many photos were retouched, in how long, by which policy (a look or a
+    model file), and where the results are."""
+    where = f"in {out}" if out is not None else f"beside the inputs (*{tag}.*, a folder's in *{tag}/)"
     each = f" ({seconds / retouched:.1f} s a photo)" if retouched else ""
-    write_line(f"exposure-retouch: {retouched} photo(s) retouched in {clock_time(seconds)}{each}; results {where}",
-               sys.stderr)
+    write_line(f"exposure-retouch: {retouched} photo(s) retouched in {clock_time(seconds)}{each} by {policy}; "
+               f"results {where}", sys.stderr)
 
 
 def entry_point() -> None:

@@ -20,7 +20,7 @@ Writes into --out (default runs/<algo>):
 
     exposure-train --algo deepexposure-discriminator --steps 8192
     exposure-train --algo ppo --pool ~/photos --reward-mode shaped --out runs/ppo_shaped
-    exposure-train --pool sice_sequences/train --eval-pool sice_sequences/dev --max-ev 5 --reward critic \
+    exposure-train --pool sice_sequences/train --eval-pool sice_sequences/dev --max-ev 5 --reward critic \\
         --critic real
 """
 

@@ -34,7 +34,7 @@ Writes into ``--out`` (default ``reports/real_sequences``):
   tune/         the Ray Tune experiment: each trial's checkpoint is its exposure-train folder (model,
                 curves, its own report)
 
-    python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3 \
+    python -m train.experiments.real_sequences --data ../shared/data/sice_sequences --seeds 3 \\
         --critics embedded real ensemble
 """
 

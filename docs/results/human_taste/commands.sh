@@ -354,3 +354,13 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
     --models "exposure-error critic of people's photos + the sice fusions, sice raw frames_seed0=$N/mix-sice_seed0/model.zip" \
              "exposure-error critic of people's photos + the sice fusions, sice raw frames + people's photos with synthetic errors_seed0=$N/mix-pool_seed0/model.zip" \
     --out docs/results/human_taste/round8
+# Round 8, second question: is the fusion look's sice gap one of generalisation (124 sequences)? Each training frame
+# and its fusion, plus three mirrored and/or cropped copies of the pair (20 s), trained with the perfect reward and
+# with the shipped ensemble critic (10 min each, two at once), then their evaluation (about 15 min on one core)
+python docs/results/human_taste/round8/sice_augment.py $S/train --out runs/taste8/sice_aug --copies 4
+train8 0 aug-ref runs/taste8/sice_aug --reward reference
+train8 0 aug-critic runs/taste8/sice_aug --reward critic --critic ensemble
+OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
+    --models "sice fusions' pairs x4 (mirrors and crops), reference reward_seed0=$N/aug-ref_seed0/model.zip" \
+             "sice frames x4 (mirrors and crops), ensemble critic_seed0=$N/aug-critic_seed0/model.zip" \
+    --out docs/results/human_taste/round8/augmented

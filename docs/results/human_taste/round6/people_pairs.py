@@ -12,8 +12,8 @@ the people's photos teach the look people chose, where no critic built here coul
 
 Development data only (never shipped, never committed): the pool goes under ``runs/``.
 
-    python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool \
-        --sice ../shared/data/sice_sequences/train ../shared/data/photos_by_people/natural \
+    python docs/results/human_taste/round6/people_pairs.py --out runs/taste6/pool \\
+        --sice ../shared/data/sice_sequences/train ../shared/data/photos_by_people/natural \\
         ../shared/data/photos_by_people/fivek_unpaired/expert
 """
 
