@@ -560,14 +560,15 @@ def load_model(path: Path, algo: str | None = None) -> BaseAlgorithm | ActorPoli
     Raises:
         ValueError: ``packaged:LOOK`` names no shipped look, or the file is not a model.
     """
-    from agents.looks import DEFAULT_LOOK, LOOKS
+    from agents.looks import DEFAULT_LOOK
     from agents.packaged import load_packaged_policy
 
     name, _, look = str(path).partition(":")
     if name == PACKAGED and not path.exists():
-        if look and look not in LOOKS:
-            raise ValueError(f"--model {path}: no such packaged look; the package ships {', '.join(LOOKS)}")
-        return load_packaged_policy(look or DEFAULT_LOOK)
+        try:
+            return load_packaged_policy(look or DEFAULT_LOOK)
+        except ValueError as error:
+            raise ValueError(f"--model {path}: {error}") from None
     return algorithms.load(path, algo, device="cpu")
 
 

@@ -131,7 +131,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="unpaired real photos (default: %(default)s)")
     parser.add_argument("--critics", nargs="*", default=["ensemble"], metavar="embedded|real|ensemble|people|NAME=PATH",
                         help="the fixed critics to train with: shipped ones by name, others as NAME=PATH (default: "
-                             "ensemble); none: judge the shipped policy and the fixed rows only")
+                             "ensemble); none: judge the shipped looks and the fixed rows only")
     parser.add_argument("--ev-priors", nargs="+", default=["auto-exposure"], choices=EV_PRIORS,
                         help="where each recipe's actor starts (exposure-train --ev-prior; default: auto-exposure)")
     parser.add_argument("--models", nargs="*", default=[], metavar="NAME=PATH",
