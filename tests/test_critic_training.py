@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 
-import cv2
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -100,17 +99,16 @@ def test_the_packaged_people_critic_prefers_held_out_photos_to_their_exposure_er
     # the photo at -2 EV and +2 EV in 1.00 and 0.84 (untrained critics, 4 seeds: 0.0 on one side or both below 0.65)
     from exposure_env.data import EmbeddedPool
     from exposure_env.ops.exposure import expose
-    from exposure_env.rewards.functions import read_provenance
+    from exposure_env.ops.resize import thumbnail
+    from exposure_env.rewards.functions import DiscriminatorScore, read_provenance
 
     assert read_provenance("people")["data"]["objective"] == "exposure-error"
     assert "non-commercial" in read_provenance("people")["terms"]
-    critic, pool = load_critic("people"), EmbeddedPool("test", n_items=32)
+    score, pool = DiscriminatorScore(load_critic("people")), EmbeddedPool("test", n_items=32)
     samples = [pool[index] for index in range(32)]
 
     def scores(images: list[np.ndarray]) -> np.ndarray:
-        thumbnails = np.stack([cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA) for image in images])
-        with torch.no_grad():
-            return critic(torch.from_numpy(thumbnails).permute(0, 3, 1, 2)).flatten().numpy()
+        return score.batch(np.stack([thumbnail(image, 64) for image in images]))
 
     photos = scores([sample.target for sample in samples])
     assert np.mean(photos > scores([sample.raw for sample in samples])) >= 0.75
