@@ -201,7 +201,7 @@ class EpisodeBatches:
             start = (gradient_step * batch_size) % count
             batch = order[start : start + batch_size]
             fused, _, actions = unroll(agent.policy.actor, self.original[batch], self.masks[batch], agent.max_ev,
-                                       agent.fusion_weights, agent.fuse_input)
+                                       agent.fusion_weights, agent.fuse_input, agent.shoulder)
             yield Minibatch(fused, torch.full((len(fused),), agent.num_segments - 1, device=fused.device),
                             None if self.targets is None else self.targets[batch],
                             actions.mean(), actions.std(dim=0).mean())  # std across photos
@@ -241,7 +241,7 @@ class TransitionBatches:
         for its last step."""
         rollout = self.rollout
         with torch.no_grad():
-            taken_after_state = after_state(self.images, rollout.actions, self.agent.max_ev)
+            taken_after_state = after_state(self.images, rollout.actions, self.agent.max_ev, self.agent.shoulder)
         usable = rollout.dones | rollout.has_next
         return ValueTargets(taken_after_state, rollout.steps, rollout.rewards,
                             (rollout.has_next, rollout.next_index, usable))
@@ -256,7 +256,8 @@ class TransitionBatches:
             batch_images = {key: self.images[key][batch] for key in OBSERVATION_KEYS}
             state = torch.cat([batch_images[key] for key in OBSERVATION_KEYS], dim=1)  # s_t = (seg_t, S0, S^l_t)
             policy_actions = agent.policy.actor(state)  # π_θ(s_t)
-            policy_after_state = after_state(batch_images, policy_actions, agent.max_ev)  # p(s_t, π_θ(s_t))
+            policy_after_state = after_state(batch_images, policy_actions, agent.max_ev,
+                                             agent.shoulder)  # p(s_t, π_θ(s_t))
             yield Minibatch(policy_after_state, steps[batch],
                             None if self.row_targets is None else self.row_targets[batch],
                             policy_actions.mean(), policy_actions.std())
@@ -442,12 +443,19 @@ class DeepExposure(BaseAlgorithm):
         the setting existed)."""
         return bool(getattr(self, "env_settings", {}).get("fuse_input", False))
 
+    @property
+    def shoulder(self) -> float | None:
+        """The highlight-shoulder knee of the env's exposures (its ``shoulder``; ``None``, the clip, for a model
+        saved before the setting existed)."""
+        return getattr(self, "env_settings", {}).get("shoulder")
+
     def retouch_settings(self) -> dict[str, Any]:
         """The env settings :func:`exposure_env.retouch.retouch` needs to act and render as in training: the
-        thumbnail ``size``, ``num_segments`` T, ``max_ev``, and ``fuse_input`` where it is set."""
+        thumbnail ``size``, ``num_segments`` T, ``max_ev``, and ``fuse_input`` and ``shoulder`` where they are set."""
         settings = {"size": int(self.observation_space["seg"].shape[-1]), "num_segments": int(self.num_segments),
                     "max_ev": float(self.max_ev)}
-        return {**settings, "fuse_input": True} if self.fuse_input else settings
+        return {**settings, **({"fuse_input": True} if self.fuse_input else {}),
+                **({"shoulder": self.shoulder} if self.shoulder is not None else {})}
 
     @property
     def critic(self) -> nn.Module | None:

@@ -1,7 +1,8 @@
 """The policies that ship with the package, by look: where their files are and what they record.
 
 - ``fusion`` (the default, ``weights/``): learned the taste of the Mertens fusions of bracketed
-  sequences (``sice_sequences/train``); it lifts dark photos as an exposure fusion does.
+  sequences (``sice_sequences/train``); it lifts dark photos as an exposure fusion does, and its env
+  rolls highlights off above a knee of 0.1 instead of clipping them (``shoulder``, in its ``env_kwargs``).
 - ``people`` (``weights/people/``): learned, through an unpaired critic (the packaged ``people``
   critic), the taste of photos people made (``photos_by_people/natural`` and
   ``fivek_unpaired/expert``); its lightness follows a professional's from scene to scene (a

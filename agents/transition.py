@@ -27,20 +27,22 @@ def segment_mask(seg: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     return torch.where(original_sum > 0, ratio.clamp(0.0, 1.0), torch.zeros_like(ratio))
 
 
-def after_state(images: dict[str, torch.Tensor], action: torch.Tensor, max_ev: float) -> torch.Tensor:
+def after_state(images: dict[str, torch.Tensor], action: torch.Tensor, max_ev: float,
+                shoulder: float | None = None) -> torch.Tensor:
     """p(s_t, a_t): S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t with e_t = a_t·max_ev.
 
     Args:
         images: ``seg``, ``original``, ``local`` as ``(B, 3, H, W)`` float in ``[0, 1]``.
         action: ``(B, 1)`` or ``(B,)`` in ``[-1, 1]``; gradients flow to it.
         max_ev: stops of exposure at ``|a| = 1``.
+        shoulder: the env's highlight-shoulder knee (``None``: clip).
 
     Returns:
         ``(B, 3, H, W)`` S^l_{t+1}, differentiable with respect to ``action``.
     """
     mask = segment_mask(images["seg"], images["original"])
     ev = action.reshape(-1) * max_ev
-    return local_composite_torch(images["local"], ev, mask)
+    return local_composite_torch(images["local"], ev, mask, shoulder)
 
 
 def unroll(
@@ -50,6 +52,7 @@ def unroll(
     max_ev: float,
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     fuse_input: bool = False,
+    shoulder: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One whole episode of the deterministic policy, differentiable end to end.
 
@@ -66,6 +69,7 @@ def unroll(
         max_ev: stops of exposure at ``|a| = 1``.
         fusion_weights: Mertens exponents (contrast, saturation, well-exposedness), as the env's.
         fuse_input: also fuse S0's own 0-EV frame into P_T, as the env's ``fuse_input``.
+        shoulder: the exposures' highlight-shoulder knee, as the env's ``shoulder`` (``None``: clip).
 
     Returns:
         ``(fused, local, actions)``: P_T ``(B, 3, H, W)``, S^l_T ``(B, 3, H, W)`` and the actions ``(B, T)``.
@@ -74,7 +78,7 @@ def unroll(
     for step in range(masks.shape[1]):
         mask = masks[:, step : step + 1]
         action = actor(torch.cat([original * mask, original, local], dim=1)).reshape(-1)
-        local = local_composite_torch(local, action * max_ev, mask)
+        local = local_composite_torch(local, action * max_ev, mask, shoulder)
         actions.append(action)
     actions = torch.stack(actions, dim=1)
-    return fuse_exposures_torch(original, actions * max_ev, fusion_weights, fuse_input), local, actions
+    return fuse_exposures_torch(original, actions * max_ev, fusion_weights, fuse_input, shoulder), local, actions

@@ -5,13 +5,15 @@ The target (issue 30, which added the noise-aware gain of :mod:`exposure_env.ops
 exposures (the fusion is the floor), with a peak memory of at most 3 GB. ``--no-denoise`` times
 the render without it (issue 6's target for that: 1.3×); ``--fuse-input`` times the render of the
 people look (``exposure-retouch --look people``), which fuses the photo itself beside its T
-exposures, against the same floor. Each case runs in a fresh process, so
+exposures, and ``--shoulder KNEE`` the fusion look's (the default, whose env rolls highlights off
+above a knee of 0.1), against the same floor. Each case runs in a fresh process, so
 its peak resident memory (``ru_maxrss``) is its own; it includes the interpreter, torch and the
 other imports (reported as "imports") and the photo itself. The photo is scikit-image's
 astronaut, cropped to 4:3 and enlarged (uint8).
 
     python bench/retouch.py                      # 12 MP on the CPU
     python bench/retouch.py --fuse-input         # adds the people look's render (the photo fused in too)
+    python bench/retouch.py --shoulder 0.1       # adds the fusion look's render (its highlight shoulder)
     python bench/retouch.py --device cuda        # adds the torch fusion on the GPU, 12 and 24 MP
 """
 
@@ -46,8 +48,13 @@ def peak_mb() -> float:
 
 
 def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: list[float],
-             denoise: bool = True, fuse_input: bool = False) -> dict:
-    """Time one case in this (fresh) process; returns seconds per repeat and peak memory."""
+             settings: dict | None = None) -> dict:
+    """Time one case in this (fresh) process; returns seconds per repeat and peak memory.
+
+    Args:
+        settings: ``retouch`` keyword arguments of the render timed (``denoise``, ``fuse_input``, ``shoulder``).
+    """
+    settings = settings or {}
     import torch
 
     from exposure_env.ops.exposure import expose_lut
@@ -59,13 +66,13 @@ def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: 
     exposures = [cv2.LUT(photo, expose_lut(ev, 8)) for ev in evs] if case == "mertens" else []
     merger = cv2.createMergeMertens(1.0, 1.0, 1.0)
     if device is not None:  # CUDA context and kernels, outside the timing
-        retouch(photo[:512, :512], segment_auto_exposure, device=device, denoise=denoise, fuse_input=fuse_input)
+        retouch(photo[:512, :512], segment_auto_exposure, device=device, **settings)
         torch.cuda.reset_peak_memory_stats()
 
     def run():
         if case == "mertens":  # the floor: OpenCV's fusion alone, on the four exposures retouch makes
             return merger.process(exposures)
-        return retouch(photo, segment_auto_exposure, device=device, denoise=denoise, fuse_input=fuse_input)
+        return retouch(photo, segment_auto_exposure, device=device, **settings)
 
     seconds, output = [], None
     for _ in range(repeats):
@@ -82,13 +89,10 @@ def run_case(case: str, megapixels: int, repeats: int, device: str | None, evs: 
 
 
 def in_fresh_process(case: str, megapixels: int, repeats: int, device: str | None = None,
-                     evs: list[float] | None = None, denoise: bool = True, fuse_input: bool = False) -> dict:
+                     evs: list[float] | None = None, settings: dict | None = None) -> dict:
     """:func:`run_case` in a new interpreter; its JSON result."""
-    command = [sys.executable, __file__, "--case", case, "--megapixels", str(megapixels), "--repeats", str(repeats)]
-    if not denoise:
-        command.append("--no-denoise")
-    if fuse_input:
-        command.append("--fuse-input")
+    command = [sys.executable, __file__, "--case", case, "--megapixels", str(megapixels), "--repeats", str(repeats),
+               "--settings", json.dumps(settings or {})]
     if device is not None:
         command += ["--device", device]
     if evs is not None:
@@ -112,13 +116,16 @@ def main() -> None:
     parser.add_argument("--fuse-input", action="store_true",
                         help="also time the people look's render, the photo fused beside its exposures "
                              "(retouch(..., fuse_input=True))")
+    parser.add_argument("--shoulder", type=float, default=None, metavar="KNEE",
+                        help="also time the fusion look's render, highlights rolled off above KNEE "
+                             "(retouch(..., shoulder=KNEE); the fusion look's is 0.1)")
     parser.add_argument("--case", choices=["retouch", "mertens"], help=argparse.SUPPRESS)
+    parser.add_argument("--settings", type=json.loads, default={}, help=argparse.SUPPRESS)
     parser.add_argument("--megapixels", type=int, default=12, choices=sorted(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--evs", type=json.loads, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case is not None:
-        print(json.dumps(run_case(args.case, args.megapixels, args.repeats, args.device, args.evs, args.denoise,
-                                  args.fuse_input)))
+        print(json.dumps(run_case(args.case, args.megapixels, args.repeats, args.device, args.evs, args.settings)))
         return
 
     print(f"retouch of a 12 MP uint8 photo (4000x3000), T=4, {args.repeats} repeats, OpenCV threads "
@@ -131,17 +138,17 @@ def main() -> None:
     ratio = statistics.median(retouched["seconds"]) / statistics.median(floor["seconds"])
     print(f"ratio retouch / floor: {ratio:.2f}x (target <= 1.5x); peak {retouched['peak_mb'] / 1024:.2f} GB "
           f"(target <= 3 GB)")
-    if not args.denoise:
-        plain = in_fresh_process("retouch", 12, args.repeats, denoise=False)
-        print(row("retouch, denoise=False", plain))
-        print(f"ratio retouch (denoise=False) / floor: "
-              f"{statistics.median(plain['seconds']) / statistics.median(floor['seconds']):.2f}x (target <= 1.3x)")
-    if args.fuse_input:
-        people = in_fresh_process("retouch", 12, args.repeats, fuse_input=True)
-        print(row("retouch, fuse_input=True (people)", people))
-        print(f"ratio retouch (fuse_input=True) / floor: "
-              f"{statistics.median(people['seconds']) / statistics.median(floor['seconds']):.2f}x; peak "
-              f"{people['peak_mb'] / 1024:.2f} GB")
+    extras = [(name, settings, target) for asked, name, settings, target in (
+        (not args.denoise, "denoise=False", {"denoise": False}, " (target <= 1.3x)"),
+        (args.fuse_input, "fuse_input=True (people)", {"fuse_input": True}, ""),
+        (args.shoulder is not None, f"shoulder={args.shoulder} (fusion)", {"shoulder": args.shoulder}, ""),
+    ) if asked]
+    for name, settings, target in extras:
+        result = in_fresh_process("retouch", 12, args.repeats, settings=settings)
+        print(row(f"retouch, {name}", result))
+        print(f"ratio retouch ({name}) / floor: "
+              f"{statistics.median(result['seconds']) / statistics.median(floor['seconds']):.2f}x{target}; peak "
+              f"{result['peak_mb'] / 1024:.2f} GB")
     if args.device is not None:
         for megapixels in (12, 24):
             result = in_fresh_process("retouch", megapixels, args.repeats, device=args.device)

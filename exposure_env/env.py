@@ -101,8 +101,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
       ``max_ev`` (3.0), ``segmentation`` (``"otsu"``, ``"felzenszwalb"``, ``"slic"`` or a
       callable), ``feather`` (mask softening sigma in pixels, 0), ``reward_mode``
       (``"sparse"``), ``gamma`` (0.99, used for shaping), ``fusion_weights`` (Mertens
-      exponents: contrast, saturation, well-exposedness) and ``fuse_input`` (``False``; ``True``
-      also fuses S0's own 0-EV exposure into P_T).
+      exponents: contrast, saturation, well-exposedness), ``fuse_input`` (``False``; ``True``
+      also fuses S0's own 0-EV exposure into P_T) and ``shoulder`` (``None``: each exposure clips at
+      white; a knee in ``(0, 1)`` rolls the highlights off instead).
 
     ## Version History
     - v0: first release.
@@ -213,8 +214,9 @@ class ExposureRetouchEnv(gym.Env[dict, np.ndarray]):
         ev = float(self.mdp.exposure_values(action.reshape(-1))[0])
 
         mask = self._masks[self._t]
-        self._globals.append(expose(self._original, ev))  # S^g_t = global_filter(e_t, S0)
-        self._local = local_composite(self._local, ev, mask)  # S^l_{t+1} = local_filter(e_t, S^l_t)
+        shoulder = self.mdp.shoulder
+        self._globals.append(expose(self._original, ev, shoulder))  # S^g_t = global_filter(e_t, S0)
+        self._local = local_composite(self._local, ev, mask, shoulder)  # S^l_{t+1} = local_filter(e_t, S^l_t)
         self._evs.append(ev)
         self._t += 1
         terminated = self._t == self.mdp.num_segments

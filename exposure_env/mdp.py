@@ -17,6 +17,7 @@ import torch
 from gymnasium import spaces
 
 from exposure_env import REWARD_MODES
+from exposure_env.ops.exposure import check_knee
 from exposure_env.ops.resize import shrink_photo, thumbnail
 from exposure_env.ops.segmentation import Segmentation, segment
 
@@ -104,6 +105,10 @@ class ExposureMDP:
         fuse_input: also fuse the input photo itself, as its 0-EV exposure, into P_T (T + 1 frames,
             :func:`~exposure_env.ops.fusion.fusion_evs`), so the photo's own tones take part in the
             blend; ``False`` (default) fuses the T exposures alone, as the paper.
+        shoulder: ``None`` (default) clips each exposure at white, as the paper; a knee in ``(0, 1)``
+            (linear light) rolls the highlights an exposure pushes past white off towards white instead
+            (:func:`~exposure_env.ops.exposure.highlight_shoulder`), in every exposure of the episode (S^g_t,
+            S^l_t, P_T) and so of its render (:func:`~exposure_env.retouch.retouch`).
 
     Raises:
         ValueError: a setting out of its range, naming the setting.
@@ -120,6 +125,7 @@ class ExposureMDP:
     gamma: float = 0.99
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     fuse_input: bool = False
+    shoulder: float | None = None
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> ExposureMDP:
@@ -166,6 +172,8 @@ class ExposureMDP:
             object.__setattr__(self, name, kind(getattr(self, name)))
         object.__setattr__(self, "fusion_weights", tuple(float(w) for w in self.fusion_weights))
         object.__setattr__(self, "fuse_input", bool(self.fuse_input))
+        if self.shoulder is not None:
+            object.__setattr__(self, "shoulder", check_knee(self.shoulder))
 
     # ------------------------------------------------------------------ spaces
     @property

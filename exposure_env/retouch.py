@@ -81,9 +81,9 @@ def retouch(
     feather: float = 0.0,
     fusion_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     fuse_input: bool = False,
+    shoulder: float | None = None,
     device: str | torch.device | None = None,
     denoise: bool = True,
-    shoulder: float | None = None,
 ) -> RetouchResult:
     """Retouch a photo at full resolution with a policy trained on ``ExposureRetouch-v0`` (Alg. 3).
 
@@ -95,20 +95,18 @@ def retouch(
         policy: anything with ``predict(observation, deterministic=True) -> (action, state)``
             (an SB3 model, :class:`agents.DeepExposure`), or a callable
             ``policy(observation, info, env) -> action`` as in ``train/policies.py``.
-        size, num_segments, max_ev, segmentation, feather, fusion_weights, fuse_input: as the
-            env's arguments; use those the policy was trained with (``fuse_input`` also fuses the
-            photo's own 0-EV frame, :func:`~exposure_env.ops.fusion.fusion_evs`).
+        size, num_segments, max_ev, segmentation, feather, fusion_weights, fuse_input, shoulder: as
+            the env's arguments; use those the policy was trained with (``fuse_input`` also fuses the
+            photo's own 0-EV frame, :func:`~exposure_env.ops.fusion.fusion_evs`; ``shoulder``, a
+            knee in ``(0, 1)``, rolls off the highlights an exposure pushes past white instead of
+            clipping them, :func:`~exposure_env.ops.exposure.highlight_shoulder`, in the thumbnail
+            episode and in the full-resolution exposures alike).
         device: ``None`` or a CPU device fuses with OpenCV's ``MergeMertens`` (the fastest on a
             CPU); a GPU device (``"cuda"``) fuses with the torch twin there. The policy runs
             wherever it lives.
         denoise: smooth each exposure in proportion to the gain its pixels receive
             (:mod:`exposure_env.ops.clean`, on the CPU) before the fusion; ``False`` renders
             Alg. 3 as the env fuses P_T.
-        shoulder: ``None`` clips each full-resolution exposure at white, as the env does; a knee in
-            ``(0, 1)`` (linear light, e.g. :data:`~exposure_env.ops.exposure.SHOULDER_KNEE`) rolls
-            its highlights off smoothly from there instead
-            (:func:`~exposure_env.ops.exposure.highlight_shoulder`). The thumbnail episode, hence
-            the EVs and ``fused_thumbnail``, is the env's and always clips.
 
     Repeatability: the EVs and the fused thumbnail are always the same for the same photo and
     policy (the thumbnail episode runs OpenCV on one thread). The full-resolution fusion runs on
@@ -130,7 +128,7 @@ def retouch(
     evs, fused_thumbnail = _choose_exposures(
         thumbnail(photo, size), _action_fn(policy),
         size=size, num_segments=num_segments, max_ev=max_ev, segmentation=segmentation, feather=feather,
-        fusion_weights=fusion_weights, fuse_input=fuse_input,
+        fusion_weights=fusion_weights, fuse_input=fuse_input, shoulder=shoulder,
     )
     planes = _planes(image, photo)
     del photo  # an integer photo's float copy is not needed any more: free it before the exposures

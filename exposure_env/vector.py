@@ -222,8 +222,9 @@ class NumpyBackend:
         lockstep = bool((steps == steps[0]).all()) and len(envs) == self.num_envs
         rows, step = (slice(None), int(steps[0])) if lockstep else (envs, steps)
         per_env_evs = evs[:, None, None, None]
-        self.globals[rows, step] = expose(self.original[rows], per_env_evs)  # S^g_t = expose(S0, e_t)
-        self.local[rows] = local_composite(self.local[rows], per_env_evs, self.masks[rows, step])
+        shoulder = self.mdp.shoulder
+        self.globals[rows, step] = expose(self.original[rows], per_env_evs, shoulder)  # S^g_t = expose(S0, e_t)
+        self.local[rows] = local_composite(self.local[rows], per_env_evs, self.masks[rows, step], shoulder)
         self.local_u8[rows] = to_uint8(self.local[rows])
 
     def _advance_hard_masks(self, envs: np.ndarray, steps: np.ndarray, evs: np.ndarray) -> None:
@@ -235,7 +236,7 @@ class NumpyBackend:
         times faster than numpy's broadcast ``where=``), no blend arithmetic. The uint8
         observation of S^l comes from a uint8 table the same way.
         """
-        tables = exposure_tables(UINT8_CODES, evs)  # (n, 256) float32
+        tables = exposure_tables(UINT8_CODES, evs, self.mdp.shoulder)  # (n, 256) float32
         tables_u8 = to_uint8(tables)
         for env, step, table, table_u8 in zip(envs, steps, tables, tables_u8):
             exposed = cv2.LUT(self.original_u8[env], table, dst=self.globals[env, step])
@@ -365,13 +366,13 @@ class TorchBackend:
             step = self.device_index(steps)
             if isinstance(rows, slice):
                 rows = torch.arange(count, device=self.device)
-        tables = exposure_tables_torch(self.code_values, evs)  # (n, 256): S^g_t = expose(S0, e_t) per code
+        tables = exposure_tables_torch(self.code_values, evs, self.mdp.shoulder)  # (n, 256): S^g_t = expose(S0, e_t)
         exposed = tables.gather(1, self.original_index[rows]).view(count, 3, s, s)
         self.globals[rows, step] = exposed
         if self.hard:
             self.local[rows] = torch.where(self.masks[rows, step].unsqueeze(1), exposed, self.local[rows])
         else:
-            self.local[rows] = local_composite_torch(self.local[rows], evs, self.masks[rows, step])
+            self.local[rows] = local_composite_torch(self.local[rows], evs, self.masks[rows, step], self.mdp.shoulder)
 
     def fuse(self, envs: np.ndarray) -> torch.Tensor:
         """Eq. 30–31: P_T of ``envs``, ``(len(envs), 3, S, S)`` float32 on the device."""

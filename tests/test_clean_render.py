@@ -121,3 +121,65 @@ def test_clean_render_oracle_decisions_undo_a_known_exposure_and_the_cache_keeps
     assert np.allclose([row["evs"] for row in rows], 2.0, atol=0.5)
     with pytest.raises(SystemExit, match="another decider"):
         decisions(tmp_path, tmp_path / "evs.json", POLICY)
+
+
+def test_the_env_shoulder_is_one_definition_from_episode_to_render(tmp_path):
+    """``shoulder``, an env setting: the single env's S^g_t, S^l_t and P_T roll highlights off by it, the batched
+    env (numpy bitwise, torch closely) and the agent's differentiable unroll agree, a saved agent keeps it, and
+    retouch and the evaluation render the model's decisions with it."""
+    import gymnasium as gym
+    import torch
+
+    from agents import DeepExposure
+    from agents.transition import unroll
+    from exposure_env.ops.exposure import local_composite
+    from exposure_env.ops.fusion import fuse_exposures, mertens_fusion
+    from exposure_env.retouch import retouch
+    from exposure_env.vector import ExposureRetouchVectorEnv, SB3VecEnv
+    from train import evaluate
+
+    knee, settings = 0.25, {"size": 16, "num_segments": 2, "max_ev": 4.0, "reward": "reference"}
+    actions = (np.array([0.75], np.float32), np.array([-0.25], np.float32))  # +3 and -1 EV
+    fused, local = {}, {}
+    for shoulder in (None, knee):
+        env = gym.make("ExposureRetouch-v0", shoulder=shoulder, **settings)
+        observation, _ = env.reset(options={"index": 0})
+        mask = env.unwrapped._masks[0]
+        for action in actions:
+            observation, _, _, _, info = env.step(action)
+            local.setdefault(shoulder, observation["local"])
+        fused[shoulder] = info["fused"]
+    original = observation["original"].astype(np.float32) / 255
+    frames = [expose(original, 3.0, knee), expose(original, -1.0, knee)]
+    np.testing.assert_array_equal(fused[knee], mertens_fusion(np.stack(frames)))
+    assert np.abs(fused[knee] - fused[None]).max() > 0.05  # the highlights roll off instead of clipping
+    np.testing.assert_array_equal(local[knee], np.rint(local_composite(original, 3.0, mask, knee) * 255))
+
+    for backend in ("numpy", "torch"):
+        batched = ExposureRetouchVectorEnv(2, shoulder=knee, backend=backend, **settings)
+        batched.reset(options={"index": [0, 0]})
+        for action in actions:
+            *_, infos = batched.step(np.stack([action, action]))
+        np.testing.assert_allclose(infos["fused"][0], fused[knee], atol=0 if backend == "numpy" else 2e-3)
+
+    agent = DeepExposure("MultiInputPolicy", SB3VecEnv(batched), n_images=2, device="cpu", p_steps=0)
+    state = torch.from_numpy(original).permute(2, 0, 1)[None]
+    agent_fused, _, taken = unroll(agent.policy.actor, state, torch.ones(1, 2, 16, 16), 4.0, (1.0, 1.0, 1.0),
+                                   agent.fuse_input, agent.shoulder)
+    expected = fuse_exposures(original, (taken[0] * 4.0).tolist(), shoulder=knee)
+    np.testing.assert_allclose(agent_fused[0].permute(1, 2, 0).detach().numpy(), expected, atol=1e-4)
+    agent.save(tmp_path / "model.zip")
+    loaded = DeepExposure.load(tmp_path / "model.zip", device="cpu")
+    assert loaded.retouch_settings() == {"size": 16, "num_segments": 2, "max_ev": 4.0, "shoulder": knee}
+
+    photo = np.clip(np.random.default_rng(0).random((24, 30, 3)) * 400, 0, 255).astype(np.uint8)  # bright areas
+    chosen = retouch(photo, lambda observation, info, env: np.array([0.75], np.float32), **loaded.retouch_settings())
+    assert np.array_equal(chosen.image, apply_exposures(photo, chosen.evs, shoulder=knee))
+    assert not np.array_equal(chosen.image, apply_exposures(photo, chosen.evs))
+    plain_env = gym.make("ExposureRetouch-v0", **settings)  # judged in an env without it, as human_taste does
+    judged = evaluate.model_method(loaded)(plain_env, 0)
+    assert plain_env.unwrapped.mdp.shoulder is None  # the env is left as it was
+    evs = evaluate.roll_out(plain_env, evaluate.model_policy(loaded), 0, {"shoulder": knee})["evs"]
+    np.testing.assert_array_equal(judged.result, fuse_exposures(judged.original, evs, shoulder=knee))
+    np.testing.assert_array_equal(judged.render(photo / np.float32(255)) * 255,
+                                  apply_exposures(photo, evs, shoulder=knee).astype(np.float32))

@@ -82,6 +82,7 @@ def test_packaged_policy_retouches_with_its_recorded_settings(tmp_path):
     provenance = packaged_provenance()
     assert provenance["command"].startswith("exposure-train") and provenance["env_steps"] > 0
     policy = load_packaged_policy()
+    assert policy.env_kwargs["shoulder"] == 0.1  # the fusion look's env rolls highlights off (round 9)
     observation = {key: np.zeros((4, 64, 64, 3), np.uint8) for key in ("seg", "original", "local")}
     actions, _ = policy.predict(observation)
     assert actions.shape == (4, 1) and np.all(np.abs(actions) <= 1)
@@ -146,19 +147,21 @@ def test_packaged_policy_brightens_under_exposed_bracketed_frames(tmp_path):
     assert shipped > mean_psnr(policies.identity) + 6.0
     assert shipped > mean_psnr(policies.global_auto_exposure) + 1.0
 
-def test_shoulder_flag_reaches_the_render_and_is_off_by_default(tmp_path, model_path, monkeypatch):
-    from exposure_env.ops.exposure import SHOULDER_KNEE
-
+def test_the_models_shoulder_reaches_the_episode_and_the_render(tmp_path, model_path, monkeypatch):
+    """A model trained with the env's ``shoulder`` retouches with its knee (thumbnail episode and render); one
+    trained without it clips."""
     module = importlib.import_module("exposure_env.retouch")  # the package's name ``retouch`` is the function
     real, knees = module.retouch_file, []
 
     def recording(src, dst, policy, **kwargs):
-        knees.append(kwargs["shoulder"])
+        knees.append(kwargs.get("shoulder"))
         return real(src, dst, policy, **kwargs)
 
+    shouldered = DeepExposure("MultiInputPolicy", SB3VecEnv(ExposureRetouchVectorEnv(
+        2, size=32, num_segments=2, reward="reference", shoulder=0.25)), n_images=2, seed=0, device="cpu")
+    shouldered.save(tmp_path / "shoulder.zip")
     monkeypatch.setattr(module, "retouch_file", recording)
     photo_folder(tmp_path / "in")
-    for flags, out in (([], "clip"), (["--shoulder"], "shoulder")):
-        retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / out), "--model", str(model_path),
-                      *flags])
-    assert knees == [None, SHOULDER_KNEE]
+    for model, out in ((model_path, "clip"), (tmp_path / "shoulder.zip", "shoulder")):
+        assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / out), "--model", str(model)]) == 0
+    assert knees == [None, 0.25]

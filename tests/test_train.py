@@ -149,6 +149,17 @@ def test_a_linear_learning_rate_schedule_reaches_zero_at_the_last_update(tmp_pat
     assert "--lr-schedule linear: only DeepExposure's actor has one" in capsys.readouterr().err
 
 
+def test_the_shoulder_is_trained_with_and_recorded_or_refused(tmp_path, capsys):
+    argv = ["--algo", "deepexposure-discriminator", "--steps", "16", *TINY]
+    assert train.main([*argv, "--shoulder", "0.3", "--out", str(tmp_path / "ok")]) == 0
+    assert DeepExposure.load(tmp_path / "ok" / "model.zip").retouch_settings()["shoulder"] == 0.3
+    assert train.main([*argv, "--shoulder", "1.5", "--out", str(tmp_path / "bad")]) == 2
+    assert "shoulder 1.5: the knee must be a linear value in (0, 1)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # refused with the arguments: a stock agent's model records no env setting
+        train.main(["--algo", "ppo", "--shoulder", "0.3", *TINY, "--size", "40", "--out", str(tmp_path / "ppo")])
+    assert "--shoulder: only DeepExposure records it" in capsys.readouterr().err
+
+
 def test_deep_exposure_i_on_an_ensemble_critic_needs_a_random_value_start(tmp_path, capsys):
     argv = ["--algo", "deepexposure-value", "--reward", "critic", "--critic", "ensemble", "--out", str(tmp_path)]
     with pytest.raises(SystemExit):  # refused with the arguments, before any training

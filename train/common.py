@@ -81,7 +81,7 @@ class HeldOutEvaluation(BaseCallback):
         episodes = [roll_out(self.env, model_policy(self.model), index) for index in range(self.num_photos)]
 
         # each photo's episode, rolled out once for the metrics and the EVs
-        played = {"model": lambda env, index: episode_outcome(env, episodes[index])}
+        played = {"model": lambda env, index: episode_outcome(episodes[index])}
         rows, _ = evaluate(self.env, played, self.num_photos, progress=False)
         evs = np.array([episode["evs"] for episode in episodes])
         return {**{metric: rows[0][metric] for metric in EVAL_METRICS}, "ev_spread": float(evs.std(axis=0).mean())}

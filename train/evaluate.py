@@ -36,6 +36,7 @@ a professional's retouches (expert C of MIT-Adobe FiveK).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import re
 import sys
@@ -85,22 +86,36 @@ class Outcome(NamedTuple):
 Method = Callable[["gym.Env", int], Outcome]
 
 
-def roll_out(env: gym.Env, policy: policies.Policy, index: int) -> dict:
-    """One episode on pool photo ``index``; returns the return, P_T, S0 (``original``) and target (or ``None``)."""
-    observation, info = env.reset(options={"index": index})
-    original = observation["original"].astype(np.float32) / 255.0
-    episode_return, terminated = 0.0, False
-    while not terminated:
-        observation, reward, terminated, _, info = env.step(policy(observation, info, env))
-        episode_return += reward
+def roll_out(env: gym.Env, policy: policies.Policy, index: int, settings: dict[str, Any] | None = None) -> dict:
+    """One episode on pool photo ``index``; returns the return, P_T, S0 (``original``), target (or ``None``), the
+    EVs and the MDP it was played in (``mdp``, which its render follows).
+
+    Args:
+        settings: MDP settings that differ from the env's for this episode (:func:`trained_settings`: a model is
+            judged in the MDP it was trained in).
+    """
+    unwrapped = env.unwrapped
+    mdp = unwrapped.mdp
+    unwrapped.mdp = dataclasses.replace(mdp, **(settings or {}))
+    try:
+        observation, info = env.reset(options={"index": index})
+        original = observation["original"].astype(np.float32) / 255.0
+        episode_return, terminated = 0.0, False
+        while not terminated:
+            observation, reward, terminated, _, info = env.step(policy(observation, info, env))
+            episode_return += reward
+        played = unwrapped.mdp
+    finally:
+        unwrapped.mdp = mdp
     return {"return": episode_return, "fused": info["fused"], "original": original, "target": info.get("target"),
-            "evs": list(info["evs"])}
+            "evs": list(info["evs"]), "mdp": played}
 
 
-def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float],
-             fuse_input: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float], fuse_input: bool = False,
+             shoulder: float | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """``render(photo)``: the photo's 8-bit codes exposed at each EV and fused, exactly as ``exposure-retouch``
-    renders an 8-bit file (Alg. 3, :func:`exposure_env.retouch.apply_exposures`; ``fuse_input`` as the env's).
+    renders an 8-bit file (Alg. 3, :func:`exposure_env.retouch.apply_exposures`; ``fuse_input`` and
+    ``shoulder`` as the env's).
 
     ``photo`` is ``(H, W, 3)`` float32 sRGB in ``[0, 1]``, as a pool reads an 8-bit file (``code / 255``,
     so its codes come back exactly); the result is float32 ``code / 255`` of the uint8 output.
@@ -109,37 +124,28 @@ def fuse_evs(evs: Iterable[float], fusion_weights: tuple[float, float, float],
     from exposure_env.retouch import apply_exposures
 
     evs = tuple(float(ev) for ev in evs)
-    return lambda photo: (apply_exposures(to_uint8(photo), evs, fusion_weights, fuse_input).astype(np.float32)
-                          / np.float32(255.0))
+    return lambda photo: (apply_exposures(to_uint8(photo), evs, fusion_weights, fuse_input, shoulder=shoulder)
+                          .astype(np.float32) / np.float32(255.0))
 
 
-def episode_outcome(env: gym.Env, episode: dict, fuse_input: bool | None = None) -> Outcome:
-    """What a :func:`roll_out` episode made of its photo: its P_T; it renders with the EVs it chose.
-
-    ``fuse_input`` (default: the env's) says whether P_T and the render also fuse the photo's own 0-EV frame: a
-    policy trained with ``fuse_input`` is judged with it in an env without it (its decisions do not depend on
-    the setting, its P_T does).
-    """
-    from exposure_env.ops.fusion import fuse_exposures
-
-    mdp = env.unwrapped.mdp
-    fuse_input = mdp.fuse_input if fuse_input is None else fuse_input
-    fused = episode["fused"] if fuse_input == mdp.fuse_input else fuse_exposures(
-        episode["original"], episode["evs"], mdp.fusion_weights, fuse_input)
-    return Outcome(fused, episode["original"], episode["target"], fuse_evs(episode["evs"], mdp.fusion_weights,
-                                                                           fuse_input))
+def episode_outcome(episode: dict) -> Outcome:
+    """What a :func:`roll_out` episode made of its photo: its P_T; it renders with the EVs it chose, in the MDP
+    it was played in."""
+    mdp = episode["mdp"]
+    return Outcome(episode["fused"], episode["original"], episode["target"],
+                   fuse_evs(episode["evs"], mdp.fusion_weights, mdp.fuse_input, mdp.shoulder))
 
 
 def policy_method(policy: policies.Policy) -> Method:
     """A policy as a method: its episode's fused result; it renders with the EVs it chose."""
-    return lambda env, index: episode_outcome(env, roll_out(env, policy, index))
+    return lambda env, index: episode_outcome(roll_out(env, policy, index))
 
 
 def model_method(model: BaseAlgorithm | ActorPolicy) -> Method:  # noqa: F821
-    """A trained model as a method (:func:`model_policy`), its P_T and render fused as it was trained
-    (:func:`trained_fuse_input`)."""
-    policy, fuse_input = model_policy(model), trained_fuse_input(model)
-    return lambda env, index: episode_outcome(env, roll_out(env, policy, index), fuse_input)
+    """A trained model as a method (:func:`model_policy`), played and rendered in the MDP it was trained in
+    (:func:`trained_settings`)."""
+    policy, settings = model_policy(model), trained_settings(model)
+    return lambda env, index: episode_outcome(roll_out(env, policy, index, settings))
 
 
 def model_policy(model: BaseAlgorithm | ActorPolicy) -> policies.Policy:  # noqa: F821
@@ -199,9 +205,9 @@ def oracle_method(kind: str) -> Method:
 
     def method(env: gym.Env, index: int) -> Outcome:
         original, target, evs = oracle_evs(env, index, kind)
-        weights = env.unwrapped.mdp.fusion_weights
-        fused = fuse_exposures(original, evs, weights)  # P_T, as an episode with these EVs
-        return Outcome(fused, original, target, fuse_evs(evs, weights))
+        mdp = env.unwrapped.mdp
+        fused = fuse_exposures(original, evs, mdp.fusion_weights, shoulder=mdp.shoulder)  # P_T of an episode
+        return Outcome(fused, original, target, fuse_evs(evs, mdp.fusion_weights, shoulder=mdp.shoulder))
 
     return method
 
@@ -596,17 +602,19 @@ def row_names(paths: list[Path]) -> dict[str, Path]:
     return names
 
 
-def trained_fuse_input(model: BaseAlgorithm | ActorPolicy) -> bool:  # noqa: F821
-    """Whether the model was trained with the env's ``fuse_input`` (DeepExposure and the packaged policy record it;
-    stock SB3 models record none: ``False``)."""
+def trained_settings(model: BaseAlgorithm | ActorPolicy) -> dict[str, Any]:  # noqa: F821
+    """The settings of the MDP the model was trained in that shape its episodes and renders beyond the env's
+    spaces: ``fuse_input`` and ``shoulder`` (DeepExposure and the packaged policies record them; stock SB3 models
+    record none: the defaults, ``False`` and ``None``)."""
     from agents import DeepExposure
     from agents.packaged import ActorPolicy
 
     if isinstance(model, DeepExposure):
-        return model.fuse_input
+        return {"fuse_input": model.fuse_input, "shoulder": model.shoulder}
     if isinstance(model, ActorPolicy):
-        return bool(model.env_kwargs.get("fuse_input", False))
-    return False
+        return {"fuse_input": bool(model.env_kwargs.get("fuse_input", False)),
+                "shoulder": model.env_kwargs.get("shoulder")}
+    return {"fuse_input": False, "shoulder": None}
 
 
 def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:

@@ -235,7 +235,7 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     Every photo of ``pool`` at 64×64: the target against the raw photo, the ±2 EV bracket
     (:data:`~train.policies.WIDE_BRACKET`, fused) and global auto-exposure (clipped to ±``max_ev``);
     with ``policy`` also against that policy's result P_T (:func:`exposure_env.retouch.retouch`'s
-    fused thumbnail, EVs within ±``max_ev``).
+    fused thumbnail, EVs within ±``max_ev``, in the MDP it was trained in: its ``fuse_input`` and ``shoulder``).
 
     Args:
         score: the critic's batch score, ``(N, 64, 64, 3)`` float32 sRGB -> ``(N,)``, higher is
@@ -280,9 +280,11 @@ def preference_shares(score: Callable[[np.ndarray], np.ndarray], pool: ImagePool
     }
     if policy is not None:
         from exposure_env.retouch import retouch
+        from train.evaluate import trained_settings
 
-        results = np.stack([retouch(raw, policy, size=IMAGE_SIZE, num_segments=NUM_SEGMENTS,
-                                    max_ev=max_ev).fused_thumbnail for raw in raws])
+        trained = trained_settings(policy)  # the P_T of the MDP it was trained in (fuse_input, shoulder)
+        results = np.stack([retouch(raw, policy, size=IMAGE_SIZE, num_segments=NUM_SEGMENTS, max_ev=max_ev,
+                                    **trained).fused_thumbnail for raw in raws])
         shares["beats_policy"] = float((target_scores > score(results)).mean())
     return shares
 

@@ -29,7 +29,8 @@ retouched and exits with 130, 143 or 129.
 Without --model a policy that ships with the package is used, by --look (agents/weights; each
 look's policy_provenance.json names its training command, data and terms):
   fusion  (default) learned the taste of exposure fusions of bracketed sequences: it lifts
-          dark photos and opens shadows, as an HDR fusion does.
+          dark photos and opens shadows, as an HDR fusion does, and rolls highlights off
+          instead of clipping them.
   people  learned the taste of photos people made: it lifts dark photos less than fusion and
           keeps a scene's key closer to a professional's (a low-key scene stays darker, a
           bright one bright), with less lifted noise; under-exposed frames stay dimmer than
@@ -180,13 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recursive", action="store_true", help="look for photos in sub-folders too")
     parser.add_argument("--device", default=None,
                         help="cuda fuses on the GPU with the torch Mertens twin (default: OpenCV on CPU)")
-    parser.add_argument("--shoulder", action="store_true",
-                        help="roll highlights pushed past white off smoothly from a knee ("
-                             "exposure_env.ops.exposure.SHOULDER_KNEE) instead of clipping them flat; the policy "
-                             "still decides on the env's clipped thumbnail (default: clip)")
     args = parser.parse_args(argv)
     from exposure_env.atomic import check_writable
-    from exposure_env.ops.exposure import SHOULDER_KNEE
 
     try:
         tag = output_tag(None if args.model is not None else args.look)
@@ -205,7 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[Path] = []
     try:
         policy, settings = load_policy(args.model, args.look)
-        settings = {**settings, "shoulder": SHOULDER_KNEE if args.shoulder else None}
         start = time.monotonic()
         failures = retouch_all(pairs, policy, settings, args.device, finished)
         failed = len(skipped) + failures

@@ -93,6 +93,7 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
     critic = None if args.critic is None else load_critic(args.critic, args.device)
     env_kwargs = {"pool": args.pool, "size": args.size, "num_segments": args.num_segments, "max_ev": args.max_ev,
                   "reward_mode": args.reward_mode, "gamma": args.gamma, "fuse_input": args.fuse_input,
+                  "shoulder": args.shoulder,
                   "reward": "reference" if args.reward == "reference" else critic or "discriminator"}
     gan_reward = None
     if args.reward == "gan":
@@ -285,6 +286,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also fuse the photo itself (its 0-EV frame) into the result P_T the critic judges, and "
                              "so into every render of the model (ExposureMDP.fuse_input; default: the T exposures "
                              "alone, as the paper)")
+    parser.add_argument("--shoulder", type=float, default=None, metavar="KNEE",
+                        help="roll the highlights each exposure pushes past white off from this linear knee in (0, 1) "
+                             "instead of clipping them, in every episode and so in every render of the model "
+                             "(ExposureMDP.shoulder; the fusion look uses 0.1; default: clip, as the paper)")
     parser.add_argument("--reward-mode", default="sparse", choices=REWARD_MODES,
                         help="sparse (the paper, default), shaped or dense (appendix Eq. 20–23)")
     parser.add_argument("--steps", type=int, default=8192, help="environment steps (default: 8192)")
@@ -346,6 +351,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--experts: only the GAN reward's critic learns from expert photos (--reward {args.reward})")
     if args.fuse_input and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--fuse-input: only DeepExposure records it for its renders (--algo {args.algo})")
+    if args.shoulder is not None and args.algo not in algorithms.DEEP_EXPOSURE:
+        parser.error(f"--shoulder: only DeepExposure records it for its renders (--algo {args.algo})")
     if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
     if args.ev_window is not None:
@@ -395,7 +402,7 @@ def main(argv: list[str] | None = None, report: Callable[[dict], None] | None = 
     try:
         envs, gan_reward, callbacks = build(args)
         eval_env = gym.make("ExposureRetouch-v0", pool=args.eval_pool, size=args.size, num_segments=args.num_segments,
-                            max_ev=args.max_ev, fuse_input=args.fuse_input)
+                            max_ev=args.max_ev, fuse_input=args.fuse_input, shoulder=args.shoulder)
         model = resume(args, envs, gan_reward) if args.resume else new_model(args, envs)
     except (ValueError, OSError) as error:
         print(f"exposure-train: {error}", file=sys.stderr)

@@ -1,9 +1,9 @@
-"""The README's before/after picture, cut from a committed grid: raw | the shipped policy | the expert's retouch.
+"""The README's before/after picture, cut from a committed grid: raw | the two shipped looks | the expert's retouch.
 
     python docs/scripts/readme_picture.py        # writes docs/images/before_after.jpg
 
-The grid is ``docs/results/human_taste/round2/fivek_grid_1.jpg`` (fivek dev, written by
-``python -m train.experiments.human_taste``; its commands are in that folder's commands.sh).
+The grid is ``docs/results/human_taste/looks/fivek_grid_1.jpg`` (fivek dev, written by
+``python -m train.experiments.human_taste``; its command is in docs/results/human_taste/commands.sh).
 Its cells are found as the runs of non-white pixel rows and columns, so the script needs no
 coordinates; ``--row`` picks the photo, ``--columns`` the grid's columns (0 = raw).
 """
@@ -39,12 +39,13 @@ def cells(grid: np.ndarray, min_side: int = 60) -> tuple[list[tuple[int, int]], 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--grid", type=Path, default=DOCS / "results" / "human_taste" / "round2" / "fivek_grid_1.jpg")
+    parser.add_argument("--grid", type=Path, default=DOCS / "results" / "human_taste" / "looks" / "fivek_grid_1.jpg")
     parser.add_argument("--row", type=int, default=0, help="the grid's photo row (default: 0)")
-    parser.add_argument("--columns", type=int, nargs="+", default=[0, 3, 4],
-                        help="grid columns, left to right (default: 0 3 4: raw, the shipped policy, expert target)")
-    parser.add_argument("--labels", nargs="+", default=["raw photo", "exposure-retouch (shipped policy)",
-                                                        "a professional's retouch (FiveK expert C)"])
+    parser.add_argument("--columns", type=int, nargs="+", default=[0, 3, 4, 5],
+                        help="grid columns, left to right (default: 0 3 4 5: raw, the fusion look, the people look, "
+                             "expert target)")
+    parser.add_argument("--labels", nargs="+", default=["raw photo", "exposure-retouch (default)",
+                                                        "--look people", "a professional's retouch"])
     parser.add_argument("--out", type=Path, default=DOCS / "images" / "before_after.jpg")
     args = parser.parse_args()
     grid = np.asarray(Image.open(args.grid).convert("RGB"))

@@ -3,9 +3,11 @@
 The transition of the README's environment table: ``S^g_t = expose(S0, e_t)`` (global filter) and
 ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t`` (local filter).
 
-``shoulder=knee`` (off by default; the env always clips) replaces the hard clip at white by a highlight
-shoulder (issue 30), :func:`highlight_shoulder`: identity up to the knee, then Reinhard's roll-off with a
-white point, so that a bright area pushed past white keeps its gradient instead of turning flat white.
+``shoulder=knee`` (off by default: the hard clip at white) replaces the clip by a highlight shoulder
+(issue 30), :func:`highlight_shoulder`: identity up to the knee, then Reinhard's roll-off with a white
+point, so that a bright area pushed past white keeps its gradient instead of turning flat white. The env's
+``shoulder`` setting (:class:`~exposure_env.mdp.ExposureMDP`) passes it to every exposure of an episode and
+of its full-resolution render.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ UINT8_CODES = np.arange(256, dtype=np.float32) / np.float32(255.0)
 _AUTO_EXPOSURE_FLOOR = 1e-4
 #: the averages :func:`auto_exposure_ev` can bring to mid-grey
 AUTO_EXPOSURE_STATISTICS = ("mean", "log-average")
-#: the knee ``exposure-retouch --shoulder`` uses: the linear value above which :func:`highlight_shoulder` rolls
-#: off (sRGB 0.735, 8-bit code 188). A ramp from sRGB 0.5 to white pushed +3 EV keeps 17 codes (238..255) under
-#: it; under a knee at 0.8 it would keep 4 (251..255)
+#: :func:`highlight_shoulder`'s default knee: the linear value above which it rolls off (sRGB 0.735, 8-bit code
+#: 188), the one issue 30 measured on the render alone. A ramp from sRGB 0.5 to white pushed +3 EV keeps 17 codes
+#: (238..255) under it; under a knee at 0.8 it would keep 4 (251..255). The fusion look's env uses 0.1
 SHOULDER_KNEE = 0.5
 
 
@@ -163,7 +165,7 @@ def expose_torch(srgb: torch.Tensor, ev: torch.Tensor, shoulder: float | None = 
     return linear_to_srgb_torch(torch.clamp(linear, 0.0, 1.0))
 
 
-def local_composite(local: np.ndarray, ev: float, mask: np.ndarray) -> np.ndarray:
+def local_composite(local: np.ndarray, ev: float, mask: np.ndarray, shoulder: float | None = None) -> np.ndarray:
     """Re-expose only the masked segment of the running composite (the local filter).
 
     ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t``.
@@ -172,27 +174,30 @@ def local_composite(local: np.ndarray, ev: float, mask: np.ndarray) -> np.ndarra
         local: ``(H, W, 3)`` float sRGB composite ``S^l_t``.
         ev: exposure value ``e_t`` in stops.
         mask: ``(H, W)`` float in ``[0, 1]``, the segment ``M_t``.
+        shoulder: as :func:`expose`'s.
 
     Returns:
         ``(H, W, 3)`` composite ``S^l_{t+1}``.
     """
     weight = mask[..., None].astype(local.dtype, copy=False)
-    return local * (1.0 - weight) + expose(local, ev) * weight
+    return local * (1.0 - weight) + expose(local, ev, shoulder) * weight
 
 
-def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def local_composite_torch(local: torch.Tensor, ev: torch.Tensor, mask: torch.Tensor,
+                          shoulder: float | None = None) -> torch.Tensor:
     """Torch twin of :func:`local_composite`.
 
     Args:
         local: ``(B, 3, H, W)`` composite ``S^l_t``.
         ev: ``(B,)`` exposure values.
         mask: ``(B, 1, H, W)`` or ``(B, H, W)`` segment weights in ``[0, 1]``.
+        shoulder: as :func:`expose`'s.
 
     Returns:
         ``(B, 3, H, W)`` composite ``S^l_{t+1}``.
     """
     weight = mask if mask.dim() == 4 else mask.unsqueeze(1)
-    return local * (1.0 - weight) + expose_torch(local, ev) * weight
+    return local * (1.0 - weight) + expose_torch(local, ev, shoulder) * weight
 
 
 def auto_exposure_ev(srgb: np.ndarray, statistic: str = "mean") -> float:

@@ -138,7 +138,7 @@ def fusion_evs(evs: Sequence[float] | np.ndarray, fuse_input: bool = False) -> t
 
 def fuse_exposures(
     image: np.ndarray, evs: Sequence[float] | np.ndarray, weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
-    fuse_input: bool = False,
+    fuse_input: bool = False, shoulder: float | None = None,
 ) -> np.ndarray:
     """P_T of an episode: the Mertens fusion of the global exposures ``expose(S0, e_t)`` (Eq. 30-31).
 
@@ -147,6 +147,7 @@ def fuse_exposures(
         evs: the T exposure values in stops.
         weights: Mertens exponents (contrast, saturation, well-exposedness).
         fuse_input: also fuse S0's own 0-EV frame (:func:`fusion_evs`), as the env's ``fuse_input``.
+        shoulder: the highlight shoulder's knee of the exposures, as the env's ``shoulder`` (``None``: clip).
 
     Returns:
         ``(H, W, 3)`` float32 in ``[0, 1]``.
@@ -154,7 +155,7 @@ def fuse_exposures(
     Raises:
         ValueError: no EVs, or NaN / infinite values (from :func:`mertens_fusion`).
     """
-    return mertens_fusion(np.stack([expose(image, ev) for ev in fusion_evs(evs, fuse_input)]), *weights)
+    return mertens_fusion(np.stack([expose(image, ev, shoulder) for ev in fusion_evs(evs, fuse_input)]), *weights)
 
 
 # ----------------------------------------------------------------------------- torch twin
@@ -397,7 +398,7 @@ def mertens_fusion_torch(
 
 def fuse_exposures_torch(
     images: torch.Tensor, evs: torch.Tensor, weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
-    fuse_input: bool = False,
+    fuse_input: bool = False, shoulder: float | None = None,
 ) -> torch.Tensor:
     """Batched, differentiable twin of :func:`fuse_exposures`: P_T of B episodes.
 
@@ -406,11 +407,12 @@ def fuse_exposures_torch(
         evs: ``(B, T)`` exposure values in stops; gradients flow to them.
         weights: Mertens exponents (contrast, saturation, well-exposedness).
         fuse_input: also fuse each S0's own :data:`INPUT_EV` frame (:func:`fusion_evs`).
+        shoulder: the exposures' highlight-shoulder knee (``None``: clip).
 
     Returns:
         ``(B, 3, H, W)`` in ``[0, 1]``.
     """
     if fuse_input:
         evs = torch.cat([evs, evs.new_full((evs.shape[0], 1), INPUT_EV)], dim=1)
-    exposures = torch.stack([expose_torch(images, evs[:, step]) for step in range(evs.shape[1])], dim=1)
+    exposures = torch.stack([expose_torch(images, evs[:, step], shoulder) for step in range(evs.shape[1])], dim=1)
     return mertens_fusion_torch(exposures, *weights)

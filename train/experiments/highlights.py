@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
@@ -72,21 +72,23 @@ def highlight_cap(srgb: np.ndarray, level: float) -> float:
 Episodes = Callable[[gym.Env, int], dict]
 
 
-def played(policy: policies.Policy) -> Episodes:
-    """``policy``'s episode of each photo (:func:`~train.evaluate.roll_out`), played once and kept: the policy is
-    deterministic, so its row, its capped rows, the per-photo figures and the pictures share one decision."""
-    return functools.cache(lambda env, index: evaluate.roll_out(env, policy, index))
+def played(policy: policies.Policy, settings: dict[str, Any] | None = None) -> Episodes:
+    """``policy``'s episode of each photo (:func:`~train.evaluate.roll_out`, in the MDP of ``settings``), played
+    once and kept: the policy is deterministic, so its row, its capped rows, the per-photo figures and the
+    pictures share one decision."""
+    return functools.cache(lambda env, index: evaluate.roll_out(env, policy, index, settings))
 
 
-def capped_method(episodes: Episodes, level: float, fuse_input: bool = False) -> evaluate.Method:
+def capped_method(episodes: Episodes, level: float) -> evaluate.Method:
     """A policy's decisions (``episodes``) with the darkest exposure lowered to :func:`highlight_cap` at ``level``
-    where it is brighter, rendered with the photo's own frame when the policy was trained with ``fuse_input``."""
+    where it is brighter, rendered in the MDP the episode was played in."""
     def method(env: gym.Env, index: int) -> evaluate.Outcome:
         episode = episodes(env, index)
         evs = np.asarray(episode["evs"], dtype=float)
         darkest = int(evs.argmin())
         evs[darkest] = min(evs[darkest], highlight_cap(episode["original"], level))
-        render = evaluate.fuse_evs(evs, env.unwrapped.mdp.fusion_weights, fuse_input)
+        mdp = episode["mdp"]
+        render = evaluate.fuse_evs(evs, mdp.fusion_weights, mdp.fuse_input, mdp.shoulder)
         return evaluate.Outcome(render(episode["original"]), episode["original"], episode["target"], render)
 
     return method
@@ -140,13 +142,12 @@ def main(argv: list[str] | None = None) -> str:
         raise SystemExit(f"python -m train.experiments.highlights: error: {error}") from None
     pool = env.unwrapped.pool
     photos = min(args.photos or len(pool), len(pool))
-    episodes = played(evaluate.model_policy(model))
+    episodes = played(evaluate.model_policy(model), evaluate.trained_settings(model))
     reference = evaluate.reference_methods(paired=pool.paired)
     methods = {name: reference[name] for name in ("identity", "global auto-exposure",
                                                   "global auto-exposure, log-average", "bracket -2..+2 EV")}
-    fuse_input = evaluate.trained_fuse_input(model)
-    methods[POLICY] = lambda env, index: evaluate.episode_outcome(env, episodes(env, index), fuse_input)
-    methods.update({capped_name(level): capped_method(episodes, level, fuse_input) for level in args.cap_levels})
+    methods[POLICY] = lambda env, index: evaluate.episode_outcome(episodes(env, index))
+    methods.update({capped_name(level): capped_method(episodes, level) for level in args.cap_levels})
     methods.update({name: method for name, method in reference.items() if name.startswith("oracle")})
     rows, _ = evaluate.evaluate(env, methods, photos, render_side=args.render_side)
     write_csv(args.out / "results.csv", rows, ["method", *evaluate.METRICS])
