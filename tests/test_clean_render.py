@@ -87,8 +87,9 @@ def test_the_shoulder_is_the_plain_exposure_below_its_knee_and_c1_at_it():
     step = 1e-6  # slope 1 on both sides of the knee (linear light, gain 8)
     assert (highlight_shoulder(np.array([SHOULDER_KNEE + step]), 8.0)[0] - SHOULDER_KNEE) / step == \
         pytest.approx(1.0, abs=1e-4)
-    with pytest.raises(ValueError, match="shoulder True: the knee must be a linear value in"):
-        apply_exposures(np.zeros((4, 4, 3), np.uint8), (1.0,), shoulder=True)
+    for bad in (True, "x", 1.5):  # one line naming the argument, whatever the bad value's type
+        with pytest.raises(ValueError, match=f"shoulder {bad!r}: the knee must be a linear value in"):
+            apply_exposures(np.zeros((4, 4, 3), np.uint8), (1.0,), shoulder=bad)
 
 
 def test_shoulder_numpy_and_torch_twins_agree():

@@ -109,7 +109,8 @@ def test_look_people_retouches_with_its_own_packaged_policy_and_settings(tmp_pat
     assert calls == [(load_packaged_policy("fusion"), False), (load_packaged_policy("people"), True)]
     fusion, people = tmp_path / "in" / "p0.retouched.jpg", tmp_path / "in" / "p0.retouched-people.jpg"
     assert fusion.read_bytes() != people.read_bytes()
-    assert "by the fusion look" in summaries[0] and "by the people look" in summaries[1]
+    assert "by the fusion look (highlights rolled off above a linear knee of 0.1)" in summaries[0]
+    assert "by the people look;" in summaries[1]  # the people look clips: no knee to name
     with pytest.raises(SystemExit):
         retouch.main([str(tmp_path / "in" / "p0.jpg"), "--look", "people", "--model", "agent.zip"])
     assert "argument --model: not allowed with argument --look" in capsys.readouterr().err

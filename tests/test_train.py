@@ -157,7 +157,7 @@ def test_the_shoulder_is_trained_with_and_recorded_or_refused(tmp_path, capsys):
     assert "shoulder 1.5: the knee must be a linear value in (0, 1)" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # refused with the arguments: a stock agent's model records no env setting
         train.main(["--algo", "ppo", "--shoulder", "0.3", *TINY, "--size", "40", "--out", str(tmp_path / "ppo")])
-    assert "--shoulder: only DeepExposure records it" in capsys.readouterr().err
+    assert "--shoulder: only DeepExposure (deepexposure-value, deepexposure-discriminator)" in capsys.readouterr().err
 
 
 def test_deep_exposure_i_on_an_ensemble_critic_needs_a_random_value_start(tmp_path, capsys):

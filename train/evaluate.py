@@ -96,7 +96,8 @@ def roll_out(env: gym.Env, policy: policies.Policy, index: int, settings: dict[s
     """
     unwrapped = env.unwrapped
     mdp = unwrapped.mdp
-    unwrapped.mdp = dataclasses.replace(mdp, **(settings or {}))
+    changed = {name: value for name, value in (settings or {}).items() if getattr(mdp, name) != value}
+    unwrapped.mdp = dataclasses.replace(mdp, **changed) if changed else mdp
     try:
         observation, info = env.reset(options={"index": index})
         original = observation["original"].astype(np.float32) / 255.0

@@ -30,7 +30,7 @@ Without --model a policy that ships with the package is used, by --look (agents/
 look's policy_provenance.json names its training command, data and terms):
   fusion  (default) learned the taste of exposure fusions of bracketed sequences: it lifts
           dark photos and opens shadows, as an HDR fusion does, and rolls highlights off
-          instead of clipping them.
+          instead of clipping them (a white sky may come out a light grey).
   people  learned the taste of photos people made: it lifts dark photos less than fusion and
           keeps a scene's key closer to a professional's (a low-key scene stays darker, a
           bright one bright), with less lifted noise; under-exposed frames stay dimmer than
@@ -211,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         stopped = stop_reason(interrupt)
         _report_stop(stopped.signal_name, pairs, len(finished))
         return stopped.exit_code
-    _report_summary(len(pairs) - failures, time.monotonic() - start, args.out, tag,
-                    str(args.model) if args.model is not None else f"the {args.look} look")
+    source = str(args.model) if args.model is not None else f"the {args.look} look"
+    if settings.get("shoulder") is not None:  # the env setting the policy was trained with, in its render too
+        source += f" (highlights rolled off above a linear knee of {settings['shoulder']:g})"
+    _report_summary(len(pairs) - failures, time.monotonic() - start, args.out, tag, source)
     if failed:
         print(f"exposure-retouch: {failed} of {len(pairs) + len(skipped)} inputs failed", file=sys.stderr)
     return 1 if failed else 0

@@ -352,7 +352,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.fuse_input and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--fuse-input: only DeepExposure records it for its renders (--algo {args.algo})")
     if args.shoulder is not None and args.algo not in algorithms.DEEP_EXPOSURE:
-        parser.error(f"--shoulder: only DeepExposure records it for its renders (--algo {args.algo})")
+        parser.error(f"--shoulder: only DeepExposure ({', '.join(algorithms.DEEP_EXPOSURE)}) records it for its "
+                     f"renders, not --algo {args.algo}")
     if args.segment_place and args.algo not in algorithms.DEEP_EXPOSURE:
         parser.error(f"--segment-place: only DeepExposure's actor reads it (--algo {args.algo})")
     if args.ev_window is not None:

@@ -39,10 +39,15 @@ SHOULDER_KNEE = 0.5
 
 
 def check_knee(knee: float) -> float:
-    """``knee`` as a float, or a ValueError: a shoulder's knee must lie in ``(0, 1)`` in linear light."""
-    if isinstance(knee, bool) or not 0.0 < float(knee) < 1.0:
-        raise ValueError(f"shoulder {knee!r}: the knee must be a linear value in (0, 1), e.g. {SHOULDER_KNEE}")
-    return float(knee)
+    """``knee`` as a float, or a ValueError: a shoulder's knee must be a number in ``(0, 1)`` in linear light."""
+    try:
+        value = float(knee)
+    except (TypeError, ValueError):
+        value = None
+    if isinstance(knee, bool) or value is None or not 0.0 < value < 1.0:
+        raise ValueError(f"shoulder {knee!r}: the knee must be a linear value in (0, 1), e.g. 0.1 (the fusion "
+                         "look's), or None to clip at white")
+    return value
 
 
 def highlight_shoulder(linear: np.ndarray, gain: np.ndarray | float, knee: float = SHOULDER_KNEE) -> np.ndarray:

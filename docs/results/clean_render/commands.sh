@@ -10,9 +10,10 @@ OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data
     --out docs/results/clean_render \
     --variants today "saturation weight 0 (changes P_T)" "noise-aware gain (new default)"
 
-# The highlight shoulder (opt-in, exposure-retouch --shoulder) beside the noise-aware gain and today's render, on
-# the same 97 frames and the same cached decisions; shoulder/crops_highlights.jpg: input | noise-aware gain |
-# shoulder at knee 0.5 | target, 1:1, of the frames where the noise-aware gain clips most of the target's detail
+# The highlight shoulder (then opt-in, exposure-retouch --shoulder; that flag is gone, the knee is now an env setting)
+# beside the noise-aware gain and today's render, on the same 97 frames and the same cached decisions;
+# shoulder/crops_highlights.jpg: input | noise-aware gain | shoulder at knee 0.5 | target, 1:1, of the frames where
+# the noise-aware gain clips most of the target's detail
 # (about 5 min on a quiet machine)
 OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
     --decisions docs/results/clean_render --out docs/results/clean_render/shoulder \
