@@ -73,6 +73,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     f"noise-aware gain + highlight shoulder, knee {SHOULDER_KNEE} (opt-in)": {"denoise": True,
                                                                              "shoulder": SHOULDER_KNEE},
     "noise-aware gain + highlight shoulder, knee 0.8": {"denoise": True, "shoulder": 0.8},
+    "noise-aware gain + highlight shoulder, knee 0.1 (the fusion look's since round 9)": {"denoise": True,
+                                                                                          "shoulder": 0.1},
 }
 #: ``--decider`` values: whose EVs are rendered
 POLICY, ORACLE = "policy", "oracle"
