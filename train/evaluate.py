@@ -610,12 +610,10 @@ def trained_settings(model: BaseAlgorithm | ActorPolicy) -> dict[str, Any]:  # n
     from agents import DeepExposure
     from agents.packaged import ActorPolicy
 
-    if isinstance(model, DeepExposure):
-        return {"fuse_input": model.fuse_input, "shoulder": model.shoulder}
-    if isinstance(model, ActorPolicy):
-        return {"fuse_input": bool(model.env_kwargs.get("fuse_input", False)),
-                "shoulder": model.env_kwargs.get("shoulder")}
-    return {"fuse_input": False, "shoulder": None}
+    # what retouch is given: the DeepExposure model's retouch settings, which packaging stores as env_kwargs
+    recorded = (model.retouch_settings() if isinstance(model, DeepExposure)
+                else model.env_kwargs if isinstance(model, ActorPolicy) else {})
+    return {"fuse_input": bool(recorded.get("fuse_input", False)), "shoulder": recorded.get("shoulder")}
 
 
 def trained_max_ev(models: Iterable[BaseAlgorithm | ActorPolicy]) -> float:

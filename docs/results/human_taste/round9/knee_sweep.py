@@ -12,6 +12,7 @@ than the model's own changes the render alone, not the decisions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,9 @@ def rendered_with(model, knee: str) -> evaluate.Method:
 
     def method(env, index: int) -> evaluate.Outcome:
         episode = evaluate.roll_out(env, policy, index, settings)
-        mdp = episode["mdp"]
-        shoulder = mdp.shoulder if knee == AS_TRAINED else None if knee == CLIP else float(knee)
-        render = evaluate.fuse_evs(episode["evs"], mdp.fusion_weights, mdp.fuse_input, shoulder)
-        return evaluate.Outcome(episode["fused"], episode["original"], episode["target"], render)
+        if knee != AS_TRAINED:  # the render alone takes the other knee; the decisions and P_T stay the model's
+            episode["mdp"] = dataclasses.replace(episode["mdp"], shoulder=None if knee == CLIP else float(knee))
+        return evaluate.episode_outcome(episode)
 
     return method
 
