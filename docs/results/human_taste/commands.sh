@@ -404,3 +404,31 @@ OMP_NUM_THREADS=1 python -m train.experiments.human_taste --critics \
              "the fusion recipe, shoulder 0.05_seed0=$T/k0.05_seed0/model.zip" "the fusion recipe, shoulder 0.2_seed0=$T/k0.2_seed0/model.zip" \
     --out docs/results/human_taste/round9
 python docs/results/human_taste/round9/crops.py runs/taste9/clip_seed0/model.zip docs/results/human_taste/round9
+
+# Round 9, floating point: why the clipped recipe reads 21.06 here against 21.39-21.40 when it shipped. The round-2
+# code (31254ff) trains seed 1 in a worktree of its own; then the fusion recipe's seeds, clipped and with the
+# shoulder, on torch's and MKL's AVX2 kernels instead of the AVX-512 ones this CPU picks; every run judged on all of
+# sice dev in the MDP it was trained in (2 min per run on one core; the judging 11 min)
+W=/tmp/wt_31254ff
+git worktree add "$W" 31254ff
+(cd "$W" && PYTHONPATH="$W" OMP_NUM_THREADS=1 python -m train.train --algo deepexposure-discriminator \
+    --pool "$OLDPWD/$S/train" --eval-pool "$OLDPWD/$S/dev" --reward critic --critic ensemble --ev-prior auto-exposure \
+    --max-ev 5 --steps 8192 --seed 1 --n-images 64 --eval-photos 32 --out "$OLDPWD/runs/taste9/code31254ff-clip_seed1")
+git worktree remove "$W"
+for seed in 0 1 2; do
+    ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 train9 $seed avx2-clip
+    ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 train9 $seed avx2-k0.1 --shoulder 0.1
+done
+python $K --models $T/clip_seed{0,1,2}/model.zip $T/avx2-clip_seed{0,1,2}/model.zip $T/code31254ff-clip_seed1/model.zip \
+    $T/k0.1_seed{0,1,2}/model.zip $T/avx2-k0.1_seed{0,1,2}/model.zip --pool $S/dev \
+    > docs/results/human_taste/round9/kernels_dev.md
+
+# Round 9, the recipe's length and learning-rate schedule with the shoulder (seed 0), chosen on the same 200 frames of
+# sice_sequences/train as the knee (1-5 min per run on one core; the judging 4 min)
+train9 0 k0.1-4k --shoulder 0.1 --steps 4096
+train9 0 k0.1-6k --shoulder 0.1 --steps 6144
+train9 0 k0.1-16k --shoulder 0.1 --steps 16384
+train9 0 k0.1-linear --shoulder 0.1 --lr-schedule linear
+python $K --models $T/k0.1-4k_seed0/model.zip $T/k0.1-6k_seed0/model.zip $T/k0.1_seed0/model.zip \
+    $T/k0.1-16k_seed0/model.zip $T/k0.1-linear_seed0/model.zip --pool $S/train --photos 200 \
+    > docs/results/human_taste/round9/steps_train.md

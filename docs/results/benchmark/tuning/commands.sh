@@ -22,3 +22,23 @@ done
 # report is that of the trials so far, the sixth marked cut off (the sweep's command above, run again, would finish it)
 OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.sweep --benchmark --algo sac --samples 6 --steps 2048 \
     --eval-photos 32 --evaluations 4 --concurrent 1 --out docs/results/benchmark/tuning/sac --report-only
+
+# TD3's collapse outside the sweep's space (seed 0, 2048 or 4096 env steps, about 3-5 CPU-minutes each): the
+# held-out curves of exposure-train (curves.csv), then the actor and critic after each update (collapse.py, 2 min each)
+S=../shared/data/sice_sequences
+td3() {  # name steps [exposure-train arguments...]
+    OMP_NUM_THREADS=1 exposure-train --algo td3 --pool $S/train --eval-pool $S/dev --reward critic --critic ensemble \
+        --max-ev 5 --steps "$2" --seed 0 --eval-photos 32 --out "runs/td3collapse/$1" "${@:3}"
+}
+td3 zoo 2048
+td3 lr3e-5 2048 --hyperparams learning_rate:3e-5
+td3 lr1e-5 2048 --hyperparams learning_rate:1e-5
+td3 shaped 2048 --reward-mode shaped
+td3 dense 2048 --reward-mode dense
+td3 eps1e-3 2048 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1e-3}}"
+td3 cnn8 2048 --hyperparams "policy_kwargs:{'features_extractor_kwargs': {'cnn_output_dim': 8}}"
+td3 ls2048_pd8 4096 --hyperparams learning_starts:2048 policy_delay:8
+td3 ls2048_lr1e-5 4096 --hyperparams learning_starts:2048 learning_rate:1e-5
+D=docs/results/benchmark/tuning
+OMP_NUM_THREADS=1 python $D/collapse.py > $D/collapse.txt
+OMP_NUM_THREADS=1 python $D/collapse.py --normalize-reward >> $D/collapse.txt
