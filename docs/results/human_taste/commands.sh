@@ -423,12 +423,14 @@ python $K --models $T/clip_seed{0,1,2}/model.zip $T/avx2-clip_seed{0,1,2}/model.
     $T/k0.1_seed{0,1,2}/model.zip $T/avx2-k0.1_seed{0,1,2}/model.zip --pool $S/dev \
     > docs/results/human_taste/round9/kernels_dev.md
 
-# Round 9, the recipe's length and learning-rate schedule with the shoulder (seed 0), chosen on the same 200 frames of
-# sice_sequences/train as the knee (1-5 min per run on one core; the judging 4 min)
+# Round 9, the recipe's length, learning-rate schedule and photos per roll-out with the shoulder (seed 0), chosen on
+# the same 200 frames of sice_sequences/train as the knee (1-5 min per run on one core; the judging 6 min)
 train9 0 k0.1-4k --shoulder 0.1 --steps 4096
 train9 0 k0.1-6k --shoulder 0.1 --steps 6144
 train9 0 k0.1-16k --shoulder 0.1 --steps 16384
 train9 0 k0.1-linear --shoulder 0.1 --lr-schedule linear
+train9 0 k0.1-n32 --shoulder 0.1 --n-images 32
+train9 0 k0.1-n128 --shoulder 0.1 --n-images 128
 python $K --models $T/k0.1-4k_seed0/model.zip $T/k0.1-6k_seed0/model.zip $T/k0.1_seed0/model.zip \
-    $T/k0.1-16k_seed0/model.zip $T/k0.1-linear_seed0/model.zip --pool $S/train --photos 200 \
-    > docs/results/human_taste/round9/steps_train.md
+    $T/k0.1-16k_seed0/model.zip $T/k0.1-linear_seed0/model.zip $T/k0.1-n32_seed0/model.zip \
+    $T/k0.1-n128_seed0/model.zip --pool $S/train --photos 200 > docs/results/human_taste/round9/steps_train.md
