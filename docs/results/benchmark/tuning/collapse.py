@@ -1,5 +1,5 @@
-"""Why TD3 collapses to one saturated action on ``ExposureRetouch-v0``: its actor's mean action and its critic's
-Q-value over the action range, after each update, in the benchmark's setting (issue 31).
+"""Why TD3 (and DDPG: ``--algo ddpg``) collapses to one saturated action on ``ExposureRetouch-v0``: its actor's mean
+action and its critic's Q-value over the action range, after each update, in the benchmark's setting (issue 31).
 
 TD3 is built by ``exposure-train``'s own code (``train.train.build`` and ``new_model``: the zoo's values, the fixed
 ``ensemble`` critic as the reward, the raw frames of ``sice_sequences/train``) and trained in chunks of env steps;
@@ -53,7 +53,7 @@ def main() -> None:
         # transposed first: SB3 reads the original observations through VecNormalize, which must be channel-first
         envs = VecNormalize(VecTransposeImage(envs), norm_obs=False, norm_reward=True, gamma=train_args.gamma)
     model = exposure_train.new_model(train_args, envs)
-    print(f"TD3, {'rewards normalized' if args.normalize_reward else 'raw rewards'}: "
+    print(f"{train_args.algo.upper()}, {'rewards normalized' if args.normalize_reward else 'raw rewards'}: "
           f"learning rate {model.learning_rate}, batch {model.batch_size}, {model.gradient_steps} gradient steps "
           f"every {model.train_freq.frequency} steps of each of {model.n_envs} envs, policy delay {model.policy_delay}")
     for chunk in args.chunks:

@@ -42,3 +42,4 @@ td3 ls2048_lr1e-5 4096 --hyperparams learning_starts:2048 learning_rate:1e-5
 D=docs/results/benchmark/tuning
 OMP_NUM_THREADS=1 python $D/collapse.py > $D/collapse.txt
 OMP_NUM_THREADS=1 python $D/collapse.py --normalize-reward >> $D/collapse.txt
+OMP_NUM_THREADS=1 python $D/collapse.py --algo ddpg >> $D/collapse.txt
