@@ -36,6 +36,10 @@ td3 lr1e-5 2048 --hyperparams learning_rate:1e-5
 td3 shaped 2048 --reward-mode shaped
 td3 dense 2048 --reward-mode dense
 td3 eps1e-3 2048 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1e-3}}"
+td3 eps0.1 2048 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 0.1}}"
+td3 eps1.0 2048 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1.0}}"
+td3 eps1.0-8k 8192 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1.0}}"
+td3 eps1.0-lr3e-3-8k 8192 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1.0}}" learning_rate:3e-3
 td3 cnn8 2048 --hyperparams "policy_kwargs:{'features_extractor_kwargs': {'cnn_output_dim': 8}}"
 td3 ls2048_pd8 4096 --hyperparams learning_starts:2048 policy_delay:8
 td3 ls2048_lr1e-5 4096 --hyperparams learning_starts:2048 learning_rate:1e-5
