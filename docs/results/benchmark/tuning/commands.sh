@@ -43,6 +43,11 @@ td3 eps1.0-lr3e-3-8k 8192 --hyperparams "policy_kwargs:{'optimizer_kwargs': {'ep
 td3 cnn8 2048 --hyperparams "policy_kwargs:{'features_extractor_kwargs': {'cnn_output_dim': 8}}"
 td3 ls2048_pd8 4096 --hyperparams learning_starts:2048 policy_delay:8
 td3 ls2048_lr1e-5 4096 --hyperparams learning_starts:2048 learning_rate:1e-5
+OMP_NUM_THREADS=1 exposure-train --algo ddpg --pool $S/train --eval-pool $S/dev --reward critic --critic ensemble \
+    --max-ev 5 --steps 2048 --seed 0 --eval-photos 32 --out runs/td3collapse/ddpg-zoo
+OMP_NUM_THREADS=1 exposure-train --algo ddpg --pool $S/train --eval-pool $S/dev --reward critic --critic ensemble \
+    --max-ev 5 --steps 2048 --seed 0 --eval-photos 32 --out runs/td3collapse/ddpg-eps1.0 \
+    --hyperparams "policy_kwargs:{'optimizer_kwargs': {'eps': 1.0}}"
 D=docs/results/benchmark/tuning
 OMP_NUM_THREADS=1 python $D/collapse.py > $D/collapse.txt
 OMP_NUM_THREADS=1 python $D/collapse.py --normalize-reward >> $D/collapse.txt
