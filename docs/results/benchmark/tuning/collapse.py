@@ -14,7 +14,6 @@ deviation of the discounted return; observations left alone).
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 import torch
@@ -62,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
