@@ -434,3 +434,30 @@ train9 0 k0.1-n128 --shoulder 0.1 --n-images 128
 python $K --models $T/k0.1-4k_seed0/model.zip $T/k0.1-6k_seed0/model.zip $T/k0.1_seed0/model.zip \
     $T/k0.1-16k_seed0/model.zip $T/k0.1-linear_seed0/model.zip $T/k0.1-n32_seed0/model.zip \
     $T/k0.1-n128_seed0/model.zip --pool $S/train --photos 200 > docs/results/human_taste/round9/steps_train.md
+
+# Round 10: the recipe's length between 8192 and 16384, and the actor's weights averaged over its g-steps (the same
+# training, only the saved actor differs: round10/average_actor.py). Chosen on the same 200 train frames; then every
+# variant on sice dev (291 frames, 256 px) and fivek dev (16 photos, 512 px) beside the shipped recipe's 3 seeds
+U=runs/taste10
+fusion10() {  # seed name [extra exposure-train arguments...]: round 9's shipped recipe (--shoulder 0.1) into runs/taste10
+    OMP_NUM_THREADS=1 exposure-train --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --reward critic --max-ev 5 --steps 8192 --seed "$1" --n-images 64 --eval-photos 32 --critic ensemble \
+        --shoulder 0.1 --out "$U/$2_seed$1" "${@:3}"
+}
+averaged10() {  # seed name ema:DECAY|swa:FRACTION: the same recipe, its saved actor the average of its g-steps
+    OMP_NUM_THREADS=1 python docs/results/human_taste/round10/average_actor.py --average "$3" \
+        --algo deepexposure-discriminator --pool $S/train --eval-pool $S/dev \
+        --reward critic --max-ev 5 --steps 8192 --seed "$1" --n-images 64 --eval-photos 32 --critic ensemble \
+        --shoulder 0.1 --out "$U/$2_seed$1"
+}
+fusion10 0 k0.1-10240 --steps 10240
+fusion10 0 k0.1-12288 --steps 12288
+for seed in 0 1 2; do averaged10 $seed ema0.9 ema:0.9; done
+averaged10 0 swa0.5 swa:0.5
+python $K --models $T/k0.1_seed{0,1,2}/model.zip $U/k0.1-10240_seed0/model.zip $U/k0.1-12288_seed0/model.zip \
+    $U/ema0.9_seed{0,1,2}/model.zip $U/swa0.5_seed0/model.zip --pool $S/train --photos 200 \
+    > docs/results/human_taste/round10/train.md
+python $K --models $U/ema0.9_seed{0,1,2}/model.zip $U/swa0.5_seed0/model.zip --pool $S/dev \
+    > docs/results/human_taste/round10/sice_dev.md
+python $K --models $T/k0.1_seed{0,1,2}/model.zip $U/ema0.9_seed{0,1,2}/model.zip $U/swa0.5_seed0/model.zip \
+    --pool $P/fivek_dev --side 512 > docs/results/human_taste/round10/fivek_dev.md

@@ -43,12 +43,13 @@ def main() -> None:
     parser.add_argument("--knees", nargs="+", default=[AS_TRAINED], help="clip, as-trained or a knee in (0, 1)")
     parser.add_argument("--pool", type=Path, required=True, help="a paired pool (raw/ + expert/)")
     parser.add_argument("--photos", type=int, default=None, help="this many photos spread over the pool (default: all)")
+    parser.add_argument("--side", type=int, default=256, help="judged at this long side in pixels (fivek dev: 512)")
     args = parser.parse_args()
     models = {str(path.parent.name): evaluate.load_model(path) for path in args.models}
     methods = {f"{name}, render knee {knee}": rendered_with(model, knee)
                for name, model in models.items() for knee in args.knees}
-    _, rows = judge(args.pool, methods, 5.0, 256, args.photos)
-    print(f"{args.pool} ({args.photos or 'all'} photos), judged at 256 px\n")
+    _, rows = judge(args.pool, methods, 5.0, args.side, args.photos)
+    print(f"{args.pool} ({args.photos or 'all'} photos), judged at {args.side} px\n")
     print("| model (its decisions), render | PSNR dB ↑ | ΔE2000 ↓ | \\|ΔL*\\| ↓ | highlights ≥254 ↓ |")
     print("|---|---|---|---|---|")
     for row in rows:
