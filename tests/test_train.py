@@ -135,14 +135,17 @@ def test_packaged_policy_round_trip_keeps_the_actions_and_the_ev_range(tmp_path,
     packaged.load_packaged_policy.cache_clear()
 
 
-def test_a_linear_learning_rate_schedule_reaches_zero_at_the_last_update(tmp_path, capsys):
+def test_the_actor_learning_rate_is_a_hyperparameter_constant_or_decaying_from_it(tmp_path, capsys):
     from agents.deep_exposure import ACTOR_LEARNING_RATE
 
-    argv = ["--algo", "deepexposure-discriminator", "--steps", "32", "--lr-schedule", "linear", *TINY]
+    assert train.learning_rate("constant", {}) == {"learning_rate": ACTOR_LEARNING_RATE}
+    assert train.learning_rate("constant", {"learning_rate": 2.5e-4}) == {"learning_rate": 2.5e-4}
+    argv = ["--algo", "deepexposure-discriminator", "--steps", "32", "--lr-schedule", "linear", *TINY,
+            "--hyperparams", "learning_rate:2.5e-4"]
     assert train.main([*argv, "--out", str(tmp_path)]) == 0
     model = DeepExposure.load(tmp_path / "model.zip")
     # two updates, after 16 and 32 of 32 steps: the last one at progress 0, so at rate 0
-    assert model.lr_schedule(1.0) == pytest.approx(ACTOR_LEARNING_RATE)
+    assert model.lr_schedule(1.0) == pytest.approx(2.5e-4)
     assert model.policy.actor_optimizer.param_groups[0]["lr"] == 0.0
     with pytest.raises(SystemExit):  # a stock agent keeps its zoo hyperparameters
         train.main(["--algo", "ppo", "--lr-schedule", "linear", *TINY, "--size", "40", "--out", str(tmp_path / "ppo")])

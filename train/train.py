@@ -52,7 +52,7 @@ LR_SCHEDULES = ("constant", "linear")
 #: agents' arguments exposure-train gives from its own flags (name -> flag), never from --hyperparams
 EXPOSURE_TRAIN_SETS = {"gamma": "--gamma", "seed": "--seed", "device": "--device", "tensorboard_log": "--tensorboard"}
 #: DeepExposure's further arguments that exposure-train's own flags give (name -> flag)
-DEEP_EXPOSURE_SETS = {"value": "--algo", "learning_rate": "--lr-schedule", "value_init": "--value-init",
+DEEP_EXPOSURE_SETS = {"value": "--algo", "value_init": "--value-init",
                       "n_images": "--n-images", "p_steps": "--p-steps", "d_steps": "--d-steps or --reward",
                       "gan_reward": "--reward gan", "critic": "--critic",
                       "policy_kwargs": "--ev-prior, --segment-place or --ev-window"}
@@ -115,13 +115,15 @@ def build(args: argparse.Namespace) -> tuple[Any, GANReward | None, list[BaseCal
     return make_vec_env(make, n_envs=args.n_envs, seed=args.seed), gan_reward, callbacks
 
 
-def learning_rate(schedule: str) -> dict[str, Any]:
-    """DeepExposure's ``learning_rate`` keyword for ``--lr-schedule`` (none: its default, constant)."""
+def learning_rate(schedule: str, hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """DeepExposure's ``learning_rate`` keyword: ``--hyperparams learning_rate:RATE`` (default
+    :data:`~agents.deep_exposure.ACTOR_LEARNING_RATE`), constant or, with ``--lr-schedule linear``, decaying from it."""
     from stable_baselines3.common.utils import LinearSchedule
 
     from agents.deep_exposure import ACTOR_LEARNING_RATE
 
-    return {} if schedule == "constant" else {"learning_rate": LinearSchedule(ACTOR_LEARNING_RATE, 0.0, 1.0)}
+    rate = float(hyperparams.get("learning_rate", ACTOR_LEARNING_RATE))
+    return {"learning_rate": rate if schedule == "constant" else LinearSchedule(rate, 0.0, 1.0)}
 
 
 def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
@@ -137,7 +139,7 @@ def new_model(args: argparse.Namespace, envs: Any) -> BaseAlgorithm:
                                d_steps=0 if args.reward == "critic" else args.d_steps,
                                policy_kwargs={"ev_prior": args.ev_prior, "segment_place": args.segment_place,
                                               "ev_window": args.ev_window},
-                               **learning_rate(args.lr_schedule), **args.hyperparams, **common)
+                               **{**args.hyperparams, **learning_rate(args.lr_schedule, args.hyperparams)}, **common)
     return algorithms.make(args.algo, "MultiInputPolicy", envs,
                            **{**algorithm_kwargs(args.algo, args.n_envs, args.hyperparams), **common})
 
@@ -296,8 +298,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: 0)")
     parser.add_argument("--n-images", type=int, default=64, help="DeepExposure: photos per update (default: 64)")
     parser.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES,
-                        help="DeepExposure: the actor's learning rate over the run, constant (default) or linear "
-                             "from it to 0 at the last update (SB3's LinearSchedule)")
+                        help="DeepExposure: the actor's learning rate over the run (--hyperparams learning_rate, "
+                             "default 1e-3), constant (default) or linear from it to 0 at the last update (SB3's "
+                             "LinearSchedule)")
     # the choices are agents.policies.EV_PRIORS, not imported here: --help loads no torch
     parser.add_argument("--ev-prior", default="auto-exposure", choices=("auto-exposure", "none"),
                         help="DeepExposure: where the actor's exposure starts before it learns, the photo's global "
@@ -314,7 +317,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hyperparams", nargs="+", type=hyperparameter, default=None, metavar="NAME:VALUE",
                         help="hyperparameters in the agent's keyword names and units (RL Zoo's form): over those of "
                              "exposure_env.zoo for a stock agent (--hyperparams learning_rate:3e-4 batch_size:128 "
-                             "noise_std:0.1); DeepExposure's own, e.g. gradient_steps:16 batch_size:64 ou_sigma:0.1")
+                             "noise_std:0.1); DeepExposure's own, e.g. learning_rate:2.5e-4 gradient_steps:16 batch_size:64 "
+                             "ou_sigma:0.1")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")

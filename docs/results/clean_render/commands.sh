@@ -29,9 +29,11 @@ OMP_NUM_THREADS=1 python bench/retouch.py --no-denoise --repeats 3 > docs/result
 OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
     --decider oracle --out docs/results/clean_render/oracle --variants today "noise-aware gain (new default)"
 
-# The fusion look since round 9 of issue 28 (trained in an env with the highlight shoulder at 0.1): its decisions
-# (made in that env), rendered as exposure-retouch writes them (the shoulder at 0.1) and clipped, on the same 97
-# frames (fusion_look/; about 15 min on one core)
+# The fusion look since round 9 of issue 28 (trained in an env with the highlight shoulder at 0.1; since round 10 with
+# smaller actor steps): its decisions (made in that env), rendered as exposure-retouch writes them (the shoulder at
+# 0.1) and clipped, on the same 97 frames (fusion_look/; about 15 min on one core). The decisions are cached in
+# fusion_look/evs.json and evs_fivek.json: delete both when the look changes (done for round 10's look)
+rm -f docs/results/clean_render/fusion_look/evs.json docs/results/clean_render/fusion_look/evs_fivek.json
 OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
     --out docs/results/clean_render/fusion_look \
     --variants "noise-aware gain + highlight shoulder, knee 0.1 (the fusion look's since round 9)" \
