@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -102,8 +104,8 @@ def test_shoulder_numpy_and_torch_twins_agree():
 
 
 def test_clean_render_oracle_decisions_undo_a_known_exposure_and_the_cache_keeps_its_decider(tmp_path):
-    """clean_render --decider oracle: the best T EVs of a frame 2 stops under its target are all near +2, and a
-    cache of one decider's EVs is refused for the other."""
+    """clean_render --decider oracle: the best T EVs of a frame 2 stops under its target are all near +2, a cache
+    of one decider's EVs is refused for the other, and the policy's decisions made by another policy are refused."""
     from PIL import Image
 
     from train.experiments.clean_render import ORACLE, POLICY, decisions
@@ -122,6 +124,13 @@ def test_clean_render_oracle_decisions_undo_a_known_exposure_and_the_cache_keeps
     assert np.allclose([row["evs"] for row in rows], 2.0, atol=0.5)
     with pytest.raises(SystemExit, match="another decider"):
         decisions(tmp_path, tmp_path / "evs.json", POLICY)
+    # the policy's decisions name the policy that made them: another's are refused, unnamed (older) ones kept
+    policy_rows = [{**row, "decider": POLICY} for row in rows]
+    (tmp_path / "policy.json").write_text(json.dumps([{**row, "policy_sha256": "0" * 64} for row in policy_rows]))
+    with pytest.raises(SystemExit, match="another policy"):
+        decisions(tmp_path, tmp_path / "policy.json", POLICY)
+    (tmp_path / "older.json").write_text(json.dumps(policy_rows))
+    assert decisions(tmp_path, tmp_path / "older.json", POLICY) == policy_rows
 
 
 def test_the_env_shoulder_is_one_definition_from_episode_to_render(tmp_path):

@@ -90,13 +90,23 @@ def decisions(pool_dir: Path, cache: Path, decider: str = POLICY) -> list[dict]:
             ``"oracle"``, the best T EVs for the PSNR of P_T to the frame's target
             (:func:`train.evaluate.oracle_evs`): what the render makes of the best decision the action space holds.
 
+    The policy's rows record the SHA-256 of the packaged ``policy.pt`` that decided; rows written before that
+    field existed are taken as they are (the historic tables of ``docs/results/clean_render`` reuse them).
+
     Raises:
-        SystemExit: ``cache`` holds another decider's EVs.
+        SystemExit: ``cache`` holds another decider's EVs, or another policy's.
     """
+    from agents.deep_exposure import file_sha256
+    from agents.looks import policy_files
+
+    policy_sha256 = file_sha256(policy_files()[0]) if decider == POLICY else None
     if cache.exists():
         rows = json.loads(cache.read_text())
         if any(row.get("decider", POLICY) != decider for row in rows):
             raise SystemExit(f"clean_render: {cache} holds another decider's EVs than --decider {decider}")
+        if any(row.get("policy_sha256", policy_sha256) != policy_sha256 for row in rows):
+            raise SystemExit(f"clean_render: {cache} holds the decisions of another policy than the packaged one "
+                             f"(agents/weights/policy.pt); delete it to decide again")
         return rows
     import gymnasium as gym
 
@@ -112,7 +122,8 @@ def decisions(pool_dir: Path, cache: Path, decider: str = POLICY) -> list[dict]:
     for index in progress(range(len(pool)), desc=f"clean_render: {decider} decisions on {pool_dir}", unit="frame"):
         evs = (roll_out(env, model_policy(policy), index)["evs"] if decider == POLICY
                else [float(ev) for ev in oracle_evs(env, index, SET_ORACLE)[2]])
-        rows.append({"name": pool.raw_files[index].name, "decider": decider, "evs": evs})
+        rows.append({"name": pool.raw_files[index].name, "decider": decider, "evs": evs,
+                     **({"policy_sha256": policy_sha256} if decider == POLICY else {})})
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(rows, indent=0))
     return rows

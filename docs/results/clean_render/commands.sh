@@ -32,7 +32,8 @@ OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data
 # The fusion look since round 9 of issue 28 (trained in an env with the highlight shoulder at 0.1; since round 10 with
 # smaller actor steps): its decisions (made in that env), rendered as exposure-retouch writes them (the shoulder at
 # 0.1) and clipped, on the same 97 frames (fusion_look/; about 15 min on one core). The decisions are cached in
-# fusion_look/evs.json and evs_fivek.json: delete both when the look changes (done for round 10's look)
+# fusion_look/evs.json and evs_fivek.json, each row with the SHA-256 of the policy that made it (a cache of another
+# policy is refused): delete both when the look changes (done for round 10's look)
 rm -f docs/results/clean_render/fusion_look/evs.json docs/results/clean_render/fusion_look/evs_fivek.json
 OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data/sice_sequences/dev --stride 3 \
     --out docs/results/clean_render/fusion_look \
