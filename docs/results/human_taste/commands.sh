@@ -489,3 +489,9 @@ python docs/scripts/readme_picture.py
 # The example outputs in the README and docs/retouching.md (the Python example's EVs: run it as printed there); the
 # CLI's in the README and docs/retouching.md: the first real_dev frame as photo.jpg
 mkdir -p /tmp/example && cp $D/real_dev/sice/zdcepp_train_1003.jpg /tmp/example/photo.jpg && (cd /tmp/example && exposure-retouch photo.jpg)
+# Round 10, floating point: the smaller steps' 3 seeds trained again on torch's and MKL's AVX2 kernels instead of the
+# AVX-512 ones this CPU picks (as round 9 did for its recipes), judged on all of sice dev (about 7 min per run on one
+# core; the judging 3 min)
+for seed in 0 1 2; do ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 fusion10 $seed avx2-gs16-lr2.5e-4 \
+    --hyperparams learning_rate:2.5e-4 gradient_steps:16; done
+python $K --models $U/avx2-gs16-lr2.5e-4_seed{0,1,2}/model.zip --pool $S/dev > docs/results/human_taste/round10/kernels_dev.md
