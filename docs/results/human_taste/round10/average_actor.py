@@ -29,7 +29,7 @@ def averaging(kind: str, value: float) -> None:
         train(self, rollout)
         if kind == "swa" and self.num_timesteps < value * self._average_over:
             return
-        if getattr(self, "_average", None) is None:
+        if self._average is None:  # set to None by averaged_learn before the first g-step
             self._average = AveragedModel(self.policy.actor, multi_avg_fn=get_ema_multi_avg_fn(value)
                                           if kind == "ema" else None)
         self._average.update_parameters(self.policy.actor)
