@@ -53,7 +53,8 @@ def test_a_td3_trial_samples_its_space_and_the_sample_reaches_the_sb3_model(tmp_
     assert set(space) == {"algo", "seed", *sweep.STOCK_SPACES["td3"]}
     sample = {name: domain.sample() for name, domain in space.items() if name not in ("algo", "seed")}
     assert 1e-4 <= sample["learning_rate"] <= 3e-3 and 0.05 <= sample["noise_std"] <= 0.5
-    sample["train_freq"] = 128  # a choice other than the zoo's, so the test shows the override
+    sample["train_freq"] = 128  # choices other than the zoo's, so the test shows the override
+    sample["adam_eps"] = 0.1
 
     models = []
 
@@ -75,6 +76,8 @@ def test_a_td3_trial_samples_its_space_and_the_sample_reaches_the_sb3_model(tmp_
     assert model.batch_size == sample["batch_size"] and model.gradient_steps == sample["gradient_steps"]
     assert model.train_freq.frequency == sample["train_freq"] // n_envs
     np.testing.assert_allclose(model.action_noise._sigma, [sample["noise_std"]])
+    for optimizer in (model.actor.optimizer, model.critic.optimizer):  # Adam's ε, through policy_kwargs
+        assert optimizer.param_groups[0]["eps"] == 0.1
     assert model.buffer_size == 8192  # not searched: the zoo's
     # and the benchmark's own trials keep the zoo's values: no --hyperparams
     assert "--hyperparams" not in benchmark.train_argv("TD3", 0, bench, tmp_path)

@@ -67,6 +67,10 @@ OFF_POLICY_SPACE: dict[str, tuple[str, tuple]] = {
     "train_freq": ("choice", ([128, 256],)),
     "gradient_steps": ("choice", ([32, 64, 128],)),
 }
+#: torch's default ε of Adam (``adam_eps``: SB3 builds Adam with ``policy_kwargs["optimizer_kwargs"]``). TD3's and
+#: DDPG's spaces search it: Adam's normalised steps follow a flat critic's slope at full size into the actor's tanh
+#: saturation (docs/results/benchmark/tuning/README.md); a large ε makes a step about proportional to the gradient
+ADAM_EPS = 1e-8
 #: the stock agents' searched hyperparameters in the benchmark's setting (``--benchmark``), RL Zoo style: the
 #: keys and units of :mod:`exposure_env.zoo` (``n_steps``, ``train_freq``: env steps of all envs), each range
 #: holding the zoo's current value. No gamma or GAE lambda: an episode is T = 4 steps with its reward at the end,
@@ -78,8 +82,10 @@ STOCK_SPACES: dict[str, dict[str, tuple[str, tuple]]] = {
     "a2c": {"learning_rate": ("loguniform", (1e-4, 3e-3)), "n_steps": ("choice", ([16, 32, 64, 128],)),
             "ent_coef": ("choice", ([0.0, 0.001, 0.01],))},
     "sac": OFF_POLICY_SPACE,
-    "td3": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5))},  # Gaussian action noise σ
-    "ddpg": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5))},  # Ornstein-Uhlenbeck σ
+    "td3": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5)),  # Gaussian action noise σ
+            "adam_eps": ("choice", ([ADAM_EPS, 1e-3, 0.1, 1.0],))},
+    "ddpg": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5)),  # Ornstein-Uhlenbeck σ
+             "adam_eps": ("choice", ([ADAM_EPS, 1e-3, 0.1, 1.0],))},
 }
 #: the fields of trials.csv besides the searched choices
 #: (``wall_s``: Tune's time of the trial, to its end or ASHA's stop; ``cpu_s``: exposure-train's CPU seconds, the
@@ -106,7 +112,17 @@ def zoo_values(algo: str) -> dict[str, Any]:
     import importlib
 
     zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
-    return {name: zoo[name] for name in STOCK_SPACES[algo]}
+    eps = zoo.get("policy_kwargs", {}).get("optimizer_kwargs", {}).get("eps", ADAM_EPS)
+    return {name: eps if name == "adam_eps" else zoo[name] for name in STOCK_SPACES[algo]}
+
+
+def sb3_hyperparams(choices: dict[str, Any]) -> dict[str, Any]:
+    """A trial's choices as SB3's keyword arguments: ``adam_eps`` becomes ``policy_kwargs["optimizer_kwargs"]["eps"]``
+    (the actor's and the critics' Adam), the others pass as they are."""
+    sb3 = {name: value for name, value in choices.items() if name != "adam_eps"}
+    if "adam_eps" in choices:
+        sb3["policy_kwargs"] = {"optimizer_kwargs": {"eps": choices["adam_eps"]}}
+    return sb3
 
 
 def stock_agent(algo: str) -> str:
@@ -139,7 +155,7 @@ def stock_trial(algo: str, seed: int, args: argparse.Namespace, bench: argparse.
         if report is not None:
             report(point)
 
-    trained = benchmark.train_agent(stock_agent(algo), seed, bench, workdir, hyperparams, keep)
+    trained = benchmark.train_agent(stock_agent(algo), seed, bench, workdir, sb3_hyperparams(hyperparams), keep)
     return {**hyperparams, **points[-1], "wall_s": trained["wall_s"], "cpu_s": trained["cpu_s"]}
 
 

@@ -52,3 +52,10 @@ D=docs/results/benchmark/tuning
 OMP_NUM_THREADS=1 python $D/collapse.py > $D/collapse.txt
 OMP_NUM_THREADS=1 python $D/collapse.py --normalize-reward >> $D/collapse.txt
 OMP_NUM_THREADS=1 python $D/collapse.py --algo ddpg >> $D/collapse.txt
+
+# The second sweep (TD3 and DDPG, Adam's ε in their spaces, sweep.STOCK_SPACES' adam_eps): 6 trials each, two at a time
+# on the 2 cores; the best of each is shipped in exposure_env/zoo/{td3,ddpg}.py
+for algo in td3 ddpg; do
+    OMP_NUM_THREADS=1 python -m train.experiments.sweep --benchmark --algo "$algo" --samples 6 --steps 2048 \
+        --eval-photos 32 --evaluations 4 --concurrent 2 --out "docs/results/benchmark/tuning/$algo-adam-eps"
+done
