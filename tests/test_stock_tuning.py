@@ -128,3 +128,18 @@ def test_trials_that_ran_to_the_end_rank_first_and_a_cut_off_trial_is_not_called
     table = sweep.results_table(rows, [], ("learning_rate",), current={"learning_rate": 2e-3})
     assert "| 0.002 | 2048 (the zoo's values) | 12.00 |" in table
     assert "| 0.003 | 1024 (cut off: the sweep was stopped) |" in table and "| 0.001 | 512 (stopped by ASHA) |" in table
+
+
+def test_the_zoos_adam_eps_reaches_ddpgs_optimizers_and_building_a_model_leaves_the_zoo_as_it_was():
+    import copy
+
+    import gymnasium as gym
+
+    from exposure_env.zoo import ddpg
+    from train.common import algorithm_kwargs
+
+    shipped = copy.deepcopy(ddpg.hyperparams)
+    kwargs = algorithm_kwargs("ddpg", 1, {"buffer_size": 64})
+    model = algorithms.algorithm_class("ddpg")("MultiInputPolicy", gym.make("ExposureRetouch-v0", size=36), **kwargs)
+    assert model.actor.optimizer.param_groups[0]["eps"] == model.critic.optimizer.param_groups[0]["eps"] == 1.0
+    assert ddpg.hyperparams == shipped  # SB3 wrote n_critics into a copy, not into the module

@@ -4,7 +4,7 @@ callback, CSV rows and ``mean ± std`` cells."""
 from __future__ import annotations
 
 import argparse
-
+import copy
 import csv
 import importlib
 import time
@@ -38,7 +38,8 @@ def algorithm_kwargs(algo: str, n_envs: int, hyperparams: dict[str, Any] | None 
         zoo = importlib.import_module(f"exposure_env.zoo.{algo}").hyperparams["ExposureRetouch-v0"]
     except ModuleNotFoundError:
         zoo = {}
-    zoo = {**zoo, **(hyperparams or {})}
+    # a deep copy: SB3 writes into the dicts it is given (DDPG sets policy_kwargs["n_critics"]), not into the zoo's
+    zoo = copy.deepcopy({**zoo, **(hyperparams or {})})
     kwargs = {key: value for key, value in zoo.items() if key not in ZOO_ONLY_KEYS}
     for key in ("n_steps", "train_freq"):  # keep a roll-out (so M1 per critic update) the same size for any n_envs
         if key in kwargs:

@@ -317,8 +317,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hyperparams", nargs="+", type=hyperparameter, default=None, metavar="NAME:VALUE",
                         help="hyperparameters in the agent's keyword names and units (RL Zoo's form): over those of "
                              "exposure_env.zoo for a stock agent (--hyperparams learning_rate:3e-4 batch_size:128 "
-                             "noise_std:0.1); DeepExposure's own, e.g. learning_rate:2.5e-4 gradient_steps:16 "
-                             "batch_size:64 ou_sigma:0.1")
+                             "noise_std:0.1; each replaces the zoo's entry whole, as RL Zoo's -params does, so a "
+                             "policy_kwargs given here drops the zoo's, e.g. TD3's and DDPG's Adam eps of 1); "
+                             "DeepExposure's own, e.g. learning_rate:2.5e-4 gradient_steps:16 batch_size:64 "
+                             "ou_sigma:0.1")
     parser.add_argument("--checkpoint-every", type=int, default=2048,
                         help="env steps between checkpoints (default: 2048)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.zip")

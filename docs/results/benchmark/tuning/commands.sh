@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The stock agents' tuning behind docs/results/benchmark/tuning (issue 31, item 3). Development data only
-# (../shared/data, never shipped). Machine: 2 CPU cores shared with other jobs; one trial at a time on one core.
+# (../shared/data, never shipped). Machine: 2 CPU cores shared with other jobs; one trial at a time on one core
+# (the second sweep, last block: two at a time). The first sweep's TD3 and DDPG loop searched no Adam ε and started from
+# the zoo's values of then: to repeat it as it ran, check out b2efd56^.
 set -euo pipefail
 
 # Each agent: at most 2048 env steps per trial, seed 0, the first trial the zoo's values before the sweep, Optuna TPE
