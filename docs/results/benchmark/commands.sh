@@ -11,7 +11,11 @@ set -euo pipefail
 # is two; wider on a cluster: --address HOST:PORT --concurrent N.
 OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/results/benchmark --concurrent 1
 
-# The first session, on a more loaded machine (load average 9-23), saw Ray's own start (30 s, fixed in
+# The second full run (2026-12-05, the one reported; TD3's and DDPG's zoo values from the second tuning sweep), two
+# trials at a time on the 2 cores of a quiet machine, in 1 h 32 min, then its report:
+OMP_NUM_THREADS=1 python -m train.experiments.benchmark --out docs/results/benchmark --concurrent 2
+
+# The first run's first session, on a more loaded machine (load average 9-23), saw Ray's own start (30 s, fixed in
 # ray._private.node) time out under nice and used a Ray head started at normal priority, its processes then reniced
 # (so the trials it forks run niced too); the second session's run started its own Ray with the command above:
 #   RAY_AUTH_MODE=disabled ray start --head --num-cpus 2 --include-dashboard=false --disable-usage-stats --port 6390
