@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The agent benchmark behind docs/results/benchmark (issue 31). Development data only (../shared/data, never shipped).
-# Machine: 2 CPU cores shared with other jobs, so the run was niced and is partial: see README.md.
+# The reported run is the second full run (the --concurrent 2 command below); all 24 trials finished.
 set -euo pipefail
 
 # The stock agents' hyperparameters (exposure_env.zoo) come from the tuning sweep first: tuning/commands.sh.
 
 # Every agent x 3 seeds, 8192 env steps each, as Ray Tune trials in docs/results/benchmark/tune/ (git ignores it).
 # Stop it at any time; the same command resumes: finished trials are kept (their run.json), a trial cut off starts
-# again from its seed. Here one trial at a time (--concurrent 1: one core of the two was lent to the run); the default
-# is two; wider on a cluster: --address HOST:PORT --concurrent N.
+# again from its seed. The first run (not reported: its trial folders stayed on another machine), resumed across
+# four sessions, one trial at a time (--concurrent 1: one core of the two was lent to it); the default is two; wider
+# on a cluster: --address HOST:PORT --concurrent N.
 OMP_NUM_THREADS=1 nice -n 10 python -m train.experiments.benchmark --out docs/results/benchmark --concurrent 1
 
 # The second full run (2026-12-05, the one reported; TD3's and DDPG's zoo values from the second tuning sweep), two
