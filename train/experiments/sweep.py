@@ -71,6 +71,9 @@ OFF_POLICY_SPACE: dict[str, tuple[str, tuple]] = {
 #: DDPG's spaces search it: Adam's normalised steps follow a flat critic's slope at full size into the actor's tanh
 #: saturation (docs/results/benchmark/tuning/README.md); a large ε makes a step about proportional to the gradient
 ADAM_EPS = 1e-8
+#: TD3's and DDPG's space: the off-policy one, their action noise's σ and Adam's ε
+DETERMINISTIC_ACTOR_SPACE: dict[str, tuple[str, tuple]] = {
+    **OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5)), "adam_eps": ("choice", ([ADAM_EPS, 1e-3, 0.1, 1.0],))}
 #: the stock agents' searched hyperparameters in the benchmark's setting (``--benchmark``), RL Zoo style: the
 #: keys and units of :mod:`exposure_env.zoo` (``n_steps``, ``train_freq``: env steps of all envs), each range
 #: holding the zoo's current value. No gamma or GAE lambda: an episode is T = 4 steps with its reward at the end,
@@ -82,10 +85,8 @@ STOCK_SPACES: dict[str, dict[str, tuple[str, tuple]]] = {
     "a2c": {"learning_rate": ("loguniform", (1e-4, 3e-3)), "n_steps": ("choice", ([16, 32, 64, 128],)),
             "ent_coef": ("choice", ([0.0, 0.001, 0.01],))},
     "sac": OFF_POLICY_SPACE,
-    "td3": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5)),  # Gaussian action noise σ
-            "adam_eps": ("choice", ([ADAM_EPS, 1e-3, 0.1, 1.0],))},
-    "ddpg": {**OFF_POLICY_SPACE, "noise_std": ("uniform", (0.05, 0.5)),  # Ornstein-Uhlenbeck σ
-             "adam_eps": ("choice", ([ADAM_EPS, 1e-3, 0.1, 1.0],))},
+    "td3": DETERMINISTIC_ACTOR_SPACE,  # noise_std: Gaussian action noise σ
+    "ddpg": DETERMINISTIC_ACTOR_SPACE,  # noise_std: Ornstein-Uhlenbeck σ
 }
 #: the fields of trials.csv besides the searched choices
 #: (``wall_s``: Tune's time of the trial, to its end or ASHA's stop; ``cpu_s``: exposure-train's CPU seconds, the
