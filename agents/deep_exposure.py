@@ -324,7 +324,7 @@ class DeepExposure(BaseAlgorithm):
             from the critic (``value_init="discriminator"``), 1e-3 when it starts from random weights and
             must catch up with the moving policy (with the actor's rate it followed an unfit V_ω downhill).
         value_epochs: TD passes of V_ω over each roll-out before the actor follows it
-            (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, see the README).
+            (Alg. 1 takes one; a fresh V_ω then hands the actor random gradients, ``docs/agents.md``).
         value_init: how V_ω starts (``value="network"``): ``"discriminator"`` (default) as the
             discriminator-as-value of Eq. 15–19, V(S^l_{t+1}, t) = γ^{T−1−t}·D(S^l_{t+1}), copied from
             the critic after the p-step, then refined by TD; ``"random"``: fresh weights, Alg. 1 as

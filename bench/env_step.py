@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from exposure_env import env as env_module
+from exposure_env import mdp as mdp_module
 from exposure_env.env import ExposureRetouchEnv
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     totals: dict[str, float] = defaultdict(float)
-    env_module.segment = timed("segmentation", env_module.segment, totals)
+    mdp_module.segment = timed("segmentation", mdp_module.segment, totals)  # ExposureMDP.prepare segments S0
     env_module.mertens_fusion = timed("fusion", env_module.mertens_fusion, totals)
     env = ExposureRetouchEnv(num_segments=args.segments, reward_mode=args.reward_mode)
     env.score_fn = timed("critic", env.score_fn, totals)

@@ -1,4 +1,4 @@
-"""Quality metrics of a retouch (the metrics of the README's tables), all from scikit-image.
+"""Quality metrics of a retouch (the metrics of every results table in ``docs/``), all from scikit-image.
 
 Images are ``(H, W, 3)`` float sRGB in ``[0, 1]``.
 """

@@ -174,6 +174,10 @@ def test_critic_preference_report_has_a_row_per_critic_and_pool(sequences, tmp_p
     assert len(rows) == 1 and f"| {sequences / 'dev'} | 4 |" in rows[0]
 
 
+def test_critic_preference_names_the_shipped_exposure_error_critic_by_its_photos():
+    assert critic_preference.describe("people").startswith("people (exposure-error critic of the 740 photos of ")
+
+
 def test_critic_preference_refuses_an_unpaired_pool(tmp_path, capsys):
     write_sequences(tmp_path / "photos")
     (tmp_path / "photos" / "expert" / "s000_0.png").unlink()  # one raw frame without its expert: unpaired

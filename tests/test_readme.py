@@ -2,7 +2,8 @@
 
 Each block runs in a fresh namespace, in a scratch folder. A block whose fence reads
 ```` ```python { .no-run } ```` is shown but not run: a signature, or a run that needs data or
-hours. Keep those few (:data:`MAX_NOT_RUN`).
+hours. Keep those few (:data:`MAX_NOT_RUN`). A ``print(...)  # prints TEXT`` line must print TEXT, where
+``...`` stands for any text: the values an example shows are the values it gives.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```python([^\n]*)\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
 #: how many blocks may be shown without being run
 MAX_NOT_RUN = 3
+#: a line's promise of what it prints: ``# prints TEXT``
+PRINTS = re.compile(r"#\s*prints\s+(.+?)\s*$", flags=re.MULTILINE)
+
+
+def printed_pattern(promise: str) -> re.Pattern:
+    """A ``# prints`` comment as a pattern of one printed line, ``...`` matching any text."""
+    return re.compile(".*".join(re.escape(part) for part in promise.split("...")))
 
 
 def blocks() -> list[tuple[str, str, bool]]:
@@ -43,9 +51,18 @@ def test_the_pages_have_their_examples():
 
 
 @pytest.mark.parametrize("code", [code for _, code in RUN], ids=[name for name, _ in RUN])
-def test_example_runs_as_written(code, tmp_path, monkeypatch):
+def test_example_runs_as_written(code, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # examples write run/ and runs/
     exec(compile(code, "documentation example", "exec"), {"__name__": "__docs__"})
+    printed = capsys.readouterr().out.splitlines()
+    for promise in PRINTS.findall(code):
+        assert any(printed_pattern(promise).fullmatch(line) for line in printed), (promise, printed)
+
+
+def test_a_prints_comment_is_a_pattern_of_one_line():
+    assert printed_pattern("evs=(+5.00, +2.76), thumb=...").fullmatch("evs=(+5.00, +2.76), thumb=array([1])")
+    assert not printed_pattern("evs=(+5.00, +2.76), thumb=...").fullmatch("evs=(+4.99, +2.76), thumb=array([1])")
+    assert sum(len(PRINTS.findall(code)) for _, code in RUN) >= 2  # the retouching page's promises are checked
 
 
 def test_the_site_builds_strictly(tmp_path):

@@ -8,7 +8,8 @@ One module per algorithm (ppo, a2c, sac, td3, ddpg), each with the ``hyperparams
 Each sub-env is wrapped in :class:`~exposure_env.wrappers.GANRewardWrapper` and
 :class:`~exposure_env.callbacks.GANRewardCallback` retrains the critic between roll-outs.
 ``n_envs`` is 1 because RL Zoo builds every sub-env's wrapper separately, and one critic must
-be shared; for several envs, build them in Python with one ``GANReward`` (see the README).
+be shared; for several envs, build them in Python with one ``GANReward`` (``docs/environment.md``,
+the GAN reward wrapper).
 """
 
 #: The wrapper and callback entries every algorithm's file uses.

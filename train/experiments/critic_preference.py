@@ -38,11 +38,14 @@ SIGNED = ("mean_gap", "favourite_ev_bias")
 
 
 def describe(critic: str) -> str:
-    """A critic's name for the table: as given (a shipped name or a file) and its training pool, or its members."""
+    """A critic's name for the table: as given (a shipped name or a file) and its training pool, its photos (an
+    exposure-error critic, which has no pool), or its members."""
     provenance = read_provenance(critic)
     if "members" in provenance:
         return f"{critic} (ensemble of {' + '.join(member['critic'] for member in provenance['members'])})"
     data = provenance["data"]
+    if data.get("objective") == "exposure-error":
+        return f"{critic} (exposure-error critic of {data['photos'].split(';')[0]})"
     reals = data.get("reals", "expert photos of the training pool")  # older provenances do not say
     experts = "" if reals.startswith("expert photos of the training pool") else f"; M2: {reals}"
     return f"{critic} (trained on {data['pool']}{experts})"

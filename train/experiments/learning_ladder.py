@@ -52,7 +52,7 @@ from agents import algorithms  # noqa: E402
 from exposure_env import GANRewardVectorWrapper, GANRewardWrapper, SB3VecEnv  # noqa: E402
 from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env.vector import ExposureRetouchVectorEnv  # noqa: E402
-from train.evaluate import draw_fixed_rows, save_figure  # noqa: E402
+from train.evaluate import draw_fixed_rows, save_figure, side_legend  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.experiments.fixed_rows import baseline_rows, held_out_env  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
@@ -165,6 +165,10 @@ def results_table(runs: list[dict], baselines: list[dict]) -> str:
 def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
     """curves.png: held-out PSNR vs env steps (top) and vs training seconds (bottom), one column per rung."""
     rungs = list(dict.fromkeys(run["rung"] for run in runs))
+    names = list(dict.fromkeys(label(run) for run in runs))
+    # one colour and line per learner in every rung: the ten colours again, dashed, past the tenth
+    styles = {name: {"color": f"C{index % 10}", "linestyle": "-" if index < 10 else "--"}
+              for index, name in enumerate(names)}
     figure, axes = plt.subplots(2, len(rungs), figsize=(6 * len(rungs), 8), squeeze=False, sharey=True)
     for column, rung in enumerate(rungs):
         for name in dict.fromkeys(label(run) for run in runs if run["rung"] == rung):
@@ -173,16 +177,15 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
             psnr = np.array([[point["psnr"] for point in curve[:length]] for curve in curves]).mean(axis=0)
             for row, axis_key in enumerate(("steps", "seconds")):
                 x = np.array([[point[axis_key] for point in curve[:length]] for curve in curves]).mean(axis=0)
-                axes[row, column].plot(x, psnr, marker="o", markersize=3, label=name)
+                axes[row, column].plot(x, psnr, marker="o", markersize=3, label=name, **styles[name])
         for row in range(2):
             draw_fixed_rows(axes[row, column], baselines, labelled=column == 0 and row == 0)
         axes[0, column].set_title(f"rung: {rung}")
         axes[0, column].set_xlabel("environment steps")
         axes[1, column].set_xlabel("training seconds (evaluations excluded)")
-        axes[1, column].legend(fontsize=6, loc="lower right")
     for row in range(2):
         axes[row, 0].set_ylabel("held-out PSNR (dB)")
-    axes[0, 0].legend(fontsize=6, loc="lower right")
+    side_legend(axes[0, 0], axes[0, -1])  # the first rung has every learner (the ablations run on it)
     figure.suptitle("Learning ladder: held-out PSNR of each learner beside the fixed methods")
     save_figure(figure, out / "curves.png")
 

@@ -52,7 +52,7 @@ from exposure_env.callbacks import GANRewardCallback  # noqa: E402
 from exposure_env import REWARD_MODES  # noqa: E402
 from train.arguments import add_run_arguments, check_run_arguments  # noqa: E402
 from train.common import EVAL_METRICS, HeldOutEvaluation, algorithm_kwargs, group_runs, table_cells, write_csv, write_report  # noqa: E402
-from train.evaluate import draw_fixed_rows, save_figure  # noqa: E402
+from train.evaluate import draw_fixed_rows, save_figure, side_legend  # noqa: E402
 from train.experiments.fixed_rows import baseline_rows, held_out_env  # noqa: E402
 from train.trials import add_tune_arguments, check_tune_arguments, run_grid  # noqa: E402
 
@@ -143,7 +143,7 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
         axes[0, col].set_ylabel("held-out PSNR (dB)")
         axes[1, col].set_ylabel("held-out packaged-critic score")
         axes[1, col].set_xlabel("environment steps")
-    axes[0, -1].legend(title="reward mode / fixed row", fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    side_legend(axes[0, -1])
     figure.suptitle("Reward shaping under a GAN reward (mean ± std over seeds)")
     save_figure(figure, out / "curves.png")
 
