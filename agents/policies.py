@@ -134,9 +134,9 @@ class Actor(nn.Module):
     An exposure decision depends on brightness, not on what the photo shows, so the actor reads
     :func:`exposure_statistics` (histograms and means of log-luminance, in the photo and in the
     segment) through an MLP. With ``widths`` a :class:`ConvTrunk` of the state adds pooled
-    image features (appendix Fig. 2's design); on the embedded photos one seed of it ended 0.7 dB above
-    auto-exposure, the only ablation to (``docs/results/learning_ladder``), and it is not the default on
-    that one seed's word.
+    image features (appendix Fig. 2's design); on the embedded photos one seed of it ends 0.7 dB above
+    auto-exposure, the only ablation that does (``docs/results/learning_ladder``); one seed, so it is not
+    the default.
 
     With ``ev_prior="auto-exposure"`` (the default) the MLP's output is a residual in stops added
     to the photo's global auto-exposure EV (:func:`~exposure_env.ops.exposure.auto_exposure_ev_torch`

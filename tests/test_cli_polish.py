@@ -93,8 +93,8 @@ def test_evaluation_reports_the_photos_judged_in_a_log(capsys):
     methods = {"identity": policy_method(policies.identity), "auto": policy_method(policies.global_auto_exposure)}
     evaluate(env, methods, 3)
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "evaluating 2 methods on 3 photos: 0/6 photos (0%), 0:00 elapsed"
-    assert lines[-1].startswith("evaluating 2 methods on 3 photos: 6/6 photos (100%), ")
+    assert lines[0] == "evaluating 2 methods on 3 photos: 0/6 results (0%), 0:00 elapsed"
+    assert lines[-1].startswith("evaluating 2 methods on 3 photos: 6/6 results (100%), ")
     evaluate(env, methods, 1, progress=False)
     assert capsys.readouterr().err == ""
 

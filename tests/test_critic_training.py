@@ -175,7 +175,9 @@ def test_critic_preference_report_has_a_row_per_critic_and_pool(sequences, tmp_p
 
 
 def test_critic_preference_names_the_shipped_exposure_error_critic_by_its_photos():
-    assert critic_preference.describe("people").startswith("people (exposure-error critic of the 740 photos of ")
+    assert critic_preference.describe("people") == (
+        "people (exposure-error critic of the 740 photos of ../shared/data/photos_by_people/natural, "
+        "../shared/data/photos_by_people/fivek_unpaired/expert (unpaired))")
 
 
 def test_critic_preference_refuses_an_unpaired_pool(tmp_path, capsys):

@@ -2,8 +2,8 @@
 
 Each block runs in a fresh namespace, in a scratch folder. A block whose fence reads
 ```` ```python { .no-run } ```` is shown but not run: a signature, or a run that needs data or
-hours. Keep those few (:data:`MAX_NOT_RUN`). A ``print(...)  # prints TEXT`` line must print TEXT, where
-``...`` stands for any text: the values an example shows are the values it gives.
+hours. Keep those few (:data:`MAX_NOT_RUN`). The ``# prints TEXT`` comments of a block must be printed, in their
+order, each as one whole line (``...`` stands for any text): the values an example shows are the values it gives.
 """
 
 from __future__ import annotations
@@ -54,14 +54,19 @@ def test_the_pages_have_their_examples():
 def test_example_runs_as_written(code, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # examples write run/ and runs/
     exec(compile(code, "documentation example", "exec"), {"__name__": "__docs__"})
-    printed = capsys.readouterr().out.splitlines()
-    for promise in PRINTS.findall(code):
-        assert any(printed_pattern(promise).fullmatch(line) for line in printed), (promise, printed)
+    assert printed_in_order(PRINTS.findall(code), capsys.readouterr().out.splitlines())
 
 
-def test_a_prints_comment_is_a_pattern_of_one_line():
+def printed_in_order(promises: list[str], printed: list[str]) -> bool:
+    """Whether each promise matches a whole printed line after the line the one before it matched."""
+    lines = iter(printed)
+    return all(any(printed_pattern(promise).fullmatch(line) for line in lines) for promise in promises)
+
+
+def test_a_prints_comment_is_a_pattern_of_one_line_printed_in_order():
     assert printed_pattern("evs=(+5.00, +2.76), thumb=...").fullmatch("evs=(+5.00, +2.76), thumb=array([1])")
     assert not printed_pattern("evs=(+5.00, +2.76), thumb=...").fullmatch("evs=(+4.99, +2.76), thumb=array([1])")
+    assert printed_in_order(["a", "b..."], ["a", "x", "b2"]) and not printed_in_order(["b...", "a"], ["a", "b2"])
     assert sum(len(PRINTS.findall(code)) for _, code in RUN) >= 2  # the retouching page's promises are checked
 
 

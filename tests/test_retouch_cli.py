@@ -70,6 +70,14 @@ def test_a_missing_input_is_skipped_like_an_unreadable_one_and_the_rest_retouche
     assert errors[-1] == "exposure-retouch: 2 of 3 inputs failed"
 
 
+def test_a_run_that_retouches_nothing_says_that_nothing_was_written(tmp_path, model_path, capsys):
+    assert retouch.main([str(tmp_path / "missing.jpg"), "--model", str(model_path)]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[-2].startswith("exposure-retouch: no photo retouched (0:0") and errors[-2].endswith(
+        "); nothing was written")
+    assert errors[-1] == "exposure-retouch: 1 of 1 inputs failed" and not list(tmp_path.iterdir())
+
+
 def test_retouch_refuses_to_write_over_its_inputs(tmp_path, model_path, capsys):
     before = photo_folder(tmp_path / "in")
     assert retouch.main([str(tmp_path / "in" / "p0.jpg"), "--out", str(tmp_path / "in"), "--model",

@@ -1,7 +1,8 @@
 """exposure-demo: roll out ExposureRetouch-v0 with fixed policies on held-out photos and write a report.
 
 No training: seconds. Writes into --out (default reports/demo):
-  results.csv / results.md  per-method packaged-critic score, PSNR, SSIM, CIEDE2000, clipped highlight and shadow shares
+  results.csv / results.md  per-method packaged-critic score, PSNR, SSIM, CIEDE2000, |ΔL*| and r(L*) against the
+                            targets, clipped highlight and shadow shares, mean L*
   grid.png                  before/after grid: raw | each method | expert target, one row per source photo
   episode.png               the env's own render of one episode of the segment auto-exposure policy, step by step
 

@@ -283,7 +283,7 @@ def evaluate_sizes(env: gym.Env, methods: dict[str, Method], num_photos: int | S
     rows: dict[int | None, list[dict]] = {side: [] for side in render_sides}
     images: dict[str, dict[int, np.ndarray]] = {}
     indices = range(num_photos) if isinstance(num_photos, int) else num_photos
-    bar = progress_of(total=len(methods) * len(indices), unit="photo", enabled=progress,
+    bar = progress_of(total=len(methods) * len(indices), unit="result", enabled=progress,  # one per (method, photo)
                       desc=f"evaluating {len(methods)} methods on {len(indices)} photos")
     for name, method in methods.items():
         per_photo: dict[int | None, list[dict]] = {side: [] for side in render_sides}
@@ -428,17 +428,23 @@ def draw_fixed_rows(axis: plt.Axes, rows: list[dict], metric: str = "psnr", key:
 LEGEND_FONTSIZE = 9
 
 
-def side_legend(labelled: plt.Axes, beside: plt.Axes | None = None) -> None:
-    """The legend of ``labelled``'s lines, outside the plot to the right of ``beside`` (default: ``labelled``),
-    so that no line lies under it.
+def side_legend(labelled: plt.Axes | Sequence[plt.Axes], beside: plt.Axes | None = None) -> None:
+    """The legend of the labelled lines of one plot or several, outside the plot to the right of ``beside``
+    (default: the last of ``labelled``), so that no line lies under it.
 
     Args:
-        labelled: the plot whose labelled lines the legend names.
+        labelled: the plot, or plots, whose labelled lines the legend names; a label met twice is named once
+            (the first line with it), so plots that draw one learner alike can share one legend.
         beside: the plot it stands beside (the right-most of a row of plots); the figure is saved with
             ``bbox_inches="tight"``, which widens it to hold the legend.
     """
-    (beside or labelled).legend(*labelled.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(1.02, 0.5),
-                                fontsize=LEGEND_FONTSIZE, frameon=False)
+    plots = list(np.atleast_1d(labelled).ravel())  # one plot, a list or a row of plt.subplots' array
+    entries: dict[str, Any] = {}
+    for plot in plots:
+        for handle, label in zip(*plot.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    (beside or plots[-1]).legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.02, 0.5),
+                                 fontsize=LEGEND_FONTSIZE, frameon=False)
 
 
 #: the paired metrics, NaN on an unpaired photo

@@ -316,10 +316,12 @@ def named(files: list[str]) -> str:
 def _report_summary(retouched: int, seconds: float, out: Path | None, tag: str, policy: str) -> None:
     """The closing line on stderr: how many photos were retouched, in how long, by which policy (a look or a
     model file), and where the results are."""
+    if not retouched:
+        write_line(f"exposure-retouch: no photo retouched ({clock_time(seconds)}); nothing was written", sys.stderr)
+        return
     where = f"in {out}" if out is not None else f"beside the inputs (*{tag}.*, a folder's in *{tag}/)"
-    each = f" ({seconds / retouched:.1f} s a photo)" if retouched else ""
-    write_line(f"exposure-retouch: {retouched} photo(s) retouched in {clock_time(seconds)}{each} by {policy}; "
-               f"results {where}", sys.stderr)
+    write_line(f"exposure-retouch: {retouched} photo(s) retouched in {clock_time(seconds)} "
+               f"({seconds / retouched:.1f} s a photo) by {policy}; results {where}", sys.stderr)
 
 
 def entry_point() -> None:

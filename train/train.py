@@ -276,7 +276,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "reference: −RMSE to paired targets (needs them)")
     parser.add_argument("--critic", default=None, metavar="embedded|real|ensemble|people|PATH",
                         help="the critic of --reward critic, or the one --reward gan starts from: embedded (the "
-                             "packaged one, default), real (trained on real sequences), ensemble (the two as one) "
+                             "packaged one, default), real (trained on real sequences), ensemble (the two as one), "
+                             "people (the people look's exposure-error critic of photos people made) "
                              "or a critic.pt from python -m train.pretrain_critic or train.ensemble_critic")
     parser.add_argument("--experts", nargs="+", type=Path, default=None, metavar="DIR",
                         help="--reward gan: the expert photos M2 the critic learns to tell the policy's results "

@@ -5,13 +5,14 @@
 # they ran at) are listed at the end with why they were not re-run.
 set -euo pipefail
 
-# 1. The README's two commands, each in a fresh clone on a quiet machine (the README gives the times; the
-#    first command's report is copied to docs/results/quickstart/).
+# 1. The README's two commands, each in a fresh clone of its own on a quiet machine (the README gives the
+#    times; the first command's report is copied to docs/results/quickstart/).
 d=$(mktemp -d) && git clone . "$d/p" && ln -s "$PWD/../shared" "$d/shared"
 (cd "$d/p" && python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e . \
     && .venv/bin/exposure-train --steps 8192 --out reports/quickstart)
 cp "$d/p/reports/quickstart/"{results.md,results.csv,curves.csv,curves.png,grid.png} docs/results/quickstart/
-(cd "$d/p" && python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e ".[test]" \
+e=$(mktemp -d) && git clone . "$e/p" && ln -s "$PWD/../shared" "$e/shared"
+(cd "$e/p" && python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e ".[test]" \
     && .venv/bin/python -m pytest -q)
 
 # 2. Both shipped looks beside every fixed row and both oracles (the README's table; 11 min on one core):
@@ -28,7 +29,7 @@ OMP_NUM_THREADS=1 python -m train.experiments.clean_render --sice ../shared/data
     --variants "noise-aware gain + highlight shoulder, knee 0.1 (the fusion look's since round 9)" \
     "noise-aware gain (new default)"
 
-# 4. The learning ladder (29 min, two trials at a time) and reward shaping (about 30 min): new numbers,
+# 4. The learning ladder (29 min, two trials at a time) and reward shaping (15 min): new numbers,
 #    on their pages.
 OMP_NUM_THREADS=1 python -m train.experiments.learning_ladder --ablations --out docs/results/learning_ladder
 OMP_NUM_THREADS=1 python -m train.experiments.reward_shaping --algos ppo td3 --modes sparse shaped dense \

@@ -45,7 +45,8 @@ def describe(critic: str) -> str:
         return f"{critic} (ensemble of {' + '.join(member['critic'] for member in provenance['members'])})"
     data = provenance["data"]
     if data.get("objective") == "exposure-error":
-        return f"{critic} (exposure-error critic of {data['photos'].split(';')[0]})"
+        photos = data["photos"].partition("; each is ")[0]  # the photos, before how they were degraded and scored
+        return f"{critic} (exposure-error critic of {photos})"
     reals = data.get("reals", "expert photos of the training pool")  # older provenances do not say
     experts = "" if reals.startswith("expert photos of the training pool") else f"; M2: {reals}"
     return f"{critic} (trained on {data['pool']}{experts})"

@@ -185,7 +185,7 @@ def plot_curves(runs: list[dict], baselines: list[dict], out: Path) -> None:
         axes[1, column].set_xlabel("training seconds (evaluations excluded)")
     for row in range(2):
         axes[row, 0].set_ylabel("held-out PSNR (dB)")
-    side_legend(axes[0, 0], axes[0, -1])  # the first rung has every learner (the ablations run on it)
+    side_legend(axes[0], axes[0, -1])  # every learner of every rung (each keeps its style across rungs), once
     figure.suptitle("Learning ladder: held-out PSNR of each learner beside the fixed methods")
     save_figure(figure, out / "curves.png")
 
