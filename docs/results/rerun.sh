@@ -35,6 +35,18 @@ OMP_NUM_THREADS=1 python -m train.experiments.learning_ladder --ablations --out 
 OMP_NUM_THREADS=1 python -m train.experiments.reward_shaping --algos ppo td3 --modes sparse shaped dense \
     --seeds 3 --steps 2048 --out docs/results/reward_shaping
 
+# Three ladder runs moved against the 2b79e9a ladder (another machine): the same trials from 2b79e9a's code on
+# this machine end where today's do (22.0384 and 23.0911 dB, 2 min each), so the machine moved them, not the code.
+git worktree add /tmp/ladder_2b79e9a 2b79e9a
+OMP_NUM_THREADS=1 python docs/results/learning_ladder/one_trial.py /tmp/ladder_2b79e9a deepexposure-value default
+OMP_NUM_THREADS=1 python docs/results/learning_ladder/one_trial.py . deepexposure-value default
+OMP_NUM_THREADS=1 python docs/results/learning_ladder/one_trial.py /tmp/ladder_2b79e9a deepexposure-discriminator \
+    "actor + CNN trunk (32-256)"
+OMP_NUM_THREADS=1 python docs/results/learning_ladder/one_trial.py . deepexposure-discriminator "actor + CNN trunk (32-256)"
+# PPO's move is the code's (the zoo's hyperparameters): 2b79e9a's PPO (SB3's defaults) reads 21.87 here, today's 17.78.
+OMP_NUM_THREADS=1 python docs/results/learning_ladder/one_trial.py /tmp/ladder_2b79e9a ppo default
+git worktree remove /tmp/ladder_2b79e9a
+
 # 5. The analyses (seconds each): the same tables as committed.
 OMP_NUM_THREADS=1 python -m train.experiments.exposure_residual
 OMP_NUM_THREADS=1 python -m train.experiments.exposure_residual --train-pool ../shared/data/sice_sequences/train \
