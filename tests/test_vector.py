@@ -42,7 +42,8 @@ def test_same_observations_and_rewards_as_single_envs(kwargs):
         for key in expected[0]:
             np.testing.assert_array_equal(got[0][key], expected[0][key])  # numpy backend: bitwise
         if len(expected) == 5:
-            np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)  # the tolerance docs/environment.md states
+            # the tolerance docs/environment.md states
+            np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-5)
             np.testing.assert_array_equal(got[2], expected[2])
             terminated_seen += int(got[2].all())
             if got[2].any():  # P_T of the finished episodes, for the GAN reward's M1

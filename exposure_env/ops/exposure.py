@@ -1,7 +1,8 @@
 """Exposure in linear light and the local composite update, numpy and torch twins.
 
-The transition of the environment page's MDP (``docs/environment.md``, Description): ``S^g_t = expose(S0, e_t)`` (global filter) and
-``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t`` (local filter).
+The transition of the environment page's MDP (``docs/environment.md``, Description):
+``S^g_t = expose(S0, e_t)`` (global filter) and ``S^l_{t+1} = S^l_t·(1−M_t) + expose(S^l_t, e_t)·M_t``
+(local filter).
 
 ``shoulder=knee`` (off by default: the hard clip at white) replaces the clip by a highlight shoulder
 (issue 30), :func:`highlight_shoulder`: identity up to the knee, then Reinhard's roll-off with a white

@@ -34,7 +34,7 @@ def main() -> None:
     if not learning_ladder.__file__.startswith(root):
         parser.error(f"the ladder was imported from {learning_ladder.__file__}, not from {root}")
     torch.set_num_threads(1)
-    ladder_args = learning_ladder.parse_args(["--rungs", "reference", "--agents", args.agent, "--ablations"])
+    ladder_args = learning_ladder.parse_args(["--rungs", "reference", "--agents", args.agent])  # the ladder's defaults
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:  # the trial's model.zip, not kept
         record = learning_ladder.train_run("reference", args.agent, args.variant, 0, ladder_args, {}, Path(workdir))
